@@ -1,0 +1,24 @@
+# The two commands a new user runs: `make demo` and `make test`.
+SHELL := /bin/bash
+PY := .venv/bin/python
+DEMO_SIZE ?= demo
+
+.PHONY: install demo test lint clean
+
+install:
+	@bash tools/install.sh
+
+demo: install
+	cd egs/digits/s5 && ./run.sh --size $(DEMO_SIZE)
+	@echo; cat egs/digits/s5/RESULTS.md
+
+test: install
+	@set +e; $(PY) -m pytest -q tests; rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "ERROR: pytest collected no tests" >&2; exit 1; fi; exit $$rc
+
+lint: install
+	$(PY) -m ruff check pykaldi_distill tests bench
+	shellcheck -x local/*.sh egs/*/s5/*.sh egs/*/s5/local/*.sh tools/*.sh
+
+clean:
+	rm -rf .venv
