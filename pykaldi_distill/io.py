@@ -1,0 +1,140 @@
+"""Kaldi file formats: text tables, matrices (ark/scp), int vectors (ali.*.gz), Posteriors.
+
+Matrices go through kaldiio; int vectors and Posteriors through kaldi-native-io
+(kaldiio misreads Posterior arks). Everything written lands atomically: a temp file
+next to the target, renamed into place only once complete.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import os
+import tempfile
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+
+import kaldi_native_io as knio
+import kaldiio
+import numpy as np
+
+from .errors import InputError, require_file
+
+Posterior = list[list[tuple[int, float]]]  # per frame: [(pdf_or_tid, weight), ...]
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """Yield a temporary path in the same directory; rename it to `path` on success."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.replace(tmp_path, target)
+    finally:
+        if tmp_path.exists():
+            tmp_path.unlink()
+
+
+def write_text_atomic(path: str | Path, text: str) -> None:
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+
+
+def read_table(path: str | Path, fix: str = "") -> dict[str, str]:
+    """Read a Kaldi text table `key rest-of-line` (wav.scp, text, utt2spk, feats.scp ...)."""
+    p = require_file(path, fix)
+    table: dict[str, str] = {}
+    for lineno, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        parts = line.strip().split(maxsplit=1)
+        key = parts[0]
+        if key in table:
+            raise InputError(p, f"line {lineno}: duplicate key '{key}'", "keep one line per key")
+        table[key] = parts[1] if len(parts) > 1 else ""
+    return table
+
+
+def write_table(path: str | Path, table: Mapping[str, str]) -> None:
+    """Write a Kaldi text table sorted by key (C locale order), atomically."""
+    lines = [f"{k} {v}".rstrip() for k, v in sorted(table.items())]
+    write_text_atomic(path, "".join(line + "\n" for line in lines))
+
+
+def write_matrices(
+    ark_path: str | Path, scp_path: str | Path, mats: Iterable[tuple[str, np.ndarray]]
+) -> None:
+    """Write float matrices to a binary ark plus an scp index (like copy-feats ark,scp:)."""
+    ark_path, scp_path = Path(ark_path), Path(scp_path)
+    with atomic_path(ark_path) as tmp_ark, atomic_path(scp_path) as tmp_scp:
+        with kaldiio.WriteHelper(f"ark,scp:{tmp_ark},{tmp_scp}") as writer:
+            for key, mat in mats:
+                writer(key, np.ascontiguousarray(mat, dtype=np.float32))
+        # The scp must point at the final ark name, not the temp one.
+        text = tmp_scp.read_text().replace(str(tmp_ark), str(ark_path.resolve()))
+        tmp_scp.write_text(text)
+
+
+def read_scp_matrices(scp_path: str | Path) -> Iterator[tuple[str, np.ndarray]]:
+    """Iterate (key, matrix) over an scp of matrices, in scp order."""
+    p = require_file(scp_path)
+    for key, value in read_table(p).items():
+        try:
+            yield key, np.asarray(kaldiio.load_mat(value))
+        except (OSError, ValueError) as err:
+            raise InputError(p, f"cannot read matrix for '{key}' at '{value}': {err}") from err
+
+
+def load_scp(scp_path: str | Path) -> Mapping[str, np.ndarray]:
+    """Lazy random access to the matrices of an scp (like Kaldi's scp: rspecifier)."""
+    return kaldiio.load_scp(str(require_file(scp_path)))
+
+
+def write_int_vectors_gz(path: str | Path, vectors: Iterable[tuple[str, Iterable[int]]]) -> None:
+    """Write a gzipped binary ark of int32 vectors (Kaldi ali.N.gz)."""
+    with atomic_path(path) as tmp:
+        raw = tmp.with_suffix(".ark")
+        writer = knio.Int32VectorWriter(f"ark:{raw}")
+        for key, vec in vectors:
+            writer.write(key, [int(x) for x in vec])
+        writer.close()
+        with open(raw, "rb") as src, gzip.open(tmp, "wb") as dst:
+            dst.write(src.read())
+        raw.unlink()
+
+
+def read_int_vectors(path: str | Path) -> Iterator[tuple[str, list[int]]]:
+    """Read an ark of int32 vectors, gzipped (ali.N.gz) or not."""
+    p = require_file(path)
+    spec = f"ark:gunzip -c {p}|" if p.suffix == ".gz" else f"ark:{p}"
+    try:
+        reader = knio.SequentialInt32VectorReader(spec)
+        for key, vec in reader:
+            yield key, list(vec)
+    except RuntimeError as err:
+        raise InputError(p, f"not a Kaldi int-vector archive: {err}") from err
+
+
+def write_posteriors(ark_path: str | Path, scp_path: str | Path,
+                     posts: Iterable[tuple[str, Posterior]]) -> None:
+    """Write Kaldi Posterior objects (ark,scp) with kaldi-native-io."""
+    ark_path, scp_path = Path(ark_path), Path(scp_path)
+    with atomic_path(ark_path) as tmp_ark, atomic_path(scp_path) as tmp_scp:
+        writer = knio.PosteriorWriter(f"ark,scp:{tmp_ark},{tmp_scp}")
+        for key, post in posts:
+            writer.write(key, post)
+        writer.close()
+        text = tmp_scp.read_text().replace(str(tmp_ark), str(ark_path.resolve()))
+        tmp_scp.write_text(text)
+
+
+def read_posteriors(spec_path: str | Path) -> Iterator[tuple[str, Posterior]]:
+    """Read Posterior objects from an .scp or .ark file."""
+    p = require_file(spec_path)
+    kind = "scp" if p.suffix == ".scp" else "ark"
+    for key, post in knio.SequentialPosteriorReader(f"{kind}:{p}"):
+        yield key, [list(map(tuple, frame)) for frame in post]
