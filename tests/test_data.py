@@ -1,0 +1,66 @@
+from pathlib import Path
+
+import pytest
+
+from pykaldi_distill.data import load_data_dir, split_data
+from pykaldi_distill.errors import InputError
+
+
+def test_load_valid(tiny_data_dir: Path) -> None:
+    data = load_data_dir(tiny_data_dir, need_text=True)
+    assert data.utts == ["spkA-001", "spkA-002", "spkB-001"]
+    assert data.spk2utt == {"spkA": ["spkA-001", "spkA-002"], "spkB": ["spkB-001"]}
+
+
+def test_missing_wav(tiny_data_dir: Path) -> None:
+    wav = Path((tiny_data_dir / "wav.scp").read_text().split()[1])
+    wav.unlink()
+    with pytest.raises(InputError, match="wav.scp.*not found"):
+        load_data_dir(tiny_data_dir)
+
+
+def test_text_utt_not_in_wav_scp(tiny_data_dir: Path) -> None:
+    with open(tiny_data_dir / "text", "a") as f:
+        f.write("spkB-002 FIVE\n")
+    with pytest.raises(InputError, match="text"):
+        load_data_dir(tiny_data_dir)
+
+
+def test_unsorted(tiny_data_dir: Path) -> None:
+    lines = (tiny_data_dir / "text").read_text().splitlines()
+    (tiny_data_dir / "text").write_text("\n".join(reversed(lines)) + "\n")
+    with pytest.raises(InputError, match="not sorted"):
+        load_data_dir(tiny_data_dir)
+
+
+def test_empty_transcript(tiny_data_dir: Path) -> None:
+    text = (tiny_data_dir / "text").read_text().replace("spkA-002 THREE", "spkA-002")
+    (tiny_data_dir / "text").write_text(text)
+    with pytest.raises(InputError, match="empty transcript"):
+        load_data_dir(tiny_data_dir)
+
+
+def test_spk2utt_mismatch(tiny_data_dir: Path) -> None:
+    (tiny_data_dir / "spk2utt").write_text("spkA spkA-001\nspkB spkA-002 spkB-001\n")
+    with pytest.raises(InputError, match="spk2utt"):
+        load_data_dir(tiny_data_dir)
+
+
+def test_need_text(tiny_data_dir: Path) -> None:
+    (tiny_data_dir / "text").unlink()
+    load_data_dir(tiny_data_dir)
+    with pytest.raises(InputError, match="text"):
+        load_data_dir(tiny_data_dir, need_text=True)
+
+
+def test_split_by_speaker(tiny_data_dir: Path) -> None:
+    parts = split_data(load_data_dir(tiny_data_dir), 2)
+    assert sorted(u for p in parts for u in p.utts) == ["spkA-001", "spkA-002", "spkB-001"]
+    for p in parts:
+        assert len(set(p.utt2spk.values())) == 1
+        assert load_data_dir(p.path).utts == p.utts
+
+
+def test_split_too_many_jobs(tiny_data_dir: Path) -> None:
+    with pytest.raises(InputError, match="--nj"):
+        split_data(load_data_dir(tiny_data_dir), 5)
