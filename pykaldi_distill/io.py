@@ -66,14 +66,16 @@ def write_table(path: str | Path, table: Mapping[str, str]) -> None:
 
 
 def write_matrices(
-    ark_path: str | Path, scp_path: str | Path, mats: Iterable[tuple[str, np.ndarray]]
+    ark_path: str | Path, scp_path: str | Path, mats: Iterable[tuple[str, np.ndarray]],
+    dtype: str = "float32",
 ) -> None:
-    """Write float matrices to a binary ark plus an scp index (like copy-feats ark,scp:)."""
+    """Write matrices to a binary ark plus an scp index (like copy-feats ark,scp:);
+    float64 gives Kaldi double matrices (cmvn stats)."""
     ark_path, scp_path = Path(ark_path), Path(scp_path)
     with atomic_path(ark_path) as tmp_ark, atomic_path(scp_path) as tmp_scp:
         with kaldiio.WriteHelper(f"ark,scp:{tmp_ark},{tmp_scp}") as writer:
             for key, mat in mats:
-                writer(key, np.ascontiguousarray(mat, dtype=np.float32))
+                writer(key, np.ascontiguousarray(mat, dtype=dtype))
         # The scp must point at the final ark name, not the temp one.
         text = tmp_scp.read_text().replace(str(tmp_ark), str(ark_path.resolve()))
         tmp_scp.write_text(text)

@@ -1,0 +1,63 @@
+"""Align a data dir with a GMM system (Kaldi steps/align_si.sh, one job's share):
+`align_si.py [--ali-name ali.1.gz] <data-dir> <lang-dir> <src-exp-dir> <ali-dir>`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ..cli import log, run
+from ..data import load_data_dir
+from ..errors import PkdError
+from ..expdir import read_pipeline
+from ..features import load_features
+from ..gmm import GmmSystem, MonoConfig, align_all, graph_compiler_fn
+from ..io import write_int_vectors_gz
+from ..lang import load_lang, words_to_ids
+from ..model_io import read_gmm_model, read_tree
+
+
+def get_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="align_si", description=__doc__)
+    d = MonoConfig()
+    p.add_argument("--beam", type=float, default=d.beam)
+    p.add_argument("--retry-beam", type=float, default=d.retry_beam)
+    p.add_argument("--boost-silence", type=float, default=d.boost_silence)
+    p.add_argument("--ali-name", default="ali.1.gz")
+    p.add_argument("data_dir", type=Path)
+    p.add_argument("lang_dir", type=Path)
+    p.add_argument("src_dir", type=Path)
+    p.add_argument("ali_dir", type=Path)
+    return p
+
+
+def main_args(args: argparse.Namespace) -> None:
+    data = load_data_dir(args.data_dir, need_text=True)
+    lang = load_lang(args.lang_dir)
+    tm, am = read_gmm_model(args.src_dir / "final.mdl")
+    system = GmmSystem(tm, read_tree(args.src_dir / "tree"), am)
+    pipeline = read_pipeline(args.src_dir)
+    word_ids = {u: words_to_ids(lang, data.text[u].split(), data.path / "text") for u in data.utts}
+    compile_graph = graph_compiler_fn(lang.load_fst("L.fst"), lang.disambig_phone_ids, word_ids)
+    feats = dict(load_features(data, pipeline))
+    if feats and next(iter(feats.values())).shape[1] != am.dim:
+        raise PkdError(f"{data.path / 'feats.scp'}: features have dim "
+                       f"{next(iter(feats.values())).shape[1]} after deltas but the model in "
+                       f"{args.src_dir} expects {am.dim} (fix: use the features it was trained on)")
+    config = MonoConfig(beam=args.beam, retry_beam=args.retry_beam,
+                        boost_silence=args.boost_silence)
+    graphs = {u: compile_graph(system, u) for u in data.utts}
+    alignments = align_all(system, graphs, feats, config, lang.silence_phone_ids)
+    log(f"aligned {len(alignments)} of {len(feats)} utterances")
+    if not alignments:
+        raise PkdError(f"{data.path}: no utterance could be aligned with {args.src_dir}")
+    write_int_vectors_gz(args.ali_dir / args.ali_name, sorted(alignments.items()))
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run(main_args, get_parser(), argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

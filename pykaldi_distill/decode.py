@@ -1,0 +1,77 @@
+"""HCLG decoding with Kaldi's LatticeFasterDecoder: GMM likelihoods (gmm-latgen-faster) or
+hybrid neural pseudo-log-likelihoods, log p(s|x) - log p(s) (nnet-forward | latgen-faster-mapped).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import kaldi_hmm_gmm as khg
+import kaldifst
+import numpy as np
+
+
+@dataclass
+class DecoderConfig:
+    """Kaldi decode.sh defaults."""
+
+    beam: float = 13.0
+    max_active: int = 7000
+    min_active: int = 200
+    lattice_beam: float = 6.0
+    allow_partial: bool = True
+
+
+@dataclass
+class DecodeResult:
+    words: list[int]
+    alignment: list[int]  # transition-ids
+    loglike: float
+    ok: bool
+
+
+def make_decoder(hclg: kaldifst.StdVectorFst, config: DecoderConfig) -> khg.LatticeFasterDecoder:
+    opts = khg.LatticeFasterDecoderConfig(beam=config.beam, max_active=config.max_active,
+                                          min_active=config.min_active,
+                                          lattice_beam=config.lattice_beam)
+    return khg.LatticeFasterDecoder(hclg, opts)
+
+
+def _run(decoder: khg.LatticeFasterDecoder, decodable: khg.DecodableInterface,
+         tm: khg.TransitionModel, utt: str, config: DecoderConfig) -> DecodeResult:
+    ok, ali, words, loglike = khg.decode_utterance_lattice_faster(
+        decoder=decoder, decodable=decodable, trans_model=tm, utt=utt,
+        allow_partial=config.allow_partial)
+    return DecodeResult(list(words), list(ali), float(loglike), bool(ok))
+
+
+def decode_gmm(decoder: khg.LatticeFasterDecoder, tm: khg.TransitionModel, am: khg.AmDiagGmm,
+               feats: np.ndarray, acwt: float, config: DecoderConfig,
+               utt: str = "utt") -> DecodeResult:
+    """feats: (frames, dim) float32 after the model's CMVN/deltas."""
+    decodable = khg.DecodableAmDiagGmmScaled(am=am, tm=tm, feats=feats, scale=acwt)
+    return _run(decoder, decodable, tm, utt, config)
+
+
+def transition_id_matrix(pdf_loglikes: np.ndarray, tm: khg.TransitionModel) -> np.ndarray:
+    """(frames, pdfs) -> (frames, num_transition_ids): column j holds transition-id j + 1,
+    the layout kaldi-hmm-gmm's DecodableCtc reads (index - 1)."""
+    tid2pdf = np.asarray(tm.transition_id_to_pdf_array(), dtype=np.int64)[1:]
+    return np.ascontiguousarray(pdf_loglikes[:, tid2pdf], dtype=np.float32)
+
+
+def decode_loglikes(decoder: khg.LatticeFasterDecoder, tm: khg.TransitionModel,
+                    pdf_loglikes: np.ndarray, acwt: float, config: DecoderConfig,
+                    utt: str = "utt") -> DecodeResult:
+    """Hybrid decoding. pdf_loglikes: (frames, pdfs) pseudo-log-likelihoods."""
+    decodable = khg.DecodableCtc(transition_id_matrix(pdf_loglikes * acwt, tm))
+    return _run(decoder, decodable, tm, utt, config)
+
+
+def pdf_loglikes_from_gmm(am: khg.AmDiagGmm, feats: np.ndarray) -> np.ndarray:
+    """(frames, dim) -> (frames, pdfs) GMM log-likelihoods (for tests and diagnostics)."""
+    out = np.empty((feats.shape[0], am.num_pdfs), dtype=np.float32)
+    for t in range(feats.shape[0]):
+        for pdf in range(am.num_pdfs):
+            out[t, pdf] = am.log_likelihood(pdf, feats[t])
+    return out

@@ -1,0 +1,73 @@
+"""The files of a Kaldi exp dir that say how its model reads features and alignments:
+`cmvn_opts`, `delta_opts`, `splice_opts`, `num_jobs`, `feats.conf`/`feat_type`, `ali.*.gz`."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+from .errors import InputError, require_dir, require_file
+from .features import FeatureConfig, FeaturePipeline, read_conf
+from .io import read_int_vectors, write_text_atomic
+
+
+def write_pipeline(exp: Path, pipeline: FeaturePipeline) -> None:
+    write_text_atomic(exp / "cmvn_opts", pipeline.cmvn_opts() + "\n")
+    write_text_atomic(exp / "delta_opts", pipeline.delta_opts() + "\n")
+    write_text_atomic(exp / "splice_opts", f"--left-context={pipeline.splice} "
+                      f"--right-context={pipeline.splice}\n")
+
+
+def _opts(path: Path) -> dict[str, str]:
+    if not path.is_file():
+        return {}
+    return dict(re.findall(r"--([\w-]+)=(\S+)", path.read_text()))
+
+
+def read_pipeline(exp: Path) -> FeaturePipeline:
+    """Read cmvn_opts/delta_opts as Kaldi writes them; missing files mean Kaldi defaults."""
+    cmvn, delta, splice = _opts(exp / "cmvn_opts"), _opts(exp / "delta_opts"), \
+        _opts(exp / "splice_opts")
+    delta_order = int(delta.get("delta-order", 2 if (exp / "delta_opts").is_file() else 0))
+    return FeaturePipeline(
+        norm_means=cmvn.get("norm-means", "true") == "true",
+        norm_vars=cmvn.get("norm-vars", "false") == "true",
+        delta_order=delta_order,
+        splice=int(splice.get("left-context", 0)),
+    )
+
+
+def save_feature_config(exp: Path, conf_path: Path, kind: str) -> None:
+    """Keep the feature conf with the model so its users (decode your own data) match it."""
+    exp.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(conf_path, exp / f"{kind}.conf")
+    write_text_atomic(exp / "feat_type", kind + "\n")
+
+
+def copy_feature_config(src: Path, exp: Path) -> None:
+    """Carry `feat_type` + its conf from a data dir (or exp dir) into an exp dir."""
+    if (src / "feat_type").is_file():
+        kind = (src / "feat_type").read_text().strip()
+        save_feature_config(exp, src / f"{kind}.conf", kind)
+
+
+def load_feature_config(exp: Path) -> FeatureConfig:
+    kind = require_file(exp / "feat_type", "re-train the model with our step scripts, or write "
+                        "fbank|mfcc into it").read_text().strip()
+    return read_conf(exp / f"{kind}.conf", kind)
+
+
+def alignment_files(ali_dir: Path) -> list[Path]:
+    require_dir(ali_dir, "run the alignment stage (local/align_si.sh) first")
+    files = sorted(ali_dir.glob("ali.*.gz"), key=lambda p: int(p.name.split(".")[1]))
+    if not files:
+        raise InputError(ali_dir / "ali.1.gz", "no alignment files (ali.*.gz)",
+                         "run the alignment stage (local/align_si.sh) first")
+    return files
+
+
+def read_alignments(ali_dir: Path) -> Iterator[tuple[str, list[int]]]:
+    for f in alignment_files(ali_dir):
+        yield from read_int_vectors(f)

@@ -1,0 +1,223 @@
+"""GMM-HMM training with kaldi-hmm-gmm: the steps of Kaldi's train_mono.sh
+(gmm-init-mono, compile-train-graphs, align-equal-compiled, gmm-acc-stats-ali, gmm-est
+with mixing up, gmm-align-compiled with boosted silence)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+import kaldi_hmm_gmm as khg
+import kaldifst
+import numpy as np
+
+Alignment = list[int]  # transition-ids, one per frame
+
+
+def default_realign_iters() -> list[int]:
+    return [*range(1, 11), *range(12, 40, 2)]
+
+
+@dataclass
+class MonoConfig:
+    """Defaults of Kaldi's steps/train_mono.sh."""
+
+    num_iters: int = 40
+    max_iter_inc: int = 30
+    totgauss: int = 1000
+    realign_iters: list[int] = field(default_factory=default_realign_iters)
+    power: float = 0.25
+    min_gaussian_occupancy: float = 3.0
+    boost_silence: float = 1.0
+    beam: float = 6.0
+    retry_beam: float = 40.0
+    acoustic_scale: float = 0.1
+    transition_scale: float = 1.0
+    self_loop_scale: float = 0.1
+    seed: int = 0
+
+
+@dataclass
+class GmmSystem:
+    tm: khg.TransitionModel
+    tree: khg.ContextDependency
+    am: khg.AmDiagGmm
+
+
+@dataclass
+class IterStats:
+    iteration: int
+    avg_loglike: float
+    frames: int
+    num_gauss: int
+    num_failed: int
+
+
+def init_mono(topo: khg.HmmTopology, shared_phones: list[list[int]],
+              feats: list[np.ndarray]) -> GmmSystem:
+    """gmm-init-mono: one Gaussian per pdf at the global mean/variance of `feats`."""
+    stacked = np.concatenate(feats)  # (frames, dim)
+    mean = stacked.mean(axis=0)
+    var = np.maximum(stacked.var(axis=0), 1e-3)
+    tree = khg.monophone_context_dependency_shared(
+        phone_classes=shared_phones, phone2num_pdf_classes=topo.get_phone_to_num_pdf_classes())
+    am = khg.AmDiagGmm()
+    for _ in range(tree.num_pdfs):
+        gmm = khg.DiagGmm(nmix=1, dim=stacked.shape[1])
+        gmm.set_weights(np.ones(1, np.float32))
+        gmm.set_means(mean[None, :].astype(np.float32))
+        gmm.set_invvars((1.0 / var)[None, :].astype(np.float32))
+        gmm.compute_gconsts()
+        am.add_pdf(gmm)
+    return GmmSystem(khg.TransitionModel(ctx_dep=tree, hmm_topo=topo), tree, am)
+
+
+def make_graph_compiler(system: GmmSystem, lexicon_fst: kaldifst.StdVectorFst,
+                        disambig_phone_ids: list[int]) -> khg.TrainingGraphCompiler:
+    """compile-train-graphs' compiler; `lexicon_fst` is the lang's L.fst."""
+    lex = lexicon_fst.copy()
+    kaldifst.arcsort(lex, sort_type="olabel")
+    return khg.TrainingGraphCompiler(
+        trans_model=system.tm, ctx_dep=system.tree, lex_fst=lex,
+        disambig_syms=disambig_phone_ids, opts=khg.TrainingGraphCompilerOptions())
+
+
+def equal_align(graph: kaldifst.StdVectorFst, num_frames: int, seed: int) -> Alignment | None:
+    """align-equal-compiled: spread the frames evenly along a random path of the graph."""
+    ok, path = kaldifst.equal_align(ifst=graph, length=num_frames, rand_seed=seed,
+                                    num_retries=10)
+    if not ok:
+        return None
+    ok, ali, _, _ = kaldifst.get_linear_symbol_sequence(path)
+    return list(ali) if ok and len(ali) == num_frames else None
+
+
+def accumulate(system: GmmSystem, feats: Mapping[str, np.ndarray],
+               alignments: Mapping[str, Alignment]
+               ) -> tuple[khg.AccumAmDiagGmm, np.ndarray, float, int]:
+    """gmm-acc-stats-ali: GMM stats and transition counts from alignments.
+    Returns (gmm_accs, transition_counts (num_tids + 1,) float64, total loglike, frames)."""
+    accs = khg.AccumAmDiagGmm()
+    accs.init(model=system.am, flags=khg.GmmUpdateFlags.kGmmAll)
+    tid2pdf = np.asarray(system.tm.transition_id_to_pdf_array(), dtype=np.int64)
+    trans_counts = np.zeros(system.tm.num_transition_ids + 1, dtype=np.float64)
+    loglike, frames = 0.0, 0
+    for utt, ali in alignments.items():
+        x = feats[utt]
+        tids = np.asarray(ali, dtype=np.int64)
+        trans_counts += np.bincount(tids, minlength=trans_counts.size)
+        for t, pdf in enumerate(tid2pdf[tids]):
+            loglike += accs.accumulate_for_gmm(model=system.am, data=x[t], gmm_index=int(pdf),
+                                               weight=1.0)
+        frames += len(tids)
+    return accs, trans_counts, loglike, frames
+
+
+def update(system: GmmSystem, accs: khg.AccumAmDiagGmm, trans_counts: np.ndarray,
+           num_gauss: int, config: MonoConfig) -> None:
+    """gmm-est --mix-up: MLE update of transitions and GMMs, then split Gaussians."""
+    system.tm.mle_update(trans_counts, khg.MleTransitionUpdateConfig())
+    opts = khg.MleDiagGmmOptions()
+    opts.min_gaussian_occupancy = config.min_gaussian_occupancy
+    khg.mle_am_diag_gmm_update(config=opts, amdiag_gmm_acc=accs,
+                               flags=khg.str_to_gmm_flags("mvw"), am_gmm=system.am)
+    occs = np.array([accs.get_acc(i).occupancy.sum() for i in range(accs.num_accs)],
+                    dtype=np.float32)
+    if num_gauss > system.am.num_gauss:
+        system.am.split_by_count(state_occs=occs, target_components=num_gauss,
+                                 perturb_factor=0.01, power=config.power, min_count=20.0)
+
+
+def boost_silence(system: GmmSystem, silence_phones: list[int], boost: float) -> khg.AmDiagGmm:
+    """gmm-boost-silence: a copy of the model with silence pdf weights scaled by `boost`."""
+    am = khg.AmDiagGmm()
+    am.copy_from_am_diag_gmm(system.am)
+    if boost == 1.0:
+        return am
+    _, pdfs = khg.get_pdfs_for_phones(system.tm, sorted(silence_phones))
+    for pdf in pdfs:
+        gmm = am.get_pdf(pdf)
+        gmm.set_weights(np.asarray(gmm.weights, np.float32) * boost)
+        gmm.compute_gconsts()
+    return am
+
+
+def align(system: GmmSystem, am: khg.AmDiagGmm, graph: kaldifst.StdVectorFst,
+          feats: np.ndarray, config: MonoConfig, utt: str = "utt"
+          ) -> tuple[Alignment | None, float]:
+    """gmm-align-compiled for one utterance; (None, 0) when even the retry beam fails."""
+    fst = graph.copy()
+    khg.add_transition_probs(trans_model=system.tm, transition_scale=config.transition_scale,
+                             self_loop_scale=config.self_loop_scale, fst=fst)
+    decodable = khg.DecodableAmDiagGmmScaled(am=am, tm=system.tm, feats=feats,
+                                             scale=config.acoustic_scale)
+    align_config = khg.AlignConfig(beam=config.beam, retry_beam=config.retry_beam)
+    num_done, _, _, like, _, ali, _ = khg.align_utterance_wrapper(
+        config=align_config, utt=utt, acoustic_scale=config.acoustic_scale, fst=fst,
+        decodable=decodable, num_done=0, num_error=0, num_retried=0, tot_like=0.0,
+        frame_count=0)
+    if num_done == 0 or len(ali) != feats.shape[0]:
+        return None, 0.0
+    return list(ali), like
+
+
+def align_all(system: GmmSystem, graphs: Mapping[str, kaldifst.StdVectorFst],
+              feats: Mapping[str, np.ndarray], config: MonoConfig,
+              silence_phones: list[int]) -> dict[str, Alignment]:
+    am = boost_silence(system, silence_phones, config.boost_silence)
+    result = {}
+    for utt, graph in graphs.items():
+        ali, _ = align(system, am, graph, feats[utt], config, utt)
+        if ali is not None:
+            result[utt] = ali
+    return result
+
+
+def train_mono(topo: khg.HmmTopology, shared_phones: list[list[int]],
+               silence_phones: list[int], feats: Mapping[str, np.ndarray],
+               compile_graph: Callable[[GmmSystem, str], kaldifst.StdVectorFst],
+               config: MonoConfig, on_iter: Callable[[IterStats], None] | None = None
+               ) -> tuple[GmmSystem, dict[str, Alignment]]:
+    """Kaldi's train_mono.sh loop. `compile_graph(system, utt)` gives the utterance's
+    training graph. Returns the final system and its last alignments."""
+    utts = sorted(feats)
+    subset = [feats[u] for u in utts[: max(10, len(utts) // 10)]]
+    system = init_mono(topo, shared_phones, subset)
+    graphs = {u: compile_graph(system, u) for u in utts}
+    alignments = {}
+    for i, u in enumerate(utts):
+        ali = equal_align(graphs[u], feats[u].shape[0], config.seed + i)
+        if ali is not None:
+            alignments[u] = ali
+    num_gauss = system.am.num_gauss
+    inc_gauss = max(0, (config.totgauss - num_gauss) // config.max_iter_inc)
+    for it in range(config.num_iters):
+        if it > 0 and it in config.realign_iters:
+            alignments = align_all(system, graphs, feats, config, silence_phones)
+        if not alignments:
+            raise RuntimeError("no utterance could be aligned")
+        accs, counts, loglike, frames = accumulate(system, feats, alignments)
+        update(system, accs, counts, num_gauss, config)
+        if on_iter:
+            on_iter(IterStats(it, loglike / max(frames, 1), frames, system.am.num_gauss,
+                              len(utts) - len(alignments)))
+        if it < config.max_iter_inc:
+            num_gauss += inc_gauss
+    alignments = align_all(system, graphs, feats, config, silence_phones)
+    return system, alignments
+
+
+def graph_compiler_fn(lexicon_fst: kaldifst.StdVectorFst, disambig_phone_ids: list[int],
+                      word_ids: Mapping[str, list[int]]
+                      ) -> Callable[[GmmSystem, str], kaldifst.StdVectorFst]:
+    """A `compile_graph(system, utt)` for train_mono/align_all that reuses one compiler."""
+    cache: dict[int, khg.TrainingGraphCompiler] = {}
+
+    def compile_graph(system: GmmSystem, utt: str) -> kaldifst.StdVectorFst:
+        key = id(system.tm)
+        if key not in cache:
+            cache.clear()
+            cache[key] = make_graph_compiler(system, lexicon_fst, disambig_phone_ids)
+        return cache[key].compile_graph_from_text(word_ids[utt])
+
+    return compile_graph
