@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Align a data dir with a GMM system (Kaldi steps/align_si.sh): <ali-dir>/{ali.JOB.gz,
+# final.mdl,tree,num_jobs,cmvn_opts,delta_opts}, in parallel over speaker splits.
+set -euo pipefail
+
+# Begin configuration section.
+nj=4
+cmd=run.pl
+beam=6.0
+retry_beam=40.0
+boost_silence=1.0
+# End configuration section.
+
+echo "$0 $*"
+help_message="Usage: $0 [options] <data-dir> <lang-dir> <src-dir> <ali-dir>
+ e.g.: $0 --nj 4 data/train data/lang exp/mono exp/mono_ali
+Options:
+  --nj <n>                  # number of parallel jobs (default: $nj)
+  --cmd <run.pl|slurm.pl>   # how to run jobs (default: $cmd)
+  --beam <f> --retry-beam <f> --boost-silence <f>"
+. "$(dirname "$0")/parse_options.sh"
+. "$(dirname "$0")/pkd_env.sh"
+
+if [ $# -ne 4 ]; then
+  echo "$help_message" >&2
+  exit 1
+fi
+data=$1
+lang=$2
+srcdir=$3
+dir=$4
+
+require "$data/feats.scp" "$data/cmvn.scp" "$data/text" "$lang/L.fst" "$srcdir/final.mdl" \
+  "$srcdir/tree"
+if [ -f "$dir/num_jobs" ] && [ "$dir/num_jobs" -nt "$srcdir/final.mdl" ]; then
+  echo "$0: $dir is up to date; not realigning"
+  exit 0
+fi
+mkdir -p "$dir/log"
+rm -f "$dir"/ali.*.gz "$dir/num_jobs"
+pkd split_data "$data" "$nj"
+for f in final.mdl tree cmvn_opts delta_opts splice_opts feat_type fbank.conf mfcc.conf; do
+  if [ -f "$srcdir/$f" ]; then cp "$srcdir/$f" "$dir/$f"; fi
+done
+$cmd JOB=1:"$nj" "$dir/log/align.JOB.log" \
+  "$pkd_python" -m pykaldi_distill.bin.align_si --beam "$beam" --retry-beam "$retry_beam" \
+    --boost-silence "$boost_silence" --ali-name ali.JOB.gz \
+    "$data/split$nj/JOB" "$lang" "$srcdir" "$dir"
+echo "$nj" > "$dir/num_jobs"
+echo "$0: aligned $data with $srcdir into $dir"

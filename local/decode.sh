@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Decode a data dir with HCLG and a GMM or hybrid neural model, then score (Kaldi
+# steps/decode.sh + local/score.sh). The model dir is the decode dir's parent unless
+# --model-dir is given. Writes <decode-dir>/{scoring_kaldi/,wer_*,rtf.json,log/}.
+set -euo pipefail
+
+# Begin configuration section.
+nj=4
+cmd=run.pl
+model_dir=
+lmwts=
+beam=13.0
+max_active=7000
+# End configuration section.
+
+echo "$0 $*"
+help_message="Usage: $0 [options] <graph-dir> <data-dir> <decode-dir>
+ e.g.: $0 --nj 4 exp/mono/graph data/test exp/mono/decode_test
+Options:
+  --nj <n>                  # number of parallel jobs (default: $nj)
+  --cmd <run.pl|slurm.pl>   # how to run jobs (default: $cmd)
+  --model-dir <dir>         # model to decode with (default: parent of <decode-dir>)
+  --lmwts \"<w> ...\"         # LM weights = 1/acoustic scale (default: 12 GMM, 10 nnet)
+  --beam <f> --max-active <n>"
+. "$(dirname "$0")/parse_options.sh"
+. "$(dirname "$0")/pkd_env.sh"
+
+if [ $# -ne 3 ]; then
+  echo "$help_message" >&2
+  exit 1
+fi
+graph=$1
+data=$2
+dir=$3
+model_dir=${model_dir:-$(dirname "$dir")}
+
+require "$graph/HCLG.fst" "$graph/words.txt" "$data/feats.scp" "$data/text" "$model_dir/final.mdl"
+if [ -s "$dir/scoring_kaldi/best_wer" ] && [ "$dir/scoring_kaldi/best_wer" -nt "$model_dir/final.mdl" ] \
+   && [ "$dir/scoring_kaldi/best_wer" -nt "$graph/HCLG.fst" ]; then
+  echo "$0: $dir is up to date: $(cat "$dir/scoring_kaldi/best_wer")"
+  exit 0
+fi
+mkdir -p "$dir/log"
+rm -rf "$dir/scoring_kaldi" "$dir"/wer_* "$dir"/tmp.*
+pkd split_data "$data" "$nj"
+$cmd JOB=1:"$nj" "$dir/log/decode.JOB.log" \
+  "$pkd_python" -m pykaldi_distill.bin.decode --lmwts "$lmwts" --beam "$beam" \
+    --max-active "$max_active" "$graph" "$data/split$nj/JOB" "$model_dir" "$dir/tmp.JOB"
+pkd merge_decode "$dir" "$nj"
+pkd score "$data" "$dir"
+require "$dir/scoring_kaldi/best_wer"

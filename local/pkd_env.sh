@@ -1,0 +1,31 @@
+# Sourced by every step script: finds the package and its Python, so a step works from a
+# recipe (path.sh already set up) and when called directly.
+# shellcheck shell=bash
+PKD_ROOT=${PKD_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+export PKD_ROOT
+export PYTHONPATH="$PKD_ROOT${PYTHONPATH:+:$PYTHONPATH}"
+if [ -x "$PKD_ROOT/.venv/bin/python" ]; then
+  pkd_python="$PKD_ROOT/.venv/bin/python"
+else
+  pkd_python=python3
+fi
+export pkd_python
+export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
+
+# pkd CLI [args...]: run `python -m pykaldi_distill.bin.CLI`.
+pkd() {
+  local name=$1
+  shift
+  "$pkd_python" -m "pykaldi_distill.bin.$name" "$@"
+}
+
+# require FILE...: stop with a message naming the first missing file.
+require() {
+  local f
+  for f in "$@"; do
+    if [ ! -e "$f" ]; then
+      echo "$0: ERROR: expected file $f to exist" >&2
+      exit 1
+    fi
+  done
+}

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Monophone GMM-HMM training (Kaldi steps/train_mono.sh): <exp-dir>/{final.mdl,tree,ali.1.gz,
+# num_jobs,cmvn_opts,delta_opts,config.json}. Features: the data dir's feats.scp + cmvn + deltas.
+set -euo pipefail
+
+# Begin configuration section.
+cmd=run.pl
+num_iters=40
+totgauss=1000
+boost_silence=1.0
+seed=0
+# End configuration section.
+
+echo "$0 $*"
+help_message="Usage: $0 [options] <data-dir> <lang-dir> <exp-dir>
+ e.g.: $0 data/train data/lang exp/mono
+Options:
+  --cmd <run.pl|slurm.pl>   # how to run the job (default: $cmd)
+  --num-iters <n>           # training iterations (default: $num_iters)
+  --totgauss <n>            # target number of Gaussians (default: $totgauss)
+  --boost-silence <f>       # factor for silence likelihoods in alignment (default: $boost_silence)"
+. "$(dirname "$0")/parse_options.sh"
+. "$(dirname "$0")/pkd_env.sh"
+
+if [ $# -ne 3 ]; then
+  echo "$help_message" >&2
+  exit 1
+fi
+data=$1
+lang=$2
+dir=$3
+
+require "$data/feats.scp" "$data/cmvn.scp" "$data/text" "$lang/L.fst" "$lang/phones.txt" \
+  "$lang/topo" "$lang/phones/sets.int"
+if [ -f "$dir/final.mdl" ] && [ "$dir/final.mdl" -nt "$data/feats.scp" ]; then
+  echo "$0: $dir/final.mdl exists; not retraining (delete it to redo)"
+  exit 0
+fi
+mkdir -p "$dir/log"
+$cmd "$dir/log/train.log" \
+  "$pkd_python" -m pykaldi_distill.bin.train_mono --num-iters "$num_iters" --totgauss "$totgauss" \
+    --boost-silence "$boost_silence" --seed "$seed" "$data" "$lang" "$dir"
+grep "^iter" "$dir/log/train.log" | tail -n 1
+echo "$0: done training monophone system in $dir"
