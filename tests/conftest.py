@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 
-def write_tone_wav(path: Path, seconds: float = 0.5, rate: int = 16000, freq: float = 440.0) -> Path:
+def write_tone_wav(path: Path, seconds: float = 0.5, rate: int = 16000,
+                   freq: float = 440.0) -> Path:
     """A 16-bit mono wav with a tone (enough for feature/IO tests)."""
     n = int(seconds * rate)
     t = np.arange(n) / rate

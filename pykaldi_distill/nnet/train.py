@@ -1,0 +1,430 @@
+"""Frame-level training with a Kaldi nnet1-style "newbob" learning-rate schedule.
+
+Objectives (per frame, averaged over real frames):
+  ce: cross-entropy against hard pdf targets.
+  kl: T^2 * KL(p_T || softmax(student/T)) against the teacher's soft targets, where p_T is
+      computed from the *stored posteriors* as p^(1/T) renormalised (== softmax(logits/T),
+      see pykaldi_distill.distill); optionally interpolated with hard CE:
+      (1 - hard_weight) * KL_T + hard_weight * CE_hard.
+Frame accuracy: argmax vs hard target (ce), argmax agreement with the teacher (kl).
+
+Schedule (nnet1 train_scheduler.sh, with cv frame accuracy as the default criterion):
+  * cv is evaluated before training (epoch 0); each epoch is accepted if its cv criterion
+    beats the best so far (or epoch <= min_epochs / keep_lr_epochs), otherwise rejected and
+    the model and optimizer state revert to the best epoch;
+  * impr = best_after - best_before (acc, absolute) or relative loss decrease (loss);
+    zero after a rejection;
+  * once halving has started and impr < end_halving_impr: stop (not before min_epochs);
+  * if impr < start_halving_impr: halving starts; while halving, lr *= halving_factor.
+Files in out_dir: epoch-N.pt (weights after epoch N, optimizer and scheduler state; epoch-0
+is the initial model), final.pt (the best epoch), history.json.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..distill import kl_divergence
+from ..errors import InputError
+from ..io import write_text_atomic
+from .checkpoint import load_checkpoint, model_kind, save_checkpoint
+from .data import Batch, ChunkDataset, FrameDataset
+from .student import Dnn
+
+Dataset = ChunkDataset | FrameDataset
+ProgressFn = Callable[[int, int, int, float, float], None]
+# (epoch, batches done, total batches, frames/s, running mean loss)
+
+# Fields that may change between runs sharing an out_dir (they only extend the schedule).
+_RESUMABLE_CHANGES = {"max_epochs", "min_epochs", "end_halving_impr"}
+
+
+@dataclass
+class TrainConfig:
+    loss: Literal["ce", "kl"] = "ce"
+    temperature: float = 1.0  # kl only
+    hard_weight: float = 0.0  # kl only: weight of hard CE in the interpolation
+    lr: float = 1e-3
+    optimizer: Literal["adam", "sgd"] = "adam"  # adam = AdamW (decoupled weight decay)
+    momentum: float = 0.9  # sgd only
+    weight_decay: float = 0.0  # sgd: L2 penalty; adam: decoupled weight decay
+    batch_size: int = 256  # frames (FrameDataset) or chunks (ChunkDataset)
+    max_epochs: int = 20
+    min_epochs: int = 0
+    keep_lr_epochs: int = 0
+    criterion: Literal["acc", "loss"] = "acc"
+    start_halving_impr: float = 0.01  # acc: absolute (fraction); loss: relative
+    end_halving_impr: float = 0.001
+    halving_factor: float = 0.5
+    max_grad_norm: float | None = 10.0
+    init_input_norm: bool = True  # set the model's InputNorm from train-set stats (fresh runs)
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.loss not in ("ce", "kl"):
+            raise ValueError(f"TrainConfig.loss: unknown '{self.loss}'")
+        if self.optimizer not in ("adam", "sgd"):
+            raise ValueError(f"TrainConfig.optimizer: unknown '{self.optimizer}'")
+        if self.criterion not in ("acc", "loss"):
+            raise ValueError(f"TrainConfig.criterion: unknown '{self.criterion}'")
+        if not self.temperature > 0:
+            raise ValueError("TrainConfig.temperature must be > 0")
+        if not 0.0 <= self.hard_weight <= 1.0:
+            raise ValueError("TrainConfig.hard_weight must be in [0, 1]")
+        if self.lr <= 0 or self.batch_size < 1 or self.max_epochs < 0:
+            raise ValueError("TrainConfig: lr, batch_size must be positive, max_epochs >= 0")
+        if not 0 < self.halving_factor < 1:
+            raise ValueError("TrainConfig.halving_factor must be in (0, 1)")
+
+
+@dataclass
+class EvalStats:
+    loss: float  # objective per frame
+    acc: float  # frame accuracy (hard) or argmax agreement with the teacher (kl)
+    hard_acc: float | None  # accuracy vs hard targets when the data has them
+    frames: int
+
+
+@dataclass
+class EpochStats:
+    epoch: int
+    lr: float  # learning rate used in this epoch (0 for epoch 0)
+    train_loss: float | None
+    train_acc: float | None
+    cv_loss: float
+    cv_acc: float
+    cv_hard_acc: float | None
+    frames_per_sec: float | None  # training throughput
+    seconds: float  # wall time of train + cv
+    accepted: bool
+
+
+@dataclass
+class TrainHistory:
+    epochs: list[EpochStats] = field(default_factory=list)
+    best_epoch: int = 0
+    stop_reason: str = ""  # "converged" (newbob), "max_epochs", or "" while running
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> TrainHistory:
+        return cls([EpochStats(**e) for e in d["epochs"]], d["best_epoch"], d["stop_reason"])
+
+
+@dataclass
+class Newbob:
+    """nnet1 train_scheduler.sh logic; `update` is called once per finished epoch."""
+
+    lr: float
+    best_metric: float
+    best_epoch: int = 0
+    halving: bool = False
+    stopped: bool = False
+
+    def update(self, epoch: int, metric: float, config: TrainConfig) -> bool:
+        """Record the cv criterion of `epoch`; returns whether the epoch is accepted."""
+        prev_best = self.best_metric
+        accepted = (_better(metric, prev_best, config.criterion) or epoch <= config.min_epochs
+                    or epoch <= config.keep_lr_epochs)
+        if accepted:
+            self.best_metric, self.best_epoch = metric, epoch
+        if epoch <= config.keep_lr_epochs:
+            return accepted
+        impr = _improvement(prev_best, self.best_metric, config.criterion)
+        if self.halving and impr < config.end_halving_impr:
+            if epoch > config.min_epochs:
+                self.stopped = True
+            return accepted
+        if impr < config.start_halving_impr:
+            self.halving = True
+        if self.halving:
+            self.lr *= config.halving_factor
+        return accepted
+
+
+def _better(metric: float, best: float, criterion: str) -> bool:
+    return metric > best if criterion == "acc" else metric < best
+
+
+def _improvement(prev: float, new: float, criterion: str) -> float:
+    if criterion == "acc":
+        return new - prev
+    return (prev - new) / prev if prev > 0 else prev - new
+
+
+# -- objective --------------------------------------------------------------------------------
+def _flatten(model: nn.Module, batch: Batch) -> tuple[torch.Tensor, torch.Tensor | None,
+                                                       torch.Tensor | None]:
+    """-> logits (N, pdfs), hard (N,) | None, soft (N, pdfs) | None over real frames."""
+    if batch.lengths is None:
+        return model.forward_spliced(batch.x), batch.hard, batch.soft  # type: ignore[operator]
+    mask = batch.frame_mask()  # (B, T)
+    logits = model(batch.x, batch.lengths)[mask]  # (N, pdfs)
+    hard = batch.hard[mask] if batch.hard is not None else None
+    soft = batch.soft[mask] if batch.soft is not None else None
+    return logits, hard, soft
+
+
+def _objective(logits: torch.Tensor, hard: torch.Tensor | None, soft: torch.Tensor | None,
+               config: TrainConfig) -> tuple[torch.Tensor, int, int | None]:
+    """-> (summed loss over frames, #correct, #correct vs hard targets or None)."""
+    pred = logits.detach().argmax(dim=-1)  # (N,)
+    hard_correct = int((pred == hard).sum()) if hard is not None else None
+    if config.loss == "ce":
+        assert hard is not None
+        return F.cross_entropy(logits, hard, reduction="sum"), hard_correct or 0, hard_correct
+    assert soft is not None
+    loss = kl_divergence(logits, soft, config.temperature, reduction="sum")
+    if config.hard_weight > 0:
+        assert hard is not None
+        ce = F.cross_entropy(logits, hard, reduction="sum")
+        loss = (1.0 - config.hard_weight) * loss + config.hard_weight * ce
+    correct = int((pred == soft.argmax(dim=-1)).sum())
+    return loss, correct, hard_correct
+
+
+def evaluate(model: nn.Module, dataset: Dataset, config: TrainConfig) -> EvalStats:
+    """Objective and accuracy on `dataset` in eval mode (no shuffling, no grad)."""
+    was_training = model.training
+    model.eval()
+    loss_sum, correct, hard_correct, frames = 0.0, 0, 0, 0
+    with torch.inference_mode():
+        for batch in dataset.iter_batches(config.batch_size * 4):
+            loss, c, hc = _objective(*_flatten(model, batch), config)
+            loss_sum += float(loss)
+            correct += c
+            hard_correct += hc or 0
+            frames += batch.num_frames
+    model.train(was_training)
+    frames = max(frames, 1)
+    hard_acc = hard_correct / frames if dataset.has_hard else None
+    return EvalStats(loss_sum / frames, correct / frames, hard_acc, frames)
+
+
+def _train_epoch(model: nn.Module, dataset: Dataset, config: TrainConfig,
+                 optimizer: torch.optim.Optimizer, epoch: int,
+                 on_progress: ProgressFn | None) -> tuple[float, float, float]:
+    """One pass over shuffled training data -> (loss/frame, accuracy, frames/s)."""
+    model.train()
+    rng = np.random.default_rng([config.seed, epoch])
+    total = dataset.num_batches(config.batch_size)
+    loss_sum, correct, frames = 0.0, 0, 0
+    start = time.perf_counter()
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(config.seed * 100_003 + epoch)  # dropout masks
+        for i, batch in enumerate(dataset.iter_batches(config.batch_size, rng), 1):
+            if batch.num_frames < 2:  # BatchNorm cannot train on a single frame
+                continue
+            loss, c, _ = _objective(*_flatten(model, batch), config)
+            optimizer.zero_grad(set_to_none=True)
+            (loss / batch.num_frames).backward()
+            if config.max_grad_norm is not None:
+                nn.utils.clip_grad_norm_(model.parameters(), config.max_grad_norm)
+            optimizer.step()
+            loss_sum += float(loss.detach())
+            correct += c
+            frames += batch.num_frames
+            if on_progress is not None:
+                fps = frames / max(time.perf_counter() - start, 1e-9)
+                on_progress(epoch, i, total, fps, loss_sum / frames)
+    fps = frames / max(time.perf_counter() - start, 1e-9)
+    frames = max(frames, 1)
+    return loss_sum / frames, correct / frames, fps
+
+
+# -- setup / checks -------------------------------------------------------------------------
+def make_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
+    if config.optimizer == "adam":
+        return torch.optim.AdamW(model.parameters(), lr=config.lr,
+                                 weight_decay=config.weight_decay)
+    return torch.optim.SGD(model.parameters(), lr=config.lr, momentum=config.momentum,
+                           weight_decay=config.weight_decay)
+
+
+def _check_data(model: nn.Module, dataset: Dataset, config: TrainConfig, name: str) -> None:
+    cfg = model.config  # type: ignore[attr-defined]
+    if dataset.feat_dim != cfg.input_dim:
+        raise ValueError(f"{name}: feature dim {dataset.feat_dim} != model input_dim "
+                         f"{cfg.input_dim}")
+    if isinstance(dataset, FrameDataset) and (
+            not isinstance(model, Dnn) or dataset.context != cfg.context):
+        raise ValueError(f"{name}: a FrameDataset needs a Dnn with the same context")
+    if config.loss == "ce" and not dataset.has_hard:
+        raise ValueError(f"{name}: loss 'ce' needs hard targets")
+    if config.loss == "kl" and not dataset.has_soft:
+        raise ValueError(f"{name}: loss 'kl' needs soft targets")
+    if config.loss == "kl" and config.hard_weight > 0 and not dataset.has_hard:
+        raise ValueError(f"{name}: hard_weight > 0 needs hard_targets as well")
+    if dataset.has_soft and dataset.num_pdfs != cfg.num_pdfs:
+        raise InputError(dataset.source, f"soft targets have {dataset.num_pdfs} pdfs, the "
+                         f"model {cfg.num_pdfs}", "use targets from the same tree")
+    max_id = int(dataset.hard.max()) if dataset.hard is not None else -1
+    if max_id >= cfg.num_pdfs:
+        raise InputError(dataset.source, f"pdf ids reach {max_id}, the model has "
+                         f"{cfg.num_pdfs} outputs", "use targets from the same tree")
+
+
+def _metric(stats: EvalStats, config: TrainConfig) -> float:
+    return stats.acc if config.criterion == "acc" else stats.loss
+
+
+def _epoch_path(out_dir: Path, epoch: int) -> Path:
+    return out_dir / f"epoch-{epoch}.pt"
+
+
+def _saved_epochs(out_dir: Path) -> list[int]:
+    epochs = []
+    for p in out_dir.glob("epoch-*.pt"):
+        suffix = p.stem.split("-", 1)[1]
+        if suffix.isdigit():
+            epochs.append(int(suffix))
+    return sorted(epochs)
+
+
+# -- state persistence ----------------------------------------------------------------------
+@dataclass
+class _RunState:
+    sched: Newbob
+    history: TrainHistory
+    next_epoch: int
+
+
+def _save_epoch(out_dir: Path, model: nn.Module, optimizer: torch.optim.Optimizer, epoch: int,
+                state: _RunState, config: TrainConfig, extra: dict[str, Any]) -> None:
+    save_checkpoint(_epoch_path(out_dir, epoch), model, model_kind(model),
+                    model.config,  # type: ignore[attr-defined]
+                    {**extra, "epoch": epoch, "train_config": asdict(config),
+                     "optimizer": optimizer.state_dict(), "scheduler": asdict(state.sched),
+                     "history": state.history.to_dict()})
+
+
+def _restore_epoch(out_dir: Path, epoch: int, model: nn.Module,
+                   optimizer: torch.optim.Optimizer) -> dict[str, Any]:
+    path = _epoch_path(out_dir, epoch)
+    ckpt = load_checkpoint(path)
+    try:
+        model.load_state_dict(ckpt["state_dict"])
+        optimizer.load_state_dict(ckpt["extra"]["optimizer"])
+    except (KeyError, RuntimeError, ValueError) as err:
+        raise InputError(path, f"does not match the model being trained: {err}",
+                         "train into a fresh directory or pass resume=False") from err
+    return ckpt
+
+
+def _resume(out_dir: Path, last: int, model: nn.Module, optimizer: torch.optim.Optimizer,
+            config: TrainConfig) -> _RunState:
+    path = _epoch_path(out_dir, last)
+    ckpt = load_checkpoint(path)
+    fix = "train into a fresh directory or pass resume=False"
+    if ckpt["model_kind"] != model_kind(model) or ckpt["model_args"] != asdict(
+            model.config):  # type: ignore[attr-defined]
+        raise InputError(path, "was written for a different model architecture", fix)
+    old = {k: v for k, v in ckpt["extra"]["train_config"].items() if k not in _RESUMABLE_CHANGES}
+    new = {k: v for k, v in asdict(config).items() if k not in _RESUMABLE_CHANGES}
+    if old != new:
+        changed = sorted(k for k in new if old.get(k) != new[k])
+        raise InputError(path, f"was trained with different settings ({', '.join(changed)})",
+                         fix)
+    sched = Newbob(**ckpt["extra"]["scheduler"])
+    history = TrainHistory.from_dict(ckpt["extra"]["history"])
+    _restore_epoch(out_dir, sched.best_epoch, model, optimizer)
+    return _RunState(sched, history, last + 1)
+
+
+def _fresh_start(out_dir: Path, model: nn.Module, optimizer: torch.optim.Optimizer,
+                 train_set: Dataset, cv_set: Dataset, config: TrainConfig,
+                 extra: dict[str, Any]) -> _RunState:
+    for epoch in _saved_epochs(out_dir):
+        _epoch_path(out_dir, epoch).unlink()
+    (out_dir / "final.pt").unlink(missing_ok=True)
+    if config.init_input_norm:
+        model.input_norm.set_stats(*train_set.feature_stats())  # type: ignore[operator]
+    start = time.perf_counter()
+    cv = evaluate(model, cv_set, config)
+    stats = EpochStats(0, 0.0, None, None, cv.loss, cv.acc, cv.hard_acc, None,
+                       time.perf_counter() - start, True)
+    state = _RunState(Newbob(config.lr, _metric(cv, config)), TrainHistory([stats]), 1)
+    _save_epoch(out_dir, model, optimizer, 0, state, config, extra)
+    return state
+
+
+# -- main entry -----------------------------------------------------------------------------
+def train(
+    model: nn.Module,
+    train_set: Dataset,
+    cv_set: Dataset,
+    config: TrainConfig,
+    out_dir: str | Path,
+    resume: bool = True,
+    on_progress: ProgressFn | None = None,
+    extra: dict[str, Any] | None = None,
+) -> TrainHistory:
+    """Train `model` (a Blstm or Dnn, modified in place; it ends holding the best epoch).
+
+    `extra` (e.g. feature type, CMVN options, num_pdfs) is stored in every checkpoint.
+    With resume=True and epoch-N.pt files in out_dir, training continues after the last one
+    (a finished run returns at once); resume=False deletes them and starts over.
+    """
+    for name, ds in (("train_set", train_set), ("cv_set", cv_set)):
+        _check_data(model, ds, config, name)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    extra = dict(extra or {})
+    optimizer = make_optimizer(model, config)
+    saved = _saved_epochs(out)
+    if resume and saved:
+        state = _resume(out, saved[-1], model, optimizer, config)
+    else:
+        state = _fresh_start(out, model, optimizer, train_set, cv_set, config, extra)
+    _write_history(out, state.history)
+    for epoch in range(state.next_epoch, config.max_epochs + 1):
+        if state.sched.stopped:
+            break
+        _run_one_epoch(model, optimizer, epoch, train_set, cv_set, config, state, out, extra,
+                       on_progress)
+    state.history.stop_reason = "converged" if state.sched.stopped else "max_epochs"
+    state.history.best_epoch = state.sched.best_epoch
+    best = state.history.epochs[state.sched.best_epoch]
+    save_checkpoint(out / "final.pt", model, model_kind(model),
+                    model.config,  # type: ignore[attr-defined]
+                    {**extra, "epoch": best.epoch, "cv_loss": best.cv_loss, "cv_acc": best.cv_acc,
+                     "train_config": asdict(config)})
+    _write_history(out, state.history)
+    return state.history
+
+
+def _run_one_epoch(model: nn.Module, optimizer: torch.optim.Optimizer, epoch: int,
+                   train_set: Dataset, cv_set: Dataset, config: TrainConfig, state: _RunState,
+                   out: Path, extra: dict[str, Any], on_progress: ProgressFn | None) -> None:
+    lr = state.sched.lr
+    for group in optimizer.param_groups:
+        group["lr"] = lr
+    start = time.perf_counter()
+    tr_loss, tr_acc, fps = _train_epoch(model, train_set, config, optimizer, epoch, on_progress)
+    cv = evaluate(model, cv_set, config)
+    accepted = state.sched.update(epoch, _metric(cv, config), config)
+    state.history.epochs.append(EpochStats(epoch, lr, tr_loss, tr_acc, cv.loss, cv.acc,
+                                           cv.hard_acc, fps, time.perf_counter() - start,
+                                           accepted))
+    state.history.best_epoch = state.sched.best_epoch
+    _save_epoch(out, model, optimizer, epoch, state, config, extra)
+    if not accepted:
+        _restore_epoch(out, state.sched.best_epoch, model, optimizer)
+    _write_history(out, state.history)
+
+
+def _write_history(out: Path, history: TrainHistory) -> None:
+    write_text_atomic(out / "history.json", json.dumps(history.to_dict(), indent=1) + "\n")
+

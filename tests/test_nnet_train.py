@@ -1,0 +1,309 @@
+"""Datasets, newbob scheduling, training (CE and KL), checkpoints per epoch and resume."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from pykaldi_distill.errors import InputError
+from pykaldi_distill.nnet import (
+    Blstm,
+    BlstmConfig,
+    ChunkDataset,
+    Dnn,
+    DnnConfig,
+    FrameDataset,
+    Newbob,
+    TrainConfig,
+    load_model,
+    log_posteriors,
+    split_train_cv,
+)
+from pykaldi_distill.nnet import train as train_mod
+from pykaldi_distill.nnet.checkpoint import load_checkpoint
+from pykaldi_distill.nnet.data import IGNORE_INDEX
+from pykaldi_distill.nnet.train import EvalStats, train
+
+DIM, PDFS = 6, 4
+
+
+def synth(n_utts: int = 40, seed: int = 0, noise: float = 0.5
+          ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Frame-separable data: pdf segments of 3-8 frames, features = pdf centroid + noise.
+    Returns feats (frames, DIM) float32, hard (frames,) int64, soft (frames, PDFS) float32
+    (a peaky 'teacher' posterior whose argmax is the hard target)."""
+    rng = np.random.default_rng(seed)
+    centroids = np.random.default_rng(123).normal(size=(PDFS, DIM)) * 2
+    feats, hard, soft = {}, {}, {}
+    for u in range(n_utts):
+        states: list[int] = []
+        n = int(rng.integers(25, 45))
+        while len(states) < n:
+            states += [int(rng.integers(PDFS))] * int(rng.integers(3, 9))
+        s = np.array(states[:n])
+        key = f"utt{u:03d}"
+        feats[key] = (centroids[s] + noise * rng.normal(size=(n, DIM)) + 5).astype(np.float32)
+        hard[key] = s.astype(np.int64)
+        logits = 4.0 * np.eye(PDFS)[s] + rng.normal(size=(n, PDFS))
+        logits[np.arange(n), s] = logits.max(axis=1) + 1.0
+        p = np.exp(logits - logits.max(1, keepdims=True))
+        soft[key] = (p / p.sum(1, keepdims=True)).astype(np.float32)
+    return feats, hard, soft
+
+
+@pytest.fixture(scope="module")
+def corpus() -> tuple[dict, dict, dict]:
+    return synth()
+
+
+def _dnn(context: int = 2) -> Dnn:
+    torch.manual_seed(0)
+    return Dnn(DnnConfig(DIM, PDFS, context=context, hidden=32, num_layers=2))
+
+
+def _frame_sets(corpus: tuple, **kw: object) -> tuple[FrameDataset, FrameDataset]:
+    feats, hard, soft = corpus
+    tr, cv = split_train_cv(list(feats), 0.25, seed=1)
+    return (FrameDataset(feats, hard, context=2, utts=tr, **kw),  # type: ignore[arg-type]
+            FrameDataset(feats, hard, context=2, utts=cv, **kw))  # type: ignore[arg-type]
+
+
+# -- data ---------------------------------------------------------------------------------------
+def test_split_train_cv_deterministic_disjoint() -> None:
+    utts = [f"u{i}" for i in range(20)]
+    tr, cv = split_train_cv(utts, 0.2, seed=3)
+    assert len(cv) == 4 and set(tr) | set(cv) == set(utts) and not set(tr) & set(cv)
+    assert (tr, cv) == split_train_cv(list(reversed(utts)), 0.2, seed=3)
+    assert split_train_cv(utts, 0.2, seed=4) != (tr, cv)
+    assert split_train_cv(["a", "b"], 0.01, 0)[1] != []  # at least one cv utt
+    assert split_train_cv(["a", "b"], 0.0, 0) == (["a", "b"], [])
+
+
+def test_length_tolerance_trims_and_names_bad_utt() -> None:
+    feats = {"a": np.zeros((10, 3), np.float32), "b": np.zeros((8, 3), np.float32)}
+    hard = {"a": np.zeros(8, np.int64), "b": np.zeros(8, np.int64)}
+    ds = FrameDataset(feats, hard, context=1, num_pdfs=2)
+    assert ds.num_frames == 16 and ds.utts == ["a", "b"]
+    hard["a"] = np.zeros(7, np.int64)
+    with pytest.raises(InputError, match="'a'.*10 features frames, 7 hard targets"):
+        FrameDataset(feats, hard, context=1, source="exp/tri1_ali")
+    with pytest.raises(InputError, match="exp/tri1_ali"):
+        ChunkDataset(feats, hard, source="exp/tri1_ali")
+
+
+def test_missing_targets_skipped_and_bad_ids_rejected() -> None:
+    feats = {u: np.ones((5, 2), np.float32) for u in ("a", "b", "c")}
+    ds = FrameDataset(feats, {"a": np.zeros(5), "c": np.ones(5)}, context=0)
+    assert ds.utts == ["a", "c"] and ds.skipped == ["b"] and ds.num_pdfs == 2
+    with pytest.raises(InputError, match="'c'.*pdf id"):
+        FrameDataset(feats, {"a": np.zeros(5), "c": np.full(5, 3)}, num_pdfs=3)
+    with pytest.raises(InputError, match="no utterance"):
+        FrameDataset(feats, {"x": np.zeros(5)})
+    bad_soft = {"a": np.full((5, 3), -1.0, np.float32)}
+    with pytest.raises(InputError, match="'a'.*non-negative"):
+        ChunkDataset(feats, bad_soft)
+
+
+def test_chunk_batches_cover_every_frame_once(corpus: tuple) -> None:
+    feats, hard, soft = corpus
+    ds = ChunkDataset(feats, soft, hard_targets=hard, chunk_frames=16)
+    seen = np.zeros(ds.num_frames, dtype=int)
+    batches = list(ds.iter_batches(5, np.random.default_rng(0)))
+    assert len(batches) == ds.num_batches(5)
+    for b in batches:
+        mask = b.frame_mask()
+        assert b.x.shape[:2] == mask.shape and b.x.shape[2] == DIM
+        assert int(b.lengths.max()) == b.x.shape[1] <= 16
+        assert (b.x[~mask] == 0).all() and (b.hard[~mask] == IGNORE_INDEX).all()
+        assert b.soft.shape == (*mask.shape, PDFS) and (b.soft[~mask] == 0).all()
+        for row in b.x[mask].numpy():  # locate each real frame in the corpus
+            seen[np.flatnonzero((ds.feats == row).all(1))] += 1
+    assert (seen == 1).all()
+    whole = ChunkDataset(feats, hard, chunk_frames=None)
+    assert len(whole.chunk_starts) == len(feats)
+
+
+def test_frame_batches_shuffled_spliced(corpus: tuple) -> None:
+    feats, hard, _ = corpus
+    ds = FrameDataset(feats, hard, context=3)
+    first = np.concatenate([b.hard.numpy() for b in ds.iter_batches(64)])
+    np.testing.assert_array_equal(first, np.concatenate([hard[u] for u in sorted(hard)]))
+    b1 = next(ds.iter_batches(50, np.random.default_rng(0)))
+    b2 = next(ds.iter_batches(50, np.random.default_rng(1)))
+    assert b1.x.shape == (50, 7 * DIM) and not torch.equal(b1.x, b2.x)
+    u = sorted(feats)[0]  # first frame of the first utterance: left context replicated
+    x0 = ds.spliced(np.array([0]))[0].reshape(7, DIM)
+    np.testing.assert_array_equal(x0[:4], np.repeat(feats[u][:1], 4, axis=0))
+    np.testing.assert_array_equal(x0[4:], feats[u][1:4])
+    last = len(feats[u]) - 1  # last frame: right context replicated, never the next utt
+    xl = ds.spliced(np.array([last]))[0].reshape(7, DIM)
+    np.testing.assert_array_equal(xl[3:], np.repeat(feats[u][-1:], 4, axis=0))
+
+
+def test_soft_topk_storage(corpus: tuple) -> None:
+    feats, _, soft = corpus
+    dense = FrameDataset(feats, soft, context=0)
+    sparse = FrameDataset(feats, soft, context=0, soft_topk=2)
+    rows = np.arange(0, dense.num_frames, 7)
+    d, s = dense._soft_rows(rows), sparse._soft_rows(rows)
+    assert ((s > 0).sum(1) == 2).all()
+    np.testing.assert_array_equal(d.argmax(1), s.argmax(1))
+    np.testing.assert_array_equal(np.where(s > 0, d, 0), s)
+
+
+# -- newbob ---------------------------------------------------------------------------------
+def _run_newbob(accs: list[float], **kw: object) -> tuple[Newbob, list[bool], list[float]]:
+    cfg = TrainConfig(lr=1.0, **kw)  # type: ignore[arg-type]
+    nb = Newbob(cfg.lr, accs[0])
+    accepted, lrs = [], []
+    for epoch, acc in enumerate(accs[1:], 1):
+        if nb.stopped:
+            break
+        lrs.append(nb.lr)
+        accepted.append(nb.update(epoch, acc, cfg))
+    return nb, accepted, lrs
+
+
+def test_newbob_halving_and_stopping() -> None:
+    nb, accepted, lrs = _run_newbob([0.1, 0.5, 0.7, 0.705, 0.71, 0.712, 0.7125, 0.8])
+    assert lrs == [1, 1, 1, 0.5, 0.25, 0.125]  # halving starts after +0.005 (< 0.01)
+    assert accepted == [True] * 6 and nb.stopped and nb.best_epoch == 6  # +0.0005 < 0.001
+
+
+def test_newbob_rejects_worse_epoch() -> None:
+    nb, accepted, lrs = _run_newbob([0.1, 0.5, 0.4, 0.6, 0.6005])
+    assert accepted == [True, False, True, True]
+    assert lrs == [1, 1, 0.5, 0.25]  # rejection: impr 0 -> halving
+    assert nb.stopped and nb.best_epoch == 4
+    nb, accepted, _ = _run_newbob([0.1, 0.5, 0.4, 0.3], min_epochs=3)
+    assert accepted == [True, True, True] and not nb.stopped  # forced accept, no stop
+
+
+def test_newbob_loss_criterion_is_relative() -> None:
+    cfg = TrainConfig(lr=1.0, criterion="loss")
+    nb = Newbob(1.0, 2.0)
+    assert nb.update(1, 1.0, cfg) and nb.lr == 1.0  # 50% better
+    assert nb.update(2, 0.995, cfg) and nb.halving and nb.lr == 0.5  # 0.5% < 1%
+    assert not nb.update(3, 1.2, cfg) and nb.stopped
+
+
+# -- training ---------------------------------------------------------------------------------
+def test_dnn_ce_training_learns(corpus: tuple, tmp_path: Path) -> None:
+    tr, cv = _frame_sets(corpus)
+    model = _dnn()
+    calls: list[tuple] = []
+    cfg = TrainConfig(lr=3e-3, batch_size=64, max_epochs=4)
+    hist = train(model, tr, cv, cfg, tmp_path, on_progress=lambda *a: calls.append(a))
+    assert hist.epochs[0].cv_acc < 0.6 and max(e.cv_acc for e in hist.epochs) > 0.95
+    best = hist.epochs[hist.best_epoch]
+    assert best.cv_acc == max(e.cv_acc for e in hist.epochs)
+    assert calls[0][:3] == (1, 1, tr.num_batches(64)) and calls[-1][3] > 0
+    saved = json.loads((tmp_path / "history.json").read_text())
+    assert saved["best_epoch"] == hist.best_epoch and len(saved["epochs"]) == len(hist.epochs)
+    loaded, ckpt = load_model(tmp_path / "final.pt")
+    assert ckpt["extra"]["epoch"] == hist.best_epoch
+    feats = corpus[0][cv.utts[0]]
+    np.testing.assert_allclose(log_posteriors(loaded, feats), log_posteriors(model, feats),
+                               atol=1e-6)
+    assert (log_posteriors(loaded, feats).argmax(1) == corpus[1][cv.utts[0]]).mean() > 0.9
+    assert loaded.input_norm.mean.abs().sum() > 0  # input normalisation from train stats
+
+
+def test_blstm_ce_training_learns(corpus: tuple, tmp_path: Path) -> None:
+    feats, hard, _ = corpus
+    tr_utts, cv_utts = split_train_cv(list(feats), 0.25, seed=1)
+    tr = ChunkDataset(feats, hard, chunk_frames=20, utts=tr_utts)
+    cv = ChunkDataset(feats, hard, chunk_frames=None, utts=cv_utts)
+    torch.manual_seed(0)
+    model = Blstm(BlstmConfig(DIM, PDFS, num_layers=1, hidden=16, dnn_dim=32))
+    hist = train(model, tr, cv, TrainConfig(lr=1e-2, batch_size=8, max_epochs=3), tmp_path)
+    assert max(e.cv_acc for e in hist.epochs) > 0.95
+
+
+@pytest.mark.parametrize("hard_weight", [0.0, 0.3])
+def test_dnn_kl_distillation_learns(corpus: tuple, tmp_path: Path, hard_weight: float) -> None:
+    feats, hard, soft = corpus
+    tr_utts, cv_utts = split_train_cv(list(feats), 0.25, seed=1)
+    kw = {"context": 2, "hard_targets": hard if hard_weight else None, "soft_topk": 3}
+    tr = FrameDataset(feats, soft, utts=tr_utts, **kw)  # type: ignore[arg-type]
+    cv = FrameDataset(feats, soft, utts=cv_utts, **kw)  # type: ignore[arg-type]
+    cfg = TrainConfig(loss="kl", temperature=2.0, hard_weight=hard_weight, lr=3e-3,
+                      batch_size=64, max_epochs=3)
+    hist = train(_dnn(), tr, cv, cfg, tmp_path)
+    best = hist.epochs[hist.best_epoch]
+    assert best.cv_acc > 0.95  # argmax agreement with the teacher
+    assert best.cv_loss < hist.epochs[0].cv_loss
+    assert (best.cv_hard_acc is not None) == bool(hard_weight)
+
+
+def test_training_checks_targets(corpus: tuple, tmp_path: Path) -> None:
+    tr, cv = _frame_sets(corpus)
+    with pytest.raises(ValueError, match="soft targets"):
+        train(_dnn(), tr, cv, TrainConfig(loss="kl"), tmp_path)
+    with pytest.raises(ValueError, match="context"):
+        train(_dnn(context=3), tr, cv, TrainConfig(), tmp_path)
+    with pytest.raises(ValueError):
+        TrainConfig(hard_weight=1.5)
+
+
+def test_resume_continues_from_last_epoch(corpus: tuple, tmp_path: Path) -> None:
+    tr, cv = _frame_sets(corpus)
+    cfg = TrainConfig(lr=1e-3, batch_size=64, max_epochs=2, start_halving_impr=0.0,
+                      end_halving_impr=-1.0)  # never halve/stop: run all epochs
+    train(_dnn(), tr, cv, cfg, tmp_path)
+    epoch2 = (tmp_path / "epoch-2.pt").stat().st_mtime_ns
+    epochs_run: set[int] = set()
+    longer = TrainConfig(**{**cfg.__dict__, "max_epochs": 4})
+    model = _dnn()
+    hist = train(model, tr, cv, longer, tmp_path, on_progress=lambda e, *_: epochs_run.add(e))
+    assert epochs_run == {3, 4} and [e.epoch for e in hist.epochs] == [0, 1, 2, 3, 4]
+    assert (tmp_path / "epoch-2.pt").stat().st_mtime_ns == epoch2
+    # the same run straight through gives the same result (deterministic per-epoch seeds)
+    straight = train(_dnn(), tr, cv, longer, tmp_path / "straight")
+    assert [e.cv_loss for e in straight.epochs] == pytest.approx(
+        [e.cv_loss for e in hist.epochs], rel=1e-5)
+    # a finished run returns at once
+    epochs_run.clear()
+    again = train(_dnn(), tr, cv, longer, tmp_path, on_progress=lambda e, *_: epochs_run.add(e))
+    assert not epochs_run and again.epochs == hist.epochs
+    with pytest.raises(InputError, match="epoch-4.pt.*lr"):
+        train(_dnn(), tr, cv, TrainConfig(**{**longer.__dict__, "lr": 0.1}), tmp_path)
+    fresh = train(_dnn(), tr, cv, cfg, tmp_path, resume=False)
+    assert len(fresh.epochs) == 3 and not (tmp_path / "epoch-3.pt").exists()
+
+
+def test_newbob_halving_in_training(corpus: tuple, tmp_path: Path) -> None:
+    tr, cv = _frame_sets(corpus)
+    cfg = TrainConfig(lr=1e-3, batch_size=64, max_epochs=6, start_halving_impr=1.0,
+                      end_halving_impr=-1.0)  # halve after every epoch, never stop
+    hist = train(_dnn(), tr, cv, cfg, tmp_path)
+    assert [e.lr for e in hist.epochs] == pytest.approx([0, 1e-3, 5e-4, 2.5e-4, 1.25e-4,
+                                                         6.25e-5, 3.125e-5])
+    assert hist.stop_reason == "max_epochs"
+    cfg = TrainConfig(lr=1e-3, batch_size=64, max_epochs=6, start_halving_impr=1.0,
+                      end_halving_impr=1.0)  # halving after epoch 1, stop after epoch 2
+    hist = train(_dnn(), tr, cv, cfg, tmp_path / "stop")
+    assert [e.epoch for e in hist.epochs] == [0, 1, 2] and hist.stop_reason == "converged"
+
+
+def test_rejected_epoch_reverts_to_best(corpus: tuple, tmp_path: Path,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    tr, cv = _frame_sets(corpus)
+    scripted = iter([0.1, 0.5, 0.3, 0.4])  # epoch 2 and 3 worse than epoch 1
+    monkeypatch.setattr(train_mod, "evaluate",
+                        lambda *a: EvalStats(1.0 - (acc := next(scripted)), acc, None, 1))
+    model = _dnn()
+    cfg = TrainConfig(lr=1e-3, batch_size=64, max_epochs=3, end_halving_impr=-1.0)
+    hist = train(model, tr, cv, cfg, tmp_path)
+    assert [e.accepted for e in hist.epochs] == [True, True, False, False]
+    assert hist.best_epoch == 1 and [e.lr for e in hist.epochs] == [0, 1e-3, 1e-3, 5e-4]
+    best_sd = load_checkpoint(tmp_path / "epoch-1.pt")["state_dict"]
+    rejected_sd = load_checkpoint(tmp_path / "epoch-3.pt")["state_dict"]
+    final_sd = load_checkpoint(tmp_path / "final.pt")["state_dict"]
+    for name, tensor in model.state_dict().items():
+        assert torch.equal(tensor, best_sd[name]) and torch.equal(final_sd[name], best_sd[name])
+    assert any(not torch.equal(best_sd[n], rejected_sd[n]) for n in best_sd)
