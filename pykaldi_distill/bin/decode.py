@@ -53,7 +53,7 @@ def gmm_scorer(model_dir: Path) -> tuple[object, FeaturePipeline, Decoder, int]:
 
 
 def nnet_scorer(model_dir: Path) -> tuple[object, FeaturePipeline, Decoder, int]:
-    from ..nnet_model import load_hybrid_model
+    from ..hybrid import load_hybrid_model
 
     hybrid = load_hybrid_model(model_dir)
 

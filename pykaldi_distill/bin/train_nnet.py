@@ -1,0 +1,194 @@
+"""Train a hybrid acoustic model (BLSTM teacher or spliced DNN student) — the drop-in for
+Kaldi's nnet training step:
+
+  train_nnet.py --model dnn [options] <data-dir> <targets-dir> <exp-dir>
+
+<targets-dir> is either an alignment dir (ali.*.gz + final.mdl + tree, e.g. exp/mono_ali or a
+real Kaldi exp/tri3_ali): hard pdf targets, cross-entropy; or a soft-target dir written by
+make_soft_targets (targets.scp + final.mdl + tree): KL divergence to the teacher's posteriors.
+Writes <exp-dir>/{final.pt, epoch-N.pt, history.json, config.json, final.mdl, tree,
+ali_train_pdf.counts, cmvn_opts, feat_type, <type>.conf}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import shutil
+import sys
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..cli import log, log_config, run
+from ..data import load_data_dir
+from ..errors import InputError, PkdError
+from ..expdir import copy_feature_config, write_pipeline
+from ..features import FeaturePipeline, check_feature_dim, load_features
+from ..hybrid import HmmInfo, load_hmm_info, pdf_alignments, write_pdf_counts
+from ..io import load_scp, write_text_atomic
+from ..nnet.checkpoint import build_model
+from ..nnet.data import ChunkDataset, FrameDataset, split_train_cv
+from ..nnet.infer import compute_pdf_counts
+from ..nnet.student import DnnConfig, count_params, mflops_per_frame
+from ..nnet.teacher import BlstmConfig
+from ..nnet.train import TrainConfig, train
+
+
+def get_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="train_nnet", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--model", choices=["blstm", "dnn"], required=True)
+    p.add_argument("--hidden", type=int, default=None, help="units per layer (per direction "
+                   "for the BLSTM); default 256 (blstm) / 512 (dnn)")
+    p.add_argument("--num-layers", type=int, default=None, help="default 3 (blstm) / 4 (dnn)")
+    p.add_argument("--context", type=int, default=5, help="dnn: frames spliced on each side")
+    p.add_argument("--projection", type=int, default=None, help="blstm: recurrent projection")
+    p.add_argument("--dnn-dim", type=int, default=512, help="blstm: width of its DNN layers")
+    p.add_argument("--dropout", type=float, default=0.0)
+    p.add_argument("--temperature", type=float, default=1.0,
+                   help="soft targets: p_T ∝ p^(1/T), applied at training time")
+    p.add_argument("--hard-weight", type=float, default=0.0,
+                   help="soft targets: weight of the hard CE (needs --hard-ali-dir)")
+    p.add_argument("--hard-ali-dir", type=Path, default=None)
+    p.add_argument("--soft-topk", type=int, default=None,
+                   help="keep only the k largest posteriors per frame in memory")
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--batch-size", type=int, default=None,
+                   help="frames (dnn, default 256) or chunks (blstm, default 16)")
+    p.add_argument("--chunk-frames", type=int, default=200, help="blstm training chunk length")
+    p.add_argument("--max-epochs", type=int, default=20)
+    p.add_argument("--min-epochs", type=int, default=0)
+    p.add_argument("--cv-fraction", type=float, default=0.1)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--num-threads", type=int, default=1)
+    p.add_argument("data_dir", type=Path)
+    p.add_argument("targets_dir", type=Path)
+    p.add_argument("exp_dir", type=Path)
+    return p
+
+
+def model_config(args: argparse.Namespace, input_dim: int, num_pdfs: int
+                 ) -> BlstmConfig | DnnConfig:
+    if args.model == "blstm":
+        return BlstmConfig(input_dim=input_dim, num_pdfs=num_pdfs,
+                           num_layers=args.num_layers or 3, hidden=args.hidden or 256,
+                           projection=args.projection, dnn_dim=args.dnn_dim, dropout=args.dropout)
+    return DnnConfig(input_dim=input_dim, num_pdfs=num_pdfs, context=args.context,
+                     hidden=args.hidden or 512, num_layers=args.num_layers or 4,
+                     dropout=args.dropout)
+
+
+def load_targets(targets_dir: Path, hmm: HmmInfo) -> tuple[str, Mapping[str, np.ndarray]]:
+    """("hard", utt -> (frames,) pdf ids) or ("soft", utt -> (frames, pdfs) posteriors)."""
+    scp = targets_dir / "targets.scp"
+    if scp.is_file():
+        targets = load_scp(scp)
+        first = next(iter(targets.keys()), None)
+        if first is None:
+            raise InputError(scp, "is empty")
+        cols = np.asarray(targets[first]).shape[1]
+        if cols != hmm.num_pdfs:
+            raise InputError(scp, f"targets have {cols} columns but {hmm.source}/final.mdl has "
+                             f"{hmm.num_pdfs} pdfs", "make the targets with a teacher trained "
+                             "on alignments of the same tree")
+        return "soft", targets
+    return "hard", dict(pdf_alignments(targets_dir, hmm))
+
+
+def make_datasets(args: argparse.Namespace, feats: dict[str, np.ndarray],
+                  targets: Mapping[str, np.ndarray], hard: Mapping[str, np.ndarray] | None,
+                  num_pdfs: int, source: str) -> tuple[object, object]:
+    utts = sorted(u for u in feats if u in targets)
+    if len(utts) < 2:
+        raise InputError(source, f"only {len(utts)} utterances have targets",
+                         "check that the data dir and targets use the same utterance ids")
+    tr, cv = split_train_cv(utts, args.cv_fraction, args.seed)
+    common = dict(hard_targets=hard, num_pdfs=num_pdfs, soft_topk=args.soft_topk, source=source)
+    if args.model == "blstm":
+        return (ChunkDataset(feats, targets, chunk_frames=args.chunk_frames, utts=tr, **common),
+                ChunkDataset(feats, targets, chunk_frames=None, utts=cv, **common))
+    return (FrameDataset(feats, targets, context=args.context, utts=tr, **common),
+            FrameDataset(feats, targets, context=args.context, utts=cv, **common))
+
+
+def progress_printer() -> object:
+    last = [0.0]
+
+    def on_progress(epoch: int, done: int, total: int, fps: float, loss: float) -> None:
+        now = time.monotonic()
+        if done == total or now - last[0] > 10:
+            last[0] = now
+            log(f"epoch {epoch} [{done}/{total}] {fps:.0f} frames/s loss {loss:.4f}")
+
+    return on_progress
+
+
+def main_args(args: argparse.Namespace) -> None:
+    torch.set_num_threads(args.num_threads)
+    data = load_data_dir(args.data_dir)
+    hmm = load_hmm_info(args.targets_dir)
+    kind, targets = load_targets(args.targets_dir, hmm)
+    hard = dict(pdf_alignments(args.hard_ali_dir, hmm)) if args.hard_ali_dir else None
+    if kind == "hard" and (args.hard_weight or args.temperature != 1.0):
+        raise PkdError("--temperature/--hard-weight apply to soft targets; "
+                       f"{args.targets_dir} holds alignments")
+    if args.hard_weight and hard is None:
+        raise PkdError("--hard-weight needs --hard-ali-dir with the hard alignments")
+    pipeline = FeaturePipeline(norm_means=True, norm_vars=False)
+    feats = dict(load_features(data, pipeline))
+    input_dim = next(iter(feats.values())).shape[1]
+    for utt, x in feats.items():
+        check_feature_dim(x, input_dim, data.path / "feats.scp")
+        del utt
+    config = model_config(args, input_dim, hmm.num_pdfs)
+    tconfig = TrainConfig(loss="ce" if kind == "hard" else "kl", temperature=args.temperature,
+                          hard_weight=args.hard_weight, lr=args.lr,
+                          batch_size=args.batch_size or (16 if args.model == "blstm" else 256),
+                          max_epochs=args.max_epochs, min_epochs=args.min_epochs, seed=args.seed)
+    resolved = {"model_kind": args.model, "model": dataclasses.asdict(config),
+                "train": dataclasses.asdict(tconfig), "targets": str(args.targets_dir),
+                "targets_kind": kind, "data": str(args.data_dir),
+                "cmvn_opts": pipeline.cmvn_opts(), "cv_fraction": args.cv_fraction}
+    log("config: " + json.dumps(resolved, sort_keys=True))
+    log_config(config)
+    train_set, cv_set = make_datasets(args, feats, targets, hard, hmm.num_pdfs,
+                                      str(args.targets_dir))
+    torch.manual_seed(args.seed)
+    model = build_model(args.model, dataclasses.asdict(config))
+    log(f"{args.model}: {count_params(model)} parameters, "
+        f"{mflops_per_frame(config):.2f} MFLOPs/frame; {train_set.num_frames} train frames, "
+        f"{cv_set.num_frames} cv frames")
+    exp = args.exp_dir
+    exp.mkdir(parents=True, exist_ok=True)
+    for name in ["final.mdl", "tree"]:
+        shutil.copyfile(args.targets_dir / name, exp / name)
+    counts = compute_pdf_counts((targets[u] for u in train_set.utts), hmm.num_pdfs)
+    write_pdf_counts(exp / "ali_train_pdf.counts", counts)
+    write_pipeline(exp, pipeline)
+    copy_feature_config(data.path, exp)
+    write_text_atomic(exp / "config.json", json.dumps(resolved, indent=1, sort_keys=True) + "\n")
+    history = train(model, train_set, cv_set, tconfig, exp, on_progress=progress_printer(),
+                    extra={"feat_type": _feat_type(data.path), "cmvn_opts": pipeline.cmvn_opts()})
+    for e in history.epochs:
+        log(f"epoch {e.epoch}: lr {e.lr:.2e} train loss {e.train_loss} acc {e.train_acc} | "
+            f"cv loss {e.cv_loss:.4f} acc {e.cv_acc:.4f} "
+            f"{'accepted' if e.accepted else 'rejected'}")
+    log(f"best epoch {history.best_epoch} ({history.stop_reason})")
+
+
+def _feat_type(data_dir: Path) -> str:
+    f = data_dir / "feat_type"
+    return f.read_text().strip() if f.is_file() else "unknown"
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run(main_args, get_parser(), argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
