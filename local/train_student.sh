@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Train the small DNN student (spliced context). Drop-in for Kaldi's nnet training step:
+#   <targets-dir> = an alignment dir (ali.*.gz: hard targets, cross-entropy), e.g. exp/mono_ali
+#                   or a Kaldi exp/tri3_ali, or
+#                 = a soft-target dir from make_soft_targets.sh (targets.scp: KL divergence to
+#                   the teacher's posteriors at --temperature, optionally interpolated with the
+#                   hard CE of --hard-ali-dir by --hard-weight).
+# Writes final.pt, final.mdl, tree, ali_train_pdf.counts, config.json, history.json.
+set -euo pipefail
+
+# Begin configuration section.
+cmd=run.pl
+num_layers=4
+hidden=512
+context=5           # frames spliced on each side
+dropout=0.0
+temperature=1.0
+hard_weight=0.0
+hard_ali_dir=
+soft_topk=
+lr=0.001
+max_epochs=20
+min_epochs=0
+batch_size=256
+cv_fraction=0.1
+seed=0
+num_threads=2
+# End configuration section.
+
+echo "$0 $*"
+help_message="Usage: $0 [options] <data-dir> <lang-dir> <ali-or-targets-dir> <exp-dir>
+ e.g.: $0 data/train_fbank data/lang exp/mono_ali exp/student_gmm
+       $0 --temperature 2 data/train_fbank data/lang exp/teacher_targets exp/student_soft
+Options:
+  --cmd <run.pl|slurm.pl>  --num-layers <n>  --hidden <n>  --context <n>  --dropout <f>
+  --temperature <T>        # soft targets: p_T ∝ p^(1/T)
+  --hard-weight <w> --hard-ali-dir <dir>   # loss = (1-w) KL + w CE(hard)
+  --soft-topk <k>          # keep only the top-k teacher posteriors per frame in memory
+  --lr <f>  --max-epochs <n>  --batch-size <n>  --cv-fraction <f>  --seed <n>"
+. "$(dirname "$0")/parse_options.sh"
+. "$(dirname "$0")/pkd_env.sh"
+. "$(dirname "$0")/nnet_train_common.sh"
+
+if [ $# -ne 4 ]; then
+  echo "$help_message" >&2
+  exit 1
+fi
+data=$1
+lang=$2
+targets=$3
+dir=$4
+
+check_nnet_inputs
+train_opts=(--model dnn --num-layers "$num_layers" --hidden "$hidden" --context "$context"
+  --dropout "$dropout" --lr "$lr" --max-epochs "$max_epochs" --min-epochs "$min_epochs"
+  --batch-size "$batch_size" --cv-fraction "$cv_fraction" --seed "$seed"
+  --num-threads "$num_threads")
+if [ -f "$targets/targets.scp" ]; then
+  train_opts+=(--temperature "$temperature" --hard-weight "$hard_weight")
+fi
+if [ -n "$hard_ali_dir" ]; then train_opts+=(--hard-ali-dir "$hard_ali_dir"); fi
+if [ -n "$soft_topk" ]; then train_opts+=(--soft-topk "$soft_topk"); fi
+run_nnet_training

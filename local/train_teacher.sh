@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Train the BLSTM teacher with cross-entropy on GMM alignments (the paper's RNN trained on
+# GMM-HMM alignments). Drop-in for a Kaldi nnet training step: data dir + alignment dir ->
+# exp dir with final.pt, final.mdl, tree, ali_train_pdf.counts, config.json, history.json.
+set -euo pipefail
+
+# Begin configuration section.
+cmd=run.pl
+num_layers=3
+hidden=256          # cells per direction
+projection=         # recurrent projection dim (empty: none)
+dnn_dim=512         # width of the feed-forward layers around the BLSTM
+dropout=0.1
+lr=0.001
+max_epochs=15
+min_epochs=0
+batch_size=16       # chunks of --chunk-frames frames
+chunk_frames=200
+cv_fraction=0.1
+seed=0
+num_threads=2
+# End configuration section.
+
+echo "$0 $*"
+help_message="Usage: $0 [options] <data-dir> <lang-dir> <ali-dir> <exp-dir>
+ e.g.: $0 data/train_fbank data/lang exp/mono_ali exp/teacher
+Options:
+  --cmd <run.pl|slurm.pl>  --num-layers <n>  --hidden <n>  --projection <n>  --dnn-dim <n>
+  --dropout <f>  --lr <f>  --max-epochs <n>  --batch-size <n>  --chunk-frames <n>
+  --cv-fraction <f>  --seed <n>  --num-threads <n>"
+. "$(dirname "$0")/parse_options.sh"
+. "$(dirname "$0")/pkd_env.sh"
+. "$(dirname "$0")/nnet_train_common.sh"
+
+if [ $# -ne 4 ]; then
+  echo "$help_message" >&2
+  exit 1
+fi
+data=$1
+lang=$2
+targets=$3
+dir=$4
+
+check_nnet_inputs
+train_opts=(--model blstm --num-layers "$num_layers" --hidden "$hidden" --dnn-dim "$dnn_dim"
+  --dropout "$dropout" --lr "$lr" --max-epochs "$max_epochs" --min-epochs "$min_epochs"
+  --batch-size "$batch_size" --chunk-frames "$chunk_frames" --cv-fraction "$cv_fraction"
+  --seed "$seed" --num-threads "$num_threads")
+if [ -n "$projection" ]; then train_opts+=(--projection "$projection"); fi
+run_nnet_training
