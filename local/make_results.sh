@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Write RESULTS.md from decode dirs: WER, parameters, MFLOPs/frame, decode real-time factor.
+set -euo pipefail
+
+title=results
+baseline=
+
+echo "$0 $*"
+help_message="Usage: $0 [--title T] [--baseline NAME] <out.md> <name=decode-dir> ...
+ e.g.: $0 RESULTS.md \"mono=exp/mono/decode_test\" \"student=exp/student/decode_test\""
+. "$(dirname "$0")/parse_options.sh"
+. "$(dirname "$0")/pkd_env.sh"
+
+if [ $# -lt 2 ]; then
+  echo "$help_message" >&2
+  exit 1
+fi
+opts=(--title "$title")
+if [ -n "$baseline" ]; then opts+=(--baseline "$baseline"); fi
+pkd make_results "${opts[@]}" "$@"
