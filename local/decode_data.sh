@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Decode your own data with a trained model: any Kaldi data dir (audio in any format sox
+# reads, at any sample rate) -> features with the model's own feature config -> CMVN ->
+# decode -> score. The data dir is copied into <decode-dir>/data, never modified.
+set -euo pipefail
+
+# Begin configuration section.
+nj=2
+cmd=run.pl
+lmwts=
+# End configuration section.
+
+echo "$0 $*"
+help_message="Usage: $0 [options] <data-dir> <graph-dir> <model-dir> <decode-dir>
+ e.g.: $0 /data/my_recordings exp/mono/graph exp/student_soft exp/student_soft/decode_mine
+ The data dir needs wav.scp, utt2spk and text (for the WER).
+Options:
+  --nj <n>  --cmd <run.pl|slurm.pl>  --lmwts \"<w> ...\""
+. "$(dirname "$0")/parse_options.sh"
+. "$(dirname "$0")/pkd_env.sh"
+
+if [ $# -ne 4 ]; then
+  echo "$help_message" >&2
+  exit 1
+fi
+src=$1
+graph=$2
+model=$3
+dir=$4
+
+require "$src/wav.scp" "$src/utt2spk" "$src/text" "$graph/HCLG.fst" "$model/final.mdl" \
+  "$model/feat_type"
+feat_type=$(cat "$model/feat_type")
+require "$model/$feat_type.conf"
+steps=$(dirname "$0")
+data=$dir/data
+"$steps/copy_data_dir.sh" "$src" "$data"
+if [ ! -f "$data/spk2utt" ]; then
+  pkd split_data "$data" 1 >/dev/null && cp "$data/split1/1/spk2utt" "$data/spk2utt"
+fi
+pkd validate_data_dir --no-feats "$data"
+nspk=$(wc -l < "$data/spk2utt")
+if [ "$nj" -gt "$nspk" ]; then nj=$nspk; fi
+"$steps/make_feats.sh" --nj "$nj" --cmd "$cmd" --feat-type "$feat_type" \
+  --feat-config "$model/$feat_type.conf" "$data" "$dir/log" "$data/data"
+"$steps/compute_cmvn_stats.sh" "$data" "$dir/log" "$data/data"
+"$steps/decode.sh" --nj "$nj" --cmd "$cmd" --model-dir "$model" --lmwts "$lmwts" \
+  "$graph" "$data" "$dir"
