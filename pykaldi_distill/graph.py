@@ -35,13 +35,14 @@ def compose_lg(l_disambig: kaldifst.StdVectorFst, g: kaldifst.StdVectorFst
 def map_input_labels_to_epsilon(fst: kaldifst.StdVectorFst, labels: set[int]) -> None:
     """fstrmsymbols: replace the given input labels by epsilon, in place."""
     for state in kaldifst.StateIterator(fst):
-        arcs = list(kaldifst.ArcIterator(fst, state))
-        if not any(a.ilabel in labels for a in arcs):
+        arcs = [(a.ilabel, a.olabel, a.weight.value, a.nextstate)
+                for a in kaldifst.ArcIterator(fst, state)]
+        if not any(ilabel in labels for ilabel, _, _, _ in arcs):
             continue
-        fst.delete_arcs(state)
-        for a in arcs:
-            ilabel = 0 if a.ilabel in labels else a.ilabel
-            fst.add_arc(state, kaldifst.StdArc(ilabel, a.olabel, a.weight, a.nextstate))
+        fst.delete_arcs(state, len(arcs))
+        for ilabel, olabel, weight, nextstate in arcs:
+            ilabel = 0 if ilabel in labels else ilabel
+            fst.add_arc(state, kaldifst.StdArc(ilabel, olabel, weight, nextstate))
 
 
 def make_hclg(lg: kaldifst.StdVectorFst, tree: khg.ContextDependency,
