@@ -1,7 +1,7 @@
 # Sourced by every step script: finds the package and its Python, so a step works from a
 # recipe (path.sh already set up) and when called directly.
 # shellcheck shell=bash
-PKD_ROOT=${PKD_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+PKD_ROOT=${PKD_ROOT:-$(cd -P "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 export PKD_ROOT
 export PYTHONPATH="$PKD_ROOT${PYTHONPATH:+:$PYTHONPATH}"
 if [ -x "$PKD_ROOT/.venv/bin/python" ]; then

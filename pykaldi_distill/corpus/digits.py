@@ -1,0 +1,252 @@
+"""A deterministic synthetic connected-digits corpus (TIDIGITS-like), made offline with
+TTS voices plus light perturbation. Each voice is one speaker; the test set holds only
+voices unseen in training.
+
+Layout under the output dir:
+  wav/<split>/<spk>/<utt>.wav     16 kHz mono 16-bit PCM
+  data/{train,test}/              Kaldi data dirs (wav.scp, text, utt2spk, spk2utt)
+  corpus.json                     stamp written last: a run is complete only when it matches
+  .tmp/                           engine output before perturbation, while a run is going
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import shutil
+import tempfile
+import wave
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..data import DataDir, load_data_dir, write_data_dir
+from ..errors import InputError, PkdError
+from ..io import write_text_atomic
+from . import perturb
+from .perturb import PerturbParams
+from .tts import VOICES, Voice, check_engines, synthesize_many
+
+DIGIT_WORDS = {"1": "ONE", "2": "TWO", "3": "THREE", "4": "FOUR", "5": "FIVE", "6": "SIX",
+               "7": "SEVEN", "8": "EIGHT", "9": "NINE"}
+ZERO_WORDS = ("ZERO", "OH")
+WORDS = tuple(sorted([*DIGIT_WORDS.values(), *ZERO_WORDS]))
+MIN_DIGITS, MAX_DIGITS = 1, 7
+
+TRAIN_VOICES = ("esp_usm3", "esp_gbf2", "esp_scotm1", "esp_caribk",
+                "flite_kal", "flite_awb", "flite_slt", "fest_kal", "fest_kalhi")
+TEST_VOICES = ("esp_nycf3", "flite_rms", "fest_ked")
+SPLITS = {"train": TRAIN_VOICES, "test": TEST_VOICES}
+STAMP = "corpus.json"
+TMP = ".tmp"
+STAMP_VERSION = 1
+CHUNK = 20  # utterances per worker task (festival starts once per task)
+
+
+@dataclass(frozen=True)
+class Size:
+    train_per_voice: int
+    test_per_voice: int
+
+
+SIZES: dict[str, Size] = {
+    "unit": Size(2, 1),  # for unit tests only
+    "tiny": Size(16, 10),
+    "small": Size(65, 30),
+    "demo": Size(220, 80),
+}
+PUBLIC_SIZES = ("tiny", "small", "demo")
+
+
+@dataclass(frozen=True)
+class Utterance:
+    utt_id: str
+    spk: str
+    split: str
+    words: tuple[str, ...]
+    perturb: PerturbParams
+
+    @property
+    def text(self) -> str:
+        return " ".join(self.words)
+
+
+def derive_seed(seed: int, purpose: str, key: str) -> int:
+    """A seed for one utterance's draws, independent of the order utterances are made in."""
+    digest = hashlib.sha256(f"{seed}/{purpose}/{key}".encode()).digest()
+    return int.from_bytes(digest[:8], "big")
+
+
+def digit_words(rng: random.Random) -> tuple[str, ...]:
+    """A random digit string of 1-7 digits as words; 0 is read ZERO or OH."""
+    digits = [rng.choice("0123456789") for _ in range(rng.randint(MIN_DIGITS, MAX_DIGITS))]
+    return tuple(rng.choice(ZERO_WORDS) if d == "0" else DIGIT_WORDS[d] for d in digits)
+
+
+def make_utterance(seed: int, spk: str, split: str, index: int) -> Utterance:
+    utt_id = f"{spk}-{index:04d}"
+    words = digit_words(random.Random(derive_seed(seed, "text", utt_id)))
+    params = perturb.sample_params(random.Random(derive_seed(seed, "perturb", utt_id)))
+    return Utterance(utt_id, spk, split, words, params)
+
+
+def plan_corpus(size: str, seed: int) -> list[Utterance]:
+    """Every utterance of the corpus, sorted by id (a pure function of size and seed)."""
+    if size not in SIZES:
+        raise ValueError(f"unknown corpus size {size!r}; use one of {PUBLIC_SIZES}")
+    spec = SIZES[size]
+    counts = {"train": spec.train_per_voice, "test": spec.test_per_voice}
+    utts = [make_utterance(seed, spk, split, i)
+            for split, voices in SPLITS.items() for spk in voices
+            for i in range(1, counts[split] + 1)]
+    return sorted(utts, key=lambda u: u.utt_id)
+
+
+def wav_path(out_dir: Path, utt: Utterance) -> Path:
+    return out_dir / "wav" / utt.split / utt.spk / f"{utt.utt_id}.wav"
+
+
+def data_dir_for(out_dir: Path, split: str, utts: list[Utterance]) -> DataDir:
+    mine = [u for u in utts if u.split == split]
+    return DataDir(
+        path=out_dir / "data" / split,
+        wav_scp={u.utt_id: str(wav_path(out_dir, u)) for u in mine},
+        utt2spk={u.utt_id: u.spk for u in mine},
+        text={u.utt_id: u.text for u in mine},
+    )
+
+
+def _stamp(size: str, seed: int, utts: list[Utterance]) -> dict[str, object]:
+    return {
+        "version": STAMP_VERSION,
+        "size": size,
+        "seed": seed,
+        "voices": {split: {v: [VOICES[v].engine, *VOICES[v].args] for v in voices}
+                   for split, voices in SPLITS.items()},
+        "utterances": {split: sum(u.split == split for u in utts) for split in SPLITS},
+    }
+
+
+def _read_stamp(out_dir: Path) -> dict[str, object] | None:
+    try:
+        return json.loads((out_dir / STAMP).read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def find_complete_corpus(out_dir: Path, size: str, seed: int) -> dict[str, DataDir] | None:
+    """The data dirs of a finished corpus of this size and seed in `out_dir`, else None."""
+    out_dir = Path(out_dir).resolve()
+    utts = plan_corpus(size, seed)
+    stamp = _stamp(size, seed, utts)
+    old = _read_stamp(out_dir)
+    if old is None or any(old.get(k) != v for k, v in stamp.items()):
+        return None
+    try:
+        dirs = {split: load_data_dir(out_dir / "data" / split, need_text=True)
+                for split in SPLITS}
+    except PkdError:
+        return None
+    for split, data in dirs.items():
+        want = data_dir_for(out_dir, split, utts)
+        if (data.text, data.wav_scp, data.utt2spk) != (want.text, want.wav_scp, want.utt2spk):
+            return None
+    return dirs
+
+
+def _clear(out_dir: Path) -> None:
+    """Remove a previous (possibly partial) corpus, stamp first so it never looks complete."""
+    (out_dir / STAMP).unlink(missing_ok=True)
+    paths = [out_dir / TMP] + [out_dir / d / split for split in SPLITS for d in ["data", "wav"]]
+    for path in paths:
+        if path.exists():
+            shutil.rmtree(path)
+
+
+@dataclass(frozen=True)
+class _Task:
+    voice: Voice
+    items: tuple[tuple[str, Path, PerturbParams], ...]  # (tts text, final wav, params)
+    work_dir: Path
+
+
+def _tasks(out_dir: Path, utts: list[Utterance]) -> Iterator[_Task]:
+    by_spk: dict[str, list[Utterance]] = {}
+    for u in utts:
+        by_spk.setdefault(u.spk, []).append(u)
+    for spk, mine in by_spk.items():
+        for start in range(0, len(mine), CHUNK):
+            items = tuple((u.text.lower(), wav_path(out_dir, u), u.perturb)
+                          for u in mine[start:start + CHUNK])
+            yield _Task(VOICES[spk], items, out_dir / TMP)
+
+
+def _render(task: _Task) -> None:
+    with tempfile.TemporaryDirectory(prefix=f"{task.voice.name}.", dir=task.work_dir) as tmp:
+        clean = [Path(tmp) / f"{i}.wav" for i in range(len(task.items))]
+        synthesize_many(task.voice, [(text, c) for (text, _, _), c in
+                                     zip(task.items, clean, strict=True)], Path(tmp))
+        for (_, out, params), c in zip(task.items, clean, strict=True):
+            out.parent.mkdir(parents=True, exist_ok=True)
+            perturb.apply(c, out, params)
+
+
+def _render_all(out_dir: Path, utts: list[Utterance], nj: int) -> None:
+    # The work runs in child processes (TTS engine, sox), so threads give nj parallel
+    # pipelines without multiprocessing's pickling, fork-safety and __main__-guard issues.
+    with ThreadPoolExecutor(nj) as pool:
+        futures = [pool.submit(_render, task) for task in _tasks(out_dir, utts)]
+        try:
+            for future in as_completed(futures):
+                future.result()
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
+
+
+def _write_split(data: DataDir) -> None:
+    """Write the data dir beside its final place, then rename it in."""
+    tmp = data.path.parent / f".{data.path.name}.tmp"
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    write_data_dir(data, tmp)
+    if data.path.exists():
+        shutil.rmtree(data.path)
+    tmp.rename(data.path)
+
+
+def audio_seconds(data: DataDir) -> float:
+    """Total duration of the (plain wav) recordings of a data dir."""
+    total = 0.0
+    for spec in data.wav_scp.values():
+        with wave.open(spec.split()[0], "rb") as w:
+            total += w.getnframes() / w.getframerate()
+    return total
+
+
+def make_digits_corpus(out_dir: Path, size: str = "tiny", seed: int = 1,
+                       nj: int = 2) -> dict[str, DataDir]:
+    """Generate (or find already complete) the corpus; returns {"train": ..., "test": ...}."""
+    if nj < 1:
+        raise InputError(out_dir, f"--nj must be at least 1, got {nj}")
+    out_dir = Path(out_dir).resolve()
+    done = find_complete_corpus(out_dir, size, seed)
+    if done is not None:
+        return done
+    utts = plan_corpus(size, seed)
+    stamp = _stamp(size, seed, utts)
+    check_engines([VOICES[v] for voices in SPLITS.values() for v in voices])
+    _clear(out_dir)
+    (out_dir / TMP).mkdir(parents=True)
+    _render_all(out_dir, utts, nj)
+    (out_dir / TMP).rmdir()
+    dirs = {split: data_dir_for(out_dir, split, utts) for split in SPLITS}
+    for data in dirs.values():
+        _write_split(data)
+    minutes = {split: round(audio_seconds(d) / 60, 2) for split, d in dirs.items()}
+    write_text_atomic(out_dir / STAMP,
+                      json.dumps({**stamp, "minutes": minutes}, indent=2, sort_keys=True) + "\n")
+    return dirs
