@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Dict dir from CMUdict for the words of Kaldi text files (like a recipe's
+# local/prepare_dict.sh): <dict-dir>/{lexicon.txt,silence_phones.txt,optional_silence.txt,
+# nonsilence_phones.txt,extra_questions.txt}. Stress is removed (39 phones); SIL and SPN are
+# the silence phones, with the words !SIL and <UNK>.
+set -euo pipefail
+
+# Begin configuration section.
+extra_lexicon=
+# End configuration section.
+
+echo "$0 $*"
+help_message="Usage: $0 [options] <text> [<text> ...] <dict-dir>
+ e.g.: $0 --extra-lexicon conf/extra_lexicon.txt data/train/text data/test/text data/local/dict
+Options:
+  --extra-lexicon <file>    # 'WORD PH1 PH2 ...' lines for words CMUdict lacks; they replace
+                            # CMUdict's entries (default: none)"
+. "$(dirname "$0")/parse_options.sh"
+. "$(dirname "$0")/pkd_env.sh"
+
+if [ $# -lt 2 ]; then
+  echo "$help_message" >&2
+  exit 1
+fi
+texts=("${@:1:$#-1}")
+dir=${!#}
+
+# up_to_date TARGET INPUT...: TARGET exists and is newer than every INPUT.
+up_to_date() {
+  local target=$1 f
+  shift
+  [ -f "$target" ] || return 1
+  for f in "$@"; do
+    [ "$target" -nt "$f" ] || return 1
+  done
+}
+
+inputs=("${texts[@]}")
+opts=()
+if [ -n "$extra_lexicon" ]; then
+  inputs+=("$extra_lexicon")
+  opts+=(--extra-lexicon "$extra_lexicon")
+fi
+require "${inputs[@]}"
+if up_to_date "$dir/lexicon.txt" "${inputs[@]}"; then
+  echo "$0: $dir/lexicon.txt is up to date; not remaking (delete it to redo)"
+  exit 0
+fi
+pkd prepare_dict ${opts[@]+"${opts[@]}"} "${texts[@]}" "$dir"
+echo "$0: made dict dir $dir"

