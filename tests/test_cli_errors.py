@@ -1,0 +1,141 @@
+"""Bad input stops each CLI with exit 1, a message naming the file, and no half-written
+output: missing wav, utt in text but not wav.scp, unknown word, wrong feature dim, missing
+alignment dir, pdf-count mismatch between targets and tree."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pykaldi_distill.bin import (
+    compute_cmvn_stats,
+    compute_feats,
+    decode,
+    mkgraph,
+    train_mono,
+    train_nnet,
+    validate_data_dir,
+)
+from pykaldi_distill.io import write_matrices
+from pykaldi_distill.lang import prepare_lang
+from pykaldi_distill.lexicon import make_dict_dir
+from pykaldi_distill.lm import format_lm, train_witten_bell, write_arpa
+
+
+def make_feats(data: Path, tmp: Path, kind: str, conf_text: str) -> None:
+    conf = tmp / f"{kind}.conf"
+    conf.write_text(conf_text)
+    assert compute_feats.main(["--kind", kind, "--config", str(conf), str(data),
+                               str(tmp / f"{kind}_{data.name}.ark"), str(data / "feats.scp")]) == 0
+    assert compute_cmvn_stats.main([str(data), str(tmp / f"cmvn_{data.name}.ark"),
+                                    str(data / "cmvn.scp")]) == 0
+    shutil.copy(conf, data / f"{kind}.conf")  # what local/make_feats.sh records
+    (data / "feat_type").write_text(kind + "\n")
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """A lang dir, MFCC and fbank copies of a 3-utterance data dir, and a 2-iteration mono."""
+    import conftest
+
+    tmp = tmp_path_factory.mktemp("world")
+    data = conftest.tiny_data_dir.__wrapped__(tmp)  # type: ignore[attr-defined]
+    make_dict_dir(["ONE", "TWO", "THREE", "OH", "FOUR"], tmp / "dict")
+    prepare_lang(tmp / "dict", "<UNK>", tmp / "lang", tmp_dir=tmp / "lang_tmp")
+    write_arpa(train_witten_bell([["ONE", "TWO"], ["THREE"], ["OH", "FOUR"]], 2), tmp / "lm.arpa")
+    format_lm(tmp / "lang", tmp / "lm.arpa", tmp / "lang_test")
+    fbank = tmp / "fbank"
+    shutil.copytree(data, fbank)
+    make_feats(data, tmp, "mfcc", "--num-ceps=13\n")
+    make_feats(fbank, tmp, "fbank", "--num-mel-bins=23\n")
+    assert train_mono.main(["--num-iters", "2", "--totgauss", "40", str(data), str(tmp / "lang"),
+                            str(tmp / "mono")]) == 0
+    return {"tmp": tmp, "data": data, "fbank": fbank, "lang": tmp / "lang",
+            "lang_test": tmp / "lang_test", "mono": tmp / "mono"}
+
+
+def copy_data(src: Path, dest: Path) -> Path:
+    shutil.copytree(src, dest)
+    return dest
+
+
+def test_missing_wav(world: dict[str, Path], tmp_path: Path, capsys) -> None:  # noqa: ANN001
+    data = copy_data(world["data"], tmp_path / "d")
+    (data / "wav.scp").write_text((data / "wav.scp").read_text().replace(".wav", "_gone.wav"))
+    assert validate_data_dir.main([str(data)]) == 1
+    assert f"{data / 'wav.scp'}" in capsys.readouterr().err
+
+
+def test_text_utt_not_in_wav_scp(world: dict[str, Path], tmp_path: Path, capsys) -> None:  # noqa: ANN001
+    data = copy_data(world["data"], tmp_path / "d")
+    with open(data / "text", "a") as f:
+        f.write("zz-extra ONE\n")
+    assert train_mono.main([str(data), str(world["lang"]), str(tmp_path / "exp")]) == 1
+    assert f"{data / 'text'}" in capsys.readouterr().err
+    assert not (tmp_path / "exp" / "final.mdl").exists()
+
+
+def test_unknown_word(world: dict[str, Path], tmp_path: Path, capsys) -> None:  # noqa: ANN001
+    data = copy_data(world["data"], tmp_path / "d")
+    (data / "text").write_text((data / "text").read_text().replace("THREE", "ELEVEN"))
+    assert train_mono.main([str(data), str(world["lang"]), str(tmp_path / "exp")]) == 1
+    err = capsys.readouterr().err
+    assert "ELEVEN" in err and str(data / "text") in err
+    assert not (tmp_path / "exp").exists() or not list((tmp_path / "exp").iterdir())
+
+
+def test_mono_outputs_are_kaldi_files(world: dict[str, Path]) -> None:
+    from pykaldi_distill.io import read_int_vectors
+    from pykaldi_distill.model_io import read_gmm_model, read_tree
+
+    mono = world["mono"]
+    tm, am = read_gmm_model(mono / "final.mdl")
+    assert read_tree(mono / "tree").num_pdfs == tm.num_pdfs == am.num_pdfs
+    alis = dict(read_int_vectors(mono / "ali.1.gz"))
+    assert set(alis) <= {"spkA-001", "spkA-002", "spkB-001"} and alis
+    assert (mono / "num_jobs").read_text() == "1\n"
+    assert (mono / "cmvn_opts").is_file() and (mono / "feat_type").read_text() == "mfcc\n"
+
+
+def test_decode_wrong_feature_dim(world: dict[str, Path], tmp_path: Path, capsys) -> None:  # noqa: ANN001
+    graph = tmp_path / "graph"
+    assert mkgraph.main([str(world["lang_test"]), str(world["mono"]), str(graph)]) == 0
+    capsys.readouterr()
+    out = tmp_path / "decode"
+    # fbank (23 dims, 69 with deltas) into a model trained on MFCC (13, 39 with deltas)
+    assert decode.main([str(graph), str(world["fbank"]), str(world["mono"]), str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "feats.scp" in err and "feature dim 69" in err
+    assert not list(out.glob("*.txt"))
+
+
+def test_missing_alignment_dir(world: dict[str, Path], tmp_path: Path, capsys) -> None:  # noqa: ANN001
+    missing = tmp_path / "mono_ali"
+    assert train_nnet.main(["--model", "dnn", str(world["fbank"]), str(missing),
+                            str(tmp_path / "exp")]) == 1
+    assert str(missing) in capsys.readouterr().err
+    ali_dir = tmp_path / "ali_no_files"
+    ali_dir.mkdir()
+    for f in ["final.mdl", "tree"]:
+        shutil.copy(world["mono"] / f, ali_dir / f)
+    assert train_nnet.main(["--model", "dnn", str(world["fbank"]), str(ali_dir),
+                            str(tmp_path / "exp")]) == 1
+    assert "ali.1.gz" in capsys.readouterr().err
+    assert not (tmp_path / "exp" / "final.pt").exists()
+
+
+def test_soft_targets_pdf_mismatch(world: dict[str, Path], tmp_path: Path, capsys) -> None:  # noqa: ANN001
+    targets = tmp_path / "targets"
+    targets.mkdir()
+    for f in ["final.mdl", "tree"]:
+        shutil.copy(world["mono"] / f, targets / f)
+    wrong = {u: np.full((5, 3), 1 / 3, np.float32) for u in ["spkA-001", "spkA-002"]}
+    write_matrices(targets / "targets.ark", targets / "targets.scp", wrong.items())
+    assert train_nnet.main(["--model", "dnn", str(world["fbank"]), str(targets),
+                            str(tmp_path / "exp")]) == 1
+    err = capsys.readouterr().err
+    assert "targets.scp" in err and "3 columns" in err
+    assert not (tmp_path / "exp" / "final.pt").exists()
