@@ -3,6 +3,7 @@
 # shellcheck shell=bash
 PKD_ROOT=${PKD_ROOT:-$(cd -P "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 export PKD_ROOT
+case ":$PATH:" in *":$PKD_ROOT/local:"*) ;; *) export PATH="$PKD_ROOT/local:$PATH" ;; esac
 export PYTHONPATH="$PKD_ROOT${PYTHONPATH:+:$PYTHONPATH}"
 if [ -x "$PKD_ROOT/.venv/bin/python" ]; then
   pkd_python="$PKD_ROOT/.venv/bin/python"

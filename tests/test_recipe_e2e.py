@@ -1,0 +1,81 @@
+"""The digits recipe end to end at its smallest size: every stage, Kaldi files in between,
+and a RESULTS.md the recipe wrote itself."""
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+RECIPE = ROOT / "egs" / "digits" / "s5"
+
+
+def make_recipe_copy(tmp_path: Path) -> Path:
+    """The recipe in a scratch dir, with steps_kd/conf pointing back at this checkout."""
+    work = tmp_path / "s5"
+    work.mkdir()
+    for name in ["run.sh", "cmd.sh", "path.sh"]:
+        shutil.copy(RECIPE / name, work / name)
+    shutil.copytree(RECIPE / "local", work / "local")
+    (work / "steps_kd").symlink_to(ROOT / "local")
+    (work / "conf").symlink_to(ROOT / "conf")
+    return work
+
+
+@pytest.mark.slow
+def test_digits_recipe_tiny(tmp_path: Path) -> None:
+    work = make_recipe_copy(tmp_path)
+    env = {**os.environ, "PKD_ROOT": str(ROOT)}
+    log = tmp_path / "run.log"
+    with open(log, "w") as f:
+        proc = subprocess.run(["bash", "run.sh", "--size", "tiny", "--nj", "2",
+                               "--teacher-epochs", "4", "--student-epochs", "4"],
+                              cwd=work, env=env, stdout=f, stderr=subprocess.STDOUT)
+    assert proc.returncode == 0, log.read_text()[-5000:]
+    for f in ["data/lang/L.fst", "data/lang_test/G.fst", "exp/mono/final.mdl", "exp/mono/tree",
+              "exp/mono_ali/ali.1.gz", "exp/mono/graph/HCLG.fst", "exp/teacher/final.pt",
+              "exp/teacher_targets/targets.scp", "exp/teacher_targets/post.scp",
+              "exp/student_soft/ali_train_pdf.counts"]:
+        assert (work / f).is_file(), f
+    results = (work / "RESULTS.md").read_text()
+    rows = [line for line in results.splitlines() if line.startswith("| ") and "WER" not in line]
+    assert len(rows) == 4, results
+    for row in rows:
+        wer = float(row.split("|")[2])
+        assert 0.0 <= wer <= 100.0
+    best = (work / "exp/mono/decode_test/scoring_kaldi/best_wer").read_text()
+    assert re.match(r"%WER \d+\.\d\d \[ \d+ / \d+, \d+ ins, \d+ del, \d+ sub \]", best)
+    check_decode_own_data(work, tmp_path, env)
+    # Idempotent: a second run of the last stages redoes nothing and succeeds.
+    again = subprocess.run(["bash", "run.sh", "--size", "tiny", "--stage", "3"], cwd=work, env=env,
+                           capture_output=True, text=True)
+    assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
+    assert "not retraining" in again.stdout + again.stderr
+
+
+def check_decode_own_data(work: Path, tmp_path: Path, env: dict[str, str]) -> None:
+    """A user's data dir: 8 kHz FLAC files and a piped entry, decoded with a trained model."""
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    test = work / "data" / "test"
+    utts = sorted((test / "text").read_text().splitlines())[:4]
+    wavs = dict(line.split(maxsplit=1) for line in (test / "wav.scp").read_text().splitlines())
+    wav_lines = []
+    for i, line in enumerate(utts):
+        utt = line.split()[0]
+        flac = tmp_path / f"{utt}.flac"
+        subprocess.run(["sox", wavs[utt], "-r", "8000", str(flac)], check=True)
+        wav_lines.append(f"{utt} sox {flac} -t wav - |" if i == 0 else f"{utt} {flac}")
+    (mine / "wav.scp").write_text("\n".join(wav_lines) + "\n")
+    (mine / "text").write_text("\n".join(utts) + "\n")
+    (mine / "utt2spk").write_text("".join(f"{u.split()[0]} user\n" for u in utts))
+    proc = subprocess.run(["bash", "steps_kd/decode_data.sh", str(mine), "exp/mono/graph",
+                           "exp/student_soft", "exp/student_soft/decode_mine"],
+                          cwd=work, env=env, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    best = (work / "exp/student_soft/decode_mine/scoring_kaldi/best_wer").read_text()
+    assert best.startswith("%WER")
+    assert not (mine / "feats.scp").exists()  # the user's dir is left alone
