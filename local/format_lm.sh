@@ -18,16 +18,6 @@ lang=$1
 arpa=$2
 dir=$3
 
-# up_to_date TARGET INPUT...: TARGET exists and is newer than every INPUT.
-up_to_date() {
-  local target=$1 f
-  shift
-  [ -f "$target" ] || return 1
-  for f in "$@"; do
-    [ "$target" -nt "$f" ] || return 1
-  done
-}
-
 inputs=("$arpa" "$lang/words.txt" "$lang/phones.txt" "$lang/L.fst" "$lang/L_disambig.fst"
   "$lang/topo")
 require "${inputs[@]}"

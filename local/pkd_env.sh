@@ -30,3 +30,13 @@ require() {
     fi
   done
 }
+
+# up_to_date TARGET INPUT...: TARGET exists and is newer than every INPUT.
+up_to_date() {
+  local target=$1 f
+  shift
+  [ -f "$target" ] || return 1
+  for f in "$@"; do
+    [ "$target" -nt "$f" ] || return 1
+  done
+}

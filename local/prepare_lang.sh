@@ -33,16 +33,6 @@ oov_word=$2
 tmpdir=$3
 dir=$4
 
-# up_to_date TARGET INPUT...: TARGET exists and is newer than every INPUT.
-up_to_date() {
-  local target=$1 f
-  shift
-  [ -f "$target" ] || return 1
-  for f in "$@"; do
-    [ "$target" -nt "$f" ] || return 1
-  done
-}
-
 lexicon=$src/lexicon.txt
 if [ -f "$src/lexiconp.txt" ]; then lexicon=$src/lexiconp.txt; fi
 inputs=("$lexicon" "$src/silence_phones.txt" "$src/nonsilence_phones.txt"

@@ -27,16 +27,6 @@ fi
 texts=("${@:1:$#-1}")
 arpa=${!#}
 
-# up_to_date TARGET INPUT...: TARGET exists and is newer than every INPUT.
-up_to_date() {
-  local target=$1 f
-  shift
-  [ -f "$target" ] || return 1
-  for f in "$@"; do
-    [ "$target" -nt "$f" ] || return 1
-  done
-}
-
 inputs=("${texts[@]}")
 opts=(--order "$order" --oov "$oov_word")
 if [ -n "$words" ]; then

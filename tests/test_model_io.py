@@ -3,29 +3,12 @@ from pathlib import Path
 import kaldi_hmm_gmm as khg
 import numpy as np
 import pytest
+from toy_system import TOPO_TEXT
 
 from pykaldi_distill import model_io
 from pykaldi_distill.errors import InputError
 
-TOPO = """<Topology>
-<TopologyEntry>
-<ForPhones>
-2 3
-</ForPhones>
-<State> 0 <PdfClass> 0 <Transition> 0 0.75 <Transition> 1 0.25 </State>
-<State> 1 <PdfClass> 1 <Transition> 1 0.75 <Transition> 2 0.25 </State>
-<State> 2 <PdfClass> 2 <Transition> 2 0.75 <Transition> 3 0.25 </State>
-<State> 3 </State>
-</TopologyEntry>
-<TopologyEntry>
-<ForPhones>
-1
-</ForPhones>
-<State> 0 <PdfClass> 0 <Transition> 0 0.5 <Transition> 1 0.5 </State>
-<State> 1 </State>
-</TopologyEntry>
-</Topology>
-"""
+TOPO = TOPO_TEXT
 
 
 def make_model(dim: int = 3) -> tuple[khg.TransitionModel, khg.AmDiagGmm, khg.ContextDependency]:
