@@ -1,0 +1,51 @@
+import json
+from pathlib import Path
+
+import pytest
+import torch
+from test_model_io import make_model
+
+from pykaldi_distill import model_io, results
+from pykaldi_distill.errors import InputError
+from pykaldi_distill.nnet.checkpoint import save_checkpoint
+from pykaldi_distill.nnet.student import Dnn, DnnConfig
+
+
+def decode_dir(model_dir: Path, wer_line: str, rtf: float) -> Path:
+    d = model_dir / "decode_test"
+    (d / "scoring_kaldi").mkdir(parents=True)
+    (d / "scoring_kaldi" / "best_wer").write_text(wer_line + "\n")
+    (d / "rtf.json").write_text(json.dumps({"rtf": rtf}))
+    return d
+
+
+def test_table_from_decode_dirs(tmp_path: Path) -> None:
+    tm, am, _ = make_model()
+    gmm_dir = tmp_path / "mono"
+    gmm_dir.mkdir()
+    model_io.write_gmm_model(gmm_dir / "final.mdl", tm, am)
+    dnn_dir = tmp_path / "dnn"
+    dnn_dir.mkdir()
+    config = DnnConfig(input_dim=4, num_pdfs=7, context=1, hidden=8, num_layers=2)
+    torch.manual_seed(0)
+    save_checkpoint(dnn_dir / "final.pt", Dnn(config), "dnn", config)
+    rows = [
+        results.collect("gmm", decode_dir(gmm_dir, "%WER 20.00 [ 2 / 10, 0 ins, 1 del, 1 sub ] "
+                                          "x/wer_12_0.0", 0.01)),
+        results.collect("dnn", decode_dir(dnn_dir, "%WER 10.00 [ 1 / 10, 0 ins, 0 del, 1 sub ] "
+                                          "x/wer_10_0.0", 0.02)),
+    ]
+    assert rows[0].params == am.num_gauss * (2 * am.dim + 1)
+    assert rows[1].params == sum(p.numel() for p in Dnn(config).parameters())
+    text = results.results_markdown("toy", rows, baseline="gmm")
+    assert "| dnn | 10.00 | -50.0% |" in text
+    assert "| gmm | 20.00 | +0.0% |" in text
+
+
+def test_missing_best_wer_names_file(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="best_wer"):
+        results.read_best_wer(tmp_path)
+    (tmp_path / "scoring_kaldi").mkdir()
+    (tmp_path / "scoring_kaldi" / "best_wer").write_text("garbage\n")
+    with pytest.raises(InputError, match="no %WER"):
+        results.read_best_wer(tmp_path)
