@@ -1,0 +1,97 @@
+"""train_nnet / make_soft_targets / decode CLIs on a tiny world: hard CE, soft KL with
+temperature and hard-weight interpolation, soft targets readable by Kaldi table readers."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import kaldi_native_io as knio
+import numpy as np
+import pytest
+from test_cli_errors import world  # noqa: F401  (module-scoped fixture)
+
+from pykaldi_distill.bin import decode, make_soft_targets, mkgraph, train_nnet
+from pykaldi_distill.io import write_int_vectors_gz
+
+SMALL = ["--hidden", "16", "--num-layers", "1", "--max-epochs", "2", "--cv-fraction", "0.34"]
+
+
+@pytest.fixture(scope="module")
+def ali_dir(world: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:  # noqa: F811
+    """The mono dir stands in for an alignment dir (it has ali.1.gz, final.mdl, tree)."""
+    return world["mono"]
+
+
+@pytest.fixture(scope="module")
+def teacher(world: dict[str, Path], ali_dir: Path,  # noqa: F811
+            tmp_path_factory: pytest.TempPathFactory) -> Path:
+    exp = tmp_path_factory.mktemp("teacher")
+    assert train_nnet.main(["--model", "blstm", "--dnn-dim", "16", *SMALL,
+                            str(world["fbank"]), str(ali_dir), str(exp)]) == 0
+    return exp
+
+
+def test_teacher_dir_is_complete(teacher: Path) -> None:
+    for f in ["final.pt", "final.mdl", "tree", "ali_train_pdf.counts", "cmvn_opts",
+              "config.json", "history.json", "feat_type", "fbank.conf"]:
+        assert (teacher / f).is_file(), f
+    config = json.loads((teacher / "config.json").read_text())
+    assert config["model_kind"] == "blstm" and config["targets_kind"] == "hard"
+
+
+def test_soft_targets_and_students(world: dict[str, Path], ali_dir: Path, teacher: Path,  # noqa: F811
+                                   tmp_path: Path) -> None:
+    targets = tmp_path / "targets"
+    targets.mkdir()
+    assert make_soft_targets.main(["--topk", "3", "--post-ark", str(targets / "post.ark"),
+                                   "--post-scp", str(targets / "post.scp"), str(world["fbank"]),
+                                   str(teacher), str(targets / "t.ark"),
+                                   str(targets / "targets.scp")]) == 0
+    for f in ["final.mdl", "tree"]:
+        (targets / f).write_bytes((teacher / f).read_bytes())
+    dense = knio.RandomAccessFloatMatrixReader(f"scp:{targets / 'targets.scp'}")
+    mat = dense["spkA-001"]
+    np.testing.assert_allclose(mat.sum(axis=1), 1.0, rtol=1e-4)
+    post = knio.RandomAccessPosteriorReader(f"scp:{targets / 'post.scp'}")["spkA-001"]
+    assert len(post) == mat.shape[0] and all(len(frame) <= 3 for frame in post)
+
+    soft = tmp_path / "student_soft"
+    assert train_nnet.main(["--model", "dnn", *SMALL, "--temperature", "2", "--hard-weight",
+                            "0.3", "--hard-ali-dir", str(ali_dir), str(world["fbank"]),
+                            str(targets), str(soft)]) == 0
+    config = json.loads((soft / "config.json").read_text())
+    assert config["train"]["loss"] == "kl" and config["train"]["temperature"] == 2.0
+    assert config["train"]["hard_weight"] == 0.3
+
+    graph = tmp_path / "graph"
+    assert mkgraph.main([str(world["lang_test"]), str(soft), str(graph)]) == 0
+    out = tmp_path / "decode"
+    assert decode.main(["--lmwts", "8 10", str(graph), str(world["fbank"]), str(soft),
+                        str(out)]) == 0
+    assert (out / "8.txt").is_file() and (out / "10.txt").is_file()
+    assert json.loads((out / "rtf.json").read_text())["frames"] > 0
+
+
+def test_hard_options_rejected_for_alignments(world: dict[str, Path], ali_dir: Path,  # noqa: F811
+                                              tmp_path: Path, capsys) -> None:  # noqa: ANN001
+    assert train_nnet.main(["--model", "dnn", "--temperature", "2", str(world["fbank"]),
+                            str(ali_dir), str(tmp_path / "x")]) == 1
+    assert "soft targets" in capsys.readouterr().err
+
+
+def test_kaldi_written_alignments_are_accepted(world: dict[str, Path], ali_dir: Path,  # noqa: F811
+                                               tmp_path: Path) -> None:
+    """An alignment dir as real Kaldi writes it: several ali.N.gz jobs, binary final.mdl."""
+    from pykaldi_distill.io import read_int_vectors
+
+    kaldi_ali = tmp_path / "tri_ali"
+    kaldi_ali.mkdir()
+    alis = sorted(read_int_vectors(ali_dir / "ali.1.gz"))
+    for n, chunk in enumerate([alis[:1], alis[1:]], 1):
+        write_int_vectors_gz(kaldi_ali / f"ali.{n}.gz", chunk)
+    for f in ["final.mdl", "tree"]:
+        (kaldi_ali / f).write_bytes((ali_dir / f).read_bytes())
+    (kaldi_ali / "num_jobs").write_text("2\n")
+    assert train_nnet.main(["--model", "dnn", *SMALL, str(world["fbank"]), str(kaldi_ali),
+                            str(tmp_path / "student")]) == 0
