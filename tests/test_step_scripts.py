@@ -31,3 +31,21 @@ def test_missing_inputs_are_named(script: str, args: list[str], tmp_path: Path) 
     assert proc.returncode != 0
     assert f"expected file {tmp_path}" in proc.stderr
     assert not (tmp_path / "exp").exists()
+
+
+def test_failing_parallel_job_names_its_log(tiny_data_dir: Path, tmp_path: Path) -> None:
+    """One of two feature jobs reads a corrupt wav: the step fails, names the job's log and
+    writes no feats.scp."""
+    wavs = dict(line.split() for line in (tiny_data_dir / "wav.scp").read_text().splitlines())
+    Path(wavs["spkB-001"]).write_bytes(b"RIFF-not-really-audio")
+    conf = tmp_path / "fbank.conf"
+    conf.write_text("--num-mel-bins=23\n")
+    proc = subprocess.run(["bash", str(LOCAL / "make_feats.sh"), "--nj", "2", "--feat-config",
+                           str(conf), str(tiny_data_dir), str(tmp_path / "log"),
+                           str(tmp_path / "fbank")], capture_output=True, text=True)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    assert "1 / 2 failed, log is in" in out and str(tmp_path / "log") in out
+    assert not (tiny_data_dir / "feats.scp").exists()
+    failed_log = next((tmp_path / "log").glob("make_fbank_train.*.log"))
+    assert failed_log.is_file()
