@@ -173,12 +173,36 @@ def align_all(system: GmmSystem, graphs: Mapping[str, kaldifst.StdVectorFst],
     return result
 
 
+def train_iterations(system: GmmSystem, graphs: Mapping[str, kaldifst.StdVectorFst],
+                     feats: Mapping[str, np.ndarray], alignments: dict[str, Alignment],
+                     config: MonoConfig, silence_phones: list[int],
+                     on_iter: Callable[[IterStats], None] | None = None
+                     ) -> dict[str, Alignment]:
+    """The shared loop of train_mono.sh/train_deltas.sh: realign on `realign_iters`,
+    accumulate, re-estimate, mix up towards `totgauss`. Returns the final alignments."""
+    num_gauss = system.am.num_gauss
+    inc_gauss = max(0, (config.totgauss - num_gauss) // max(config.max_iter_inc, 1))
+    for it in range(config.num_iters):
+        if it > 0 and it in config.realign_iters:
+            alignments = align_all(system, graphs, feats, config, silence_phones)
+        if not alignments:
+            raise RuntimeError("no utterance could be aligned")
+        accs, counts, loglike, frames = accumulate(system, feats, alignments)
+        update(system, accs, counts, num_gauss, config)
+        if on_iter:
+            on_iter(IterStats(it, loglike / max(frames, 1), frames, system.am.num_gauss,
+                              len(graphs) - len(alignments)))
+        if it < config.max_iter_inc:
+            num_gauss += inc_gauss
+    return align_all(system, graphs, feats, config, silence_phones)
+
+
 def train_mono(topo: khg.HmmTopology, shared_phones: list[list[int]],
                silence_phones: list[int], feats: Mapping[str, np.ndarray],
                compile_graph: Callable[[GmmSystem, str], kaldifst.StdVectorFst],
                config: MonoConfig, on_iter: Callable[[IterStats], None] | None = None
                ) -> tuple[GmmSystem, dict[str, Alignment]]:
-    """Kaldi's train_mono.sh loop. `compile_graph(system, utt)` gives the utterance's
+    """Kaldi's train_mono.sh. `compile_graph(system, utt)` gives the utterance's
     training graph. Returns the final system and its last alignments."""
     utts = sorted(feats)
     subset = [feats[u] for u in utts[: max(10, len(utts) // 10)]]
@@ -189,21 +213,8 @@ def train_mono(topo: khg.HmmTopology, shared_phones: list[list[int]],
         ali = equal_align(graphs[u], feats[u].shape[0], config.seed + i)
         if ali is not None:
             alignments[u] = ali
-    num_gauss = system.am.num_gauss
-    inc_gauss = max(0, (config.totgauss - num_gauss) // config.max_iter_inc)
-    for it in range(config.num_iters):
-        if it > 0 and it in config.realign_iters:
-            alignments = align_all(system, graphs, feats, config, silence_phones)
-        if not alignments:
-            raise RuntimeError("no utterance could be aligned")
-        accs, counts, loglike, frames = accumulate(system, feats, alignments)
-        update(system, accs, counts, num_gauss, config)
-        if on_iter:
-            on_iter(IterStats(it, loglike / max(frames, 1), frames, system.am.num_gauss,
-                              len(utts) - len(alignments)))
-        if it < config.max_iter_inc:
-            num_gauss += inc_gauss
-    alignments = align_all(system, graphs, feats, config, silence_phones)
+    alignments = train_iterations(system, graphs, feats, alignments, config, silence_phones,
+                                  on_iter)
     return system, alignments
 
 

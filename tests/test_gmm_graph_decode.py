@@ -89,3 +89,28 @@ def test_transition_id_matrix_layout(trained) -> None:  # noqa: ANN001
     assert mat.shape == (2, tm.num_transition_ids)
     for tid in range(1, tm.num_transition_ids + 1):
         assert mat[1, tid - 1] == pdf[1, tm.transition_id_to_pdf(tid)]
+
+
+def test_triphone_training_and_decoding(trained) -> None:  # noqa: ANN001
+    """train_deltas from the mono alignments: a context-dependent tree, a triphone HCLG
+    (context width 3), and decoding at least as good as the monophones on the toy task."""
+    from pykaldi_distill.triphone import PhoneSets, TriConfig, train_deltas
+
+    mono, alis, feats, info = trained
+    compile_graph = gmm.graph_compiler_fn(toy.lexicon_fst(), [toy.DISAMBIG], info["texts"])
+    config = TriConfig(num_leaves=12, totgauss=40, num_iters=6, max_iter_inc=4,
+                       realign_iters=[2, 4], tree_thresh=0.0)
+    sets = PhoneSets(sets=[[toy.SIL], [toy.A], [toy.B]], extra_questions=[[toy.A, toy.B]],
+                     roots=[[toy.SIL], [toy.A], [toy.B]], ci_phones=[toy.SIL])
+    tri, tri_alis = train_deltas(mono, alis, feats, toy.topology(), sets, [toy.SIL],
+                                 compile_graph, config)
+    assert tri.tree.context_width == 3
+    assert mono.tm.num_pdfs < tri.tm.num_pdfs <= 12
+    assert set(tri_alis) == set(feats)
+    lg = graph.compose_lg(toy.lexicon_fst(with_disambig=True), toy.grammar_fst())
+    hclg = graph.make_hclg(lg, tri.tree, tri.tm, [toy.DISAMBIG], graph.GraphConfig())
+    decoder = decode.make_decoder(hclg, decode.DecoderConfig())
+    test_feats, test_texts = toy.corpus(6, seed=7)
+    errors = sum(decode.decode_gmm(decoder, tri.tm, tri.am, x, 0.1, decode.DecoderConfig()).words
+                 != test_texts[u] for u, x in test_feats.items())
+    assert errors <= 1

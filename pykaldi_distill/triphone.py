@@ -1,0 +1,113 @@
+"""Triphone GMM-HMM training on delta features (Kaldi steps/train_deltas.sh): tree statistics
+from the source alignments, phone-clustering questions, build-tree, gmm-init-model,
+convert-ali, then the usual realign / re-estimate / mix-up loop."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import kaldi_hmm_gmm as khg
+import kaldifst
+import numpy as np
+
+from .gmm import Alignment, GmmSystem, IterStats, MonoConfig, train_iterations
+from .tree import (
+    Event,
+    Stats,
+    Tree,
+    TreeConfig,
+    accumulate_tree_stats,
+    build_tree,
+    cluster_phones,
+    convert_alignment,
+    make_context_dependency,
+)
+
+
+@dataclass
+class TriConfig(MonoConfig):
+    """Defaults of Kaldi's steps/train_deltas.sh."""
+
+    num_leaves: int = 2000
+    totgauss: int = 10000
+    num_iters: int = 35
+    max_iter_inc: int = 25
+    realign_iters: list[int] = field(default_factory=lambda: [10, 20, 30])
+    beam: float = 10.0
+    tree_thresh: float = 300.0
+    context_width: int = 3
+    central_position: int = 1
+
+
+@dataclass
+class PhoneSets:
+    """What build-tree needs from a lang dir's phones/: sets.int, extra_questions.int,
+    roots.int (phone ids per line) and the context-independent phones."""
+
+    sets: list[list[int]]
+    extra_questions: list[list[int]]
+    roots: list[list[int]]
+    ci_phones: list[int]
+
+
+def init_from_tree_stats(tree: Tree, stats: Mapping[Event, Stats], dim: int,
+                         var_floor: float = 0.01) -> khg.AmDiagGmm:
+    """gmm-init-model: one Gaussian per leaf from the pooled stats of its events."""
+    count = np.zeros(tree.num_pdfs)
+    sums = np.zeros((tree.num_pdfs, dim))
+    sumsq = np.zeros((tree.num_pdfs, dim))
+    for event, s in stats.items():
+        pdf = tree.map(event)
+        if pdf is not None:
+            count[pdf] += s.count
+            sums[pdf] += s.sum
+            sumsq[pdf] += s.sumsq
+    total = max(count.sum(), 1e-10)
+    global_mean, global_sq = sums.sum(axis=0) / total, sumsq.sum(axis=0) / total
+    am = khg.AmDiagGmm()
+    for pdf in range(tree.num_pdfs):
+        n = count[pdf]
+        mean = sums[pdf] / n if n > 0 else global_mean
+        var = (sumsq[pdf] / n if n > 0 else global_sq) - mean**2
+        gmm = khg.DiagGmm(nmix=1, dim=dim)
+        gmm.set_weights(np.ones(1, np.float32))
+        gmm.set_means(mean[None, :].astype(np.float32))
+        gmm.set_invvars((1.0 / np.maximum(var, var_floor))[None, :].astype(np.float32))
+        gmm.compute_gconsts()
+        am.add_pdf(gmm)
+    return am
+
+
+def build_triphone_system(source: GmmSystem, alignments: Mapping[str, Alignment],
+                          feats: Mapping[str, np.ndarray], topo: khg.HmmTopology,
+                          phone_sets: PhoneSets, config: TriConfig) -> tuple[GmmSystem, Tree]:
+    """acc-tree-stats, cluster-phones, build-tree and gmm-init-model."""
+    stats = accumulate_tree_stats(source.tm, alignments, feats, config.context_width,
+                                  config.central_position, phone_sets.ci_phones)
+    questions: list[Collection[int]] = [
+        *cluster_phones(stats, phone_sets.sets, config.central_position),
+        *phone_sets.extra_questions]
+    tree = build_tree(stats, questions, phone_sets.roots, topo.get_phone_to_num_pdf_classes(),
+                      TreeConfig(num_leaves=config.num_leaves, thresh=config.tree_thresh),
+                      config.context_width, config.central_position)
+    ctx = make_context_dependency(tree)
+    dim = next(iter(feats.values())).shape[1]
+    am = init_from_tree_stats(tree, stats, dim)
+    return GmmSystem(khg.TransitionModel(ctx_dep=ctx, hmm_topo=topo), ctx, am), tree
+
+
+def train_deltas(source: GmmSystem, source_alignments: Mapping[str, Alignment],
+                 feats: Mapping[str, np.ndarray], topo: khg.HmmTopology,
+                 phone_sets: PhoneSets, silence_phones: Sequence[int],
+                 compile_graph: Callable[[GmmSystem, str], kaldifst.StdVectorFst],
+                 config: TriConfig, on_iter: Callable[[IterStats], None] | None = None
+                 ) -> tuple[GmmSystem, dict[str, Alignment]]:
+    """Kaldi's train_deltas.sh from a source system's alignments (e.g. exp/mono_ali)."""
+    usable = {u: a for u, a in source_alignments.items() if u in feats}
+    system, _ = build_triphone_system(source, usable, feats, topo, phone_sets, config)
+    alignments = {u: convert_alignment(source.tm, system.tm, system.tree, a)
+                  for u, a in usable.items()}
+    graphs = {u: compile_graph(system, u) for u in sorted(feats)}
+    return system, train_iterations(system, graphs, feats, alignments, config,
+                                    list(silence_phones), on_iter)
