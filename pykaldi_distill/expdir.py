@@ -10,7 +10,7 @@ from pathlib import Path
 
 from .errors import InputError, require_dir, require_file
 from .features import FeatureConfig, FeaturePipeline, read_conf
-from .io import read_int_vectors, write_text_atomic
+from .io import read_int_vectors, write_int_vectors_gz, write_text_atomic
 
 
 def write_pipeline(exp: Path, pipeline: FeaturePipeline) -> None:
@@ -71,3 +71,23 @@ def alignment_files(ali_dir: Path) -> list[Path]:
 def read_alignments(ali_dir: Path) -> Iterator[tuple[str, list[int]]]:
     for f in alignment_files(ali_dir):
         yield from read_int_vectors(f)
+
+
+def write_gmm_exp_dir(exp: Path, tm: object, tree: object, am: object,
+                      alignments: dict[str, list[int]], pipeline: FeaturePipeline,
+                      data_dir: Path, config: object) -> None:
+    """The files of a GMM exp dir; final.mdl goes last so its presence marks completion."""
+    import dataclasses
+    import json
+
+    from .model_io import write_gmm_model, write_tree
+
+    exp.mkdir(parents=True, exist_ok=True)
+    write_tree(exp / "tree", tree)
+    write_int_vectors_gz(exp / "ali.1.gz", sorted(alignments.items()))
+    write_text_atomic(exp / "num_jobs", "1\n")
+    write_pipeline(exp, pipeline)
+    copy_feature_config(data_dir, exp)
+    write_text_atomic(exp / "config.json",
+                      json.dumps(dataclasses.asdict(config), indent=1, sort_keys=True) + "\n")
+    write_gmm_model(exp / "final.mdl", tm, am)

@@ -52,6 +52,11 @@ class IterStats:
     num_gauss: int
     num_failed: int
 
+    def __str__(self) -> str:
+        return (f"iter {self.iteration}: avg loglike/frame {self.avg_loglike:.3f} over "
+                f"{self.frames} frames, {self.num_gauss} Gaussians, "
+                f"{self.num_failed} utts failed to align")
+
 
 def init_mono(topo: khg.HmmTopology, shared_phones: list[list[int]],
               feats: list[np.ndarray]) -> GmmSystem:

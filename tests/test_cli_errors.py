@@ -139,3 +139,19 @@ def test_soft_targets_pdf_mismatch(world: dict[str, Path], tmp_path: Path, capsy
     err = capsys.readouterr().err
     assert "targets.scp" in err and "3 columns" in err
     assert not (tmp_path / "exp" / "final.pt").exists()
+
+
+def test_train_deltas_cli(world: dict[str, Path], tmp_path: Path) -> None:
+    from pykaldi_distill.bin import train_deltas
+    from pykaldi_distill.model_io import read_gmm_model, read_tree
+
+    exp = tmp_path / "tri1"
+    assert train_deltas.main(["--num-leaves", "30", "--totgauss", "60", "--num-iters", "3",
+                              str(world["data"]), str(world["lang"]), str(world["mono"]),
+                              str(exp)]) == 0
+    tm, am = read_gmm_model(exp / "final.mdl")
+    tree = read_tree(exp / "tree")
+    assert tree.context_width == 3 and tree.num_pdfs == tm.num_pdfs == am.num_pdfs
+    assert train_deltas.main([str(world["data"]), str(world["lang"]), str(tmp_path / "none"),
+                              str(tmp_path / "tri2")]) == 1
+    assert not (tmp_path / "tri2" / "final.mdl").exists()

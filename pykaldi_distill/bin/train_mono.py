@@ -5,19 +5,15 @@ num_jobs, cmvn_opts, delta_opts and the resolved config.json."""
 from __future__ import annotations
 
 import argparse
-import dataclasses
-import json
 import sys
 from pathlib import Path
 
 from ..cli import log, log_config, run
 from ..data import load_data_dir
-from ..expdir import copy_feature_config, write_pipeline
+from ..expdir import write_gmm_exp_dir
 from ..features import FeaturePipeline, load_features
 from ..gmm import IterStats, MonoConfig, graph_compiler_fn, train_mono
-from ..io import write_int_vectors_gz, write_text_atomic
 from ..lang import load_lang, words_to_ids
-from ..model_io import write_gmm_model, write_tree
 
 
 def get_parser() -> argparse.ArgumentParser:
@@ -52,23 +48,13 @@ def main_args(args: argparse.Namespace) -> None:
     compile_graph = graph_compiler_fn(lang.load_fst("L.fst"), lang.disambig_phone_ids, word_ids)
 
     def on_iter(stats: IterStats) -> None:
-        log(f"iter {stats.iteration}: avg loglike/frame {stats.avg_loglike:.3f} over "
-            f"{stats.frames} frames, {stats.num_gauss} Gaussians, "
-            f"{stats.num_failed} utts failed to align")
+        log(str(stats))
 
     system, alignments = train_mono(lang.topo, read_shared_phones(lang.path),
                                     lang.silence_phone_ids, feats, compile_graph, config, on_iter)
     log(f"aligned {len(alignments)} of {len(feats)} utterances")
-    exp = args.exp_dir
-    exp.mkdir(parents=True, exist_ok=True)
-    write_tree(exp / "tree", system.tree)
-    write_int_vectors_gz(exp / "ali.1.gz", sorted(alignments.items()))
-    write_text_atomic(exp / "num_jobs", "1\n")
-    write_pipeline(exp, pipeline)
-    copy_feature_config(data.path, exp)
-    write_text_atomic(exp / "config.json",
-                      json.dumps(dataclasses.asdict(config), indent=1, sort_keys=True) + "\n")
-    write_gmm_model(exp / "final.mdl", system.tm, system.am)  # last: marks the dir complete
+    write_gmm_exp_dir(args.exp_dir, system.tm, system.tree, system.am, alignments, pipeline,
+                      data.path, config)
 
 def main(argv: list[str] | None = None) -> int:
     return run(main_args, get_parser(), argv)

@@ -1,0 +1,79 @@
+"""Triphone GMM-HMM training on delta features (Kaldi steps/train_deltas.sh):
+`train_deltas.py [options] <data-dir> <lang-dir> <ali-dir> <exp-dir>` writes final.mdl, tree,
+ali.1.gz, num_jobs, cmvn_opts, delta_opts and the resolved config.json."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ..cli import log, log_config, run
+from ..data import load_data_dir
+from ..expdir import read_alignments, write_gmm_exp_dir
+from ..features import FeaturePipeline, load_features
+from ..gmm import GmmSystem, IterStats, graph_compiler_fn
+from ..lang import load_lang, read_ints, words_to_ids
+from ..model_io import read_gmm_model, read_tree
+from ..triphone import PhoneSets, TriConfig, train_deltas
+
+
+def get_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="train_deltas", description=__doc__)
+    d = TriConfig()
+    p.add_argument("--num-leaves", type=int, default=d.num_leaves)
+    p.add_argument("--totgauss", type=int, default=d.totgauss)
+    p.add_argument("--num-iters", type=int, default=d.num_iters)
+    p.add_argument("--boost-silence", type=float, default=d.boost_silence)
+    p.add_argument("data_dir", type=Path)
+    p.add_argument("lang_dir", type=Path)
+    p.add_argument("ali_dir", type=Path)
+    p.add_argument("exp_dir", type=Path)
+    return p
+
+
+def int_lines(path: Path, skip_words: int = 0) -> list[list[int]]:
+    lines = path.read_text().splitlines()
+    return [[int(x) for x in line.split()[skip_words:]] for line in lines if line.strip()]
+
+
+def read_phone_sets(lang_dir: Path) -> PhoneSets:
+    phones = lang_dir / "phones"
+    return PhoneSets(sets=int_lines(phones / "sets.int"),
+                     extra_questions=int_lines(phones / "extra_questions.int"),
+                     roots=int_lines(phones / "roots.int", skip_words=2),
+                     ci_phones=read_ints(phones / "context_indep.int"))
+
+
+def main_args(args: argparse.Namespace) -> None:
+    config = TriConfig(num_leaves=args.num_leaves, totgauss=args.totgauss,
+                       num_iters=args.num_iters, boost_silence=args.boost_silence)
+    config.max_iter_inc = min(config.max_iter_inc, max(1, config.num_iters - 10))
+    config.realign_iters = [i for i in config.realign_iters if i < config.num_iters]
+    log_config(config)
+    data = load_data_dir(args.data_dir, need_text=True)
+    lang = load_lang(args.lang_dir)
+    tm, am = read_gmm_model(args.ali_dir / "final.mdl")
+    source = GmmSystem(tm, read_tree(args.ali_dir / "tree"), am)
+    alignments = dict(read_alignments(args.ali_dir))
+    pipeline = FeaturePipeline(norm_means=True, norm_vars=False, delta_order=2)
+    word_ids = {u: words_to_ids(lang, data.text[u].split(), data.path / "text") for u in data.utts}
+    compile_graph = graph_compiler_fn(lang.load_fst("L.fst"), lang.disambig_phone_ids, word_ids)
+    feats = dict(load_features(data, pipeline))
+
+    def on_iter(stats: IterStats) -> None:
+        log(str(stats))
+
+    system, final_alis = train_deltas(source, alignments, feats, lang.topo,
+                                      read_phone_sets(args.lang_dir), lang.silence_phone_ids,
+                                      compile_graph, config, on_iter)
+    log(f"tree: {system.tm.num_pdfs} leaves; aligned {len(final_alis)} of {len(feats)} utts")
+    write_gmm_exp_dir(args.exp_dir, system.tm, system.tree, system.am, final_alis, pipeline,
+                      data.path, config)
+
+def main(argv: list[str] | None = None) -> int:
+    return run(main_args, get_parser(), argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,570 @@
+"""Kaldi lattices with the k2-fsa wheels: generation, text archives, scoring, oracle, posteriors.
+
+What the wheels provide (kaldi-decoder 0.2.11, kaldifst 1.7.17, kaldi-hmm-gmm 1.1.4):
+- `kaldi_decoder.LatticeSimpleDecoder(hclg, LatticeSimpleDecoderConfig)`: `.decode(decodable)`
+  -> bool, `.get_raw_lattice()` -> (ok, kaldifst.Lattice) (state-level: ilabel transition-id,
+  olabel word, LatticeWeight(graph, acoustic) with acoustics as scaled by the decodable),
+  `.get_best_path()` -> (ok, Lattice). Its config has beam/lattice_beam/prune_interval but no
+  max_active: the beam is the only bound. Decodables: `kaldi_decoder.DecodableCtc(matrix)`
+  (column = transition-id - 1); kaldi_hmm_gmm decodables are not accepted by it.
+- kaldi_hmm_gmm's LatticeFasterDecoder/LatticeSimpleDecoder expose no lattice accessors
+  (`decode_utterance_lattice_*` return only the best path) and there is no lattice
+  determinization (DeterminizeLatticePhonePrunedOptions is a bare options struct).
+- kaldifst: `Lattice`, `LatticeWeight(graph, acoustic)`, `LatticeArc`, `scale_lattice`,
+  `lattice_scale`, `shortest_path`, `convert_nbest_to_vector`, `lattice_to_nbest`,
+  `get_linear_symbol_sequence`; rmepsilon/determinize/connect exist only for StdVectorFst.
+
+So epsilon removal, word-level determinization and pruning are written here, in the
+LatticeWeight semiring (Plus keeps the path with the lower graph + acoustic cost, Times adds
+both parts), over acyclic lattices. The word lattices carry no transition-id alignments.
+"""
+
+from __future__ import annotations
+
+import gzip
+import heapq
+import math
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import _kaldifst
+import kaldi_decoder
+import kaldifst
+import numpy as np
+
+from .errors import InputError, require_file
+from .io import Posterior, atomic_path
+
+INF = math.inf
+
+
+@dataclass
+class LatticeConfig:
+    """gmm-latgen-faster-like options (LatticeSimpleDecoder has no max_active)."""
+
+    beam: float = 13.0
+    lattice_beam: float = 6.0
+    acwt: float = 0.1
+    prune_interval: int = 25
+    delta: float = 1e-3  # quantization when merging determinized states
+
+
+@dataclass(frozen=True)
+class Arc:
+    ilabel: int
+    olabel: int
+    graph: float
+    acoustic: float
+    nextstate: int
+
+
+@dataclass
+class LatGraph:
+    """A lattice as plain Python data: arcs per state, final (graph, acoustic) costs."""
+
+    start: int
+    arcs: list[list[Arc]]
+    finals: dict[int, tuple[float, float]] = field(default_factory=dict)
+
+    @property
+    def num_states(self) -> int:
+        return len(self.arcs)
+
+
+@dataclass
+class OracleResult:
+    words: list[int]
+    errors: int
+
+
+# ---------------------------------------------------------------- kaldifst.Lattice conversion
+
+
+def from_kaldifst(lat: kaldifst.Lattice) -> LatGraph:
+    arcs: list[list[Arc]] = []
+    finals: dict[int, tuple[float, float]] = {}
+    for s in range(lat.num_states):
+        it = _kaldifst._ArcIteratorLattice(lat, s)
+        out = []
+        while not it.done:
+            a = it.value
+            out.append(Arc(a.ilabel, a.olabel, a.weight.value1, a.weight.value2, a.nextstate))
+            it.next()
+        arcs.append(out)
+        f = lat.final(s)
+        if math.isfinite(f.value1):
+            finals[s] = (f.value1, f.value2)
+    return LatGraph(lat.start if lat.num_states else -1, arcs, finals)
+
+
+def to_kaldifst(g: LatGraph) -> kaldifst.Lattice:
+    lat = kaldifst.Lattice()
+    for _ in range(g.num_states):
+        lat.add_state()
+    if g.start >= 0:
+        lat.start = g.start
+    for s, arcs in enumerate(g.arcs):
+        for a in arcs:
+            w = kaldifst.LatticeWeight(a.graph, a.acoustic)
+            lat.add_arc(s, kaldifst.LatticeArc(a.ilabel, a.olabel, w, a.nextstate))
+    for s, (gc, ac) in g.finals.items():
+        lat.set_final(s, kaldifst.LatticeWeight(gc, ac))
+    return lat
+
+
+def scaled(g: LatGraph, graph_scale: float, acoustic_scale: float,
+           word_penalty: float = 0.0) -> LatGraph:
+    """lattice-scale (diagonal) then lattice-add-penalty (penalty on word arcs' graph cost)."""
+    def arc(a: Arc) -> Arc:
+        pen = word_penalty if a.olabel != 0 else 0.0
+        return Arc(a.ilabel, a.olabel, a.graph * graph_scale + pen, a.acoustic * acoustic_scale,
+                   a.nextstate)
+    finals = {s: (gc * graph_scale, ac * acoustic_scale) for s, (gc, ac) in g.finals.items()}
+    return LatGraph(g.start, [[arc(a) for a in arcs] for arcs in g.arcs], finals)
+
+
+# ---------------------------------------------------------------- graph algorithms
+
+
+def topo_order(g: LatGraph) -> list[int]:
+    """States reachable from the start in topological order; ValueError if the lattice has
+    a cycle (decoder lattices never do)."""
+    reach = _reachable(g)
+    indeg = dict.fromkeys(reach, 0)
+    for s in reach:
+        for a in g.arcs[s]:
+            indeg[a.nextstate] += 1
+    stack = [s for s in reach if indeg[s] == 0]
+    order: list[int] = []
+    while stack:
+        s = stack.pop()
+        order.append(s)
+        for a in g.arcs[s]:
+            indeg[a.nextstate] -= 1
+            if indeg[a.nextstate] == 0:
+                stack.append(a.nextstate)
+    if len(order) != len(reach):
+        raise ValueError("lattice is cyclic")
+    return order
+
+
+def _reachable(g: LatGraph) -> set[int]:
+    if g.start < 0:
+        return set()
+    seen, stack = {g.start}, [g.start]
+    while stack:
+        for a in g.arcs[stack.pop()]:
+            if a.nextstate not in seen:
+                seen.add(a.nextstate)
+                stack.append(a.nextstate)
+    return seen
+
+
+def _forward_backward_min(g: LatGraph, order: list[int]
+                          ) -> tuple[dict[int, float], dict[int, float]]:
+    """Tropical alpha/beta over cost graph + acoustic."""
+    alpha = dict.fromkeys(order, INF)
+    alpha[g.start] = 0.0
+    for s in order:
+        for a in g.arcs[s]:
+            alpha[a.nextstate] = min(alpha[a.nextstate], alpha[s] + a.graph + a.acoustic)
+    beta = {s: sum(g.finals[s]) if s in g.finals else INF for s in order}
+    for s in reversed(order):
+        for a in g.arcs[s]:
+            beta[s] = min(beta[s], a.graph + a.acoustic + beta[a.nextstate])
+    return alpha, beta
+
+
+def prune(g: LatGraph, beam: float) -> LatGraph:
+    """Keep arcs and finals on paths within `beam` of the best (cost = graph + acoustic as
+    stored, so scale first), then renumber states in topological order."""
+    order = topo_order(g)
+    alpha, beta = _forward_backward_min(g, order)
+    best = beta.get(g.start, INF)
+    if not math.isfinite(best):
+        return LatGraph(-1, [], {})
+    limit = best + beam
+    keep = [s for s in order if alpha[s] + beta[s] <= limit]
+    index = {s: i for i, s in enumerate(keep)}
+    arcs = [[Arc(a.ilabel, a.olabel, a.graph, a.acoustic, index[a.nextstate])
+             for a in g.arcs[s] if a.nextstate in index
+             and alpha[s] + a.graph + a.acoustic + beta[a.nextstate] <= limit] for s in keep]
+    finals = {index[s]: f for s, f in g.finals.items()
+              if s in index and alpha[s] + sum(f) <= limit}
+    return LatGraph(index[g.start], arcs, finals)
+
+
+def _better(x: tuple[float, float], y: tuple[float, float]) -> bool:
+    """LatticeWeight natural order: lower graph + acoustic, ties broken on graph - acoustic."""
+    return (x[0] + x[1], x[0] - x[1]) < (y[0] + y[1], y[0] - y[1])
+
+
+def _times(x: tuple[float, float], gc: float, ac: float) -> tuple[float, float]:
+    return (x[0] + gc, x[1] + ac)
+
+
+def _eps_closure(g: LatGraph, seeds: Mapping[int, tuple[float, float]],
+                 rank: Mapping[int, int]) -> dict[int, tuple[float, float]]:
+    """Best LatticeWeight to every state reachable over olabel-0 arcs (acyclic: in topo
+    order each state is final when popped)."""
+    best = dict(seeds)
+    heap = [(rank[s], s) for s in best]
+    heapq.heapify(heap)
+    done: set[int] = set()
+    while heap:
+        _, s = heapq.heappop(heap)
+        if s in done:
+            continue
+        done.add(s)
+        for a in g.arcs[s]:
+            if a.olabel != 0:
+                continue
+            w = _times(best[s], a.graph, a.acoustic)
+            if a.nextstate not in best or _better(w, best[a.nextstate]):
+                best[a.nextstate] = w
+                heapq.heappush(heap, (rank[a.nextstate], a.nextstate))
+    return best
+
+
+def word_graph(g: LatGraph) -> LatGraph:
+    """Project onto words and remove epsilons: states are the start and the targets of word
+    arcs; ilabel = olabel = word."""
+    order = topo_order(g)
+    rank = {s: i for i, s in enumerate(order)}
+    anchors = [g.start] + sorted({a.nextstate for s in order for a in g.arcs[s] if a.olabel},
+                                 key=rank.__getitem__)
+    index = {s: i for i, s in enumerate(anchors)}
+    arcs: list[list[Arc]] = []
+    finals: dict[int, tuple[float, float]] = {}
+    for i, anchor in enumerate(anchors):
+        closure = _eps_closure(g, {anchor: (0.0, 0.0)}, rank)
+        out = []
+        for s, w in closure.items():
+            if s in g.finals:
+                f = _times(w, *g.finals[s])
+                if i not in finals or _better(f, finals[i]):
+                    finals[i] = f
+            out.extend(Arc(a.olabel, a.olabel, w[0] + a.graph, w[1] + a.acoustic,
+                           index[a.nextstate]) for a in g.arcs[s] if a.olabel)
+        arcs.append(out)
+    return LatGraph(0, arcs, finals)
+
+
+Subset = dict[int, tuple[float, float]]
+
+
+def _subset_key(subset: Subset, delta: float) -> tuple:
+    return tuple(sorted((s, round(w[0] / delta), round(w[1] / delta))
+                        for s, w in subset.items()))
+
+
+def determinize(g: LatGraph, delta: float = 1e-3) -> LatGraph:
+    """Weighted subset construction for an epsilon-free acyclic acceptor in the LatticeWeight
+    semiring: one path per word sequence, carrying its best path's (graph, acoustic) split."""
+    if g.start < 0:
+        return LatGraph(-1, [], {})
+    subsets: list[Subset] = [{g.start: (0.0, 0.0)}]
+    ids = {_subset_key(subsets[0], delta): 0}
+    arcs: list[list[Arc]] = []
+    finals: dict[int, tuple[float, float]] = {}
+    i = 0
+    while i < len(subsets):
+        subset, out = subsets[i], []
+        _subset_final(g, subset, i, finals)
+        for label, (best, residual) in _subset_successors(g, subset).items():
+            key = _subset_key(residual, delta)
+            if key not in ids:
+                ids[key] = len(subsets)
+                subsets.append(residual)
+            out.append(Arc(label, label, best[0], best[1], ids[key]))
+        arcs.append(out)
+        i += 1
+    return LatGraph(0, arcs, finals)
+
+
+def _subset_final(g: LatGraph, subset: Subset, i: int,
+                  finals: dict[int, tuple[float, float]]) -> None:
+    for s, w in subset.items():
+        if s in g.finals:
+            f = _times(w, *g.finals[s])
+            if i not in finals or _better(f, finals[i]):
+                finals[i] = f
+
+
+def _subset_successors(g: LatGraph, subset: Subset
+                       ) -> dict[int, tuple[tuple[float, float], Subset]]:
+    by_label: dict[int, Subset] = {}
+    for s, w in subset.items():
+        for a in g.arcs[s]:
+            dest = by_label.setdefault(a.olabel, {})
+            nw = _times(w, a.graph, a.acoustic)
+            if a.nextstate not in dest or _better(nw, dest[a.nextstate]):
+                dest[a.nextstate] = nw
+    result = {}
+    for label in sorted(by_label):
+        dest = by_label[label]
+        best = min(dest.values(), key=lambda w: (w[0] + w[1], w[0] - w[1]))
+        result[label] = (best, {s: (w[0] - best[0], w[1] - best[1]) for s, w in dest.items()})
+    return result
+
+
+# ---------------------------------------------------------------- decoding
+
+
+def decodable_from_matrix(tid_loglikes: np.ndarray) -> kaldi_decoder.DecodableCtc:
+    """(frames, num_transition_ids) scaled log-likelihoods (decode.transition_id_matrix)."""
+    return kaldi_decoder.DecodableCtc(np.ascontiguousarray(tid_loglikes, dtype=np.float32))
+
+
+def decode_raw_lattice(hclg: kaldifst.StdVectorFst, decodable: kaldi_decoder.DecodableInterface,
+                       config: LatticeConfig) -> kaldifst.Lattice:
+    """State-level lattice (ilabel transition-id, olabel word), acoustic costs divided by
+    acwt as in Kaldi's lattices. Raises RuntimeError if no lattice was produced."""
+    opts = kaldi_decoder.LatticeSimpleDecoderConfig(
+        beam=config.beam, lattice_beam=config.lattice_beam,
+        prune_interval=config.prune_interval)
+    decoder = kaldi_decoder.LatticeSimpleDecoder(hclg, opts)
+    decoder.decode(decodable)
+    ok, raw = decoder.get_raw_lattice(use_final_probs=True)
+    if not ok or raw.num_states == 0:
+        ok, raw = decoder.get_raw_lattice(use_final_probs=False)  # allow partial
+    if not ok or raw.num_states == 0:
+        raise RuntimeError("decoder produced no lattice")
+    kaldifst.scale_lattice(kaldifst.lattice_scale(lmwt=1.0, acwt=1.0 / config.acwt), raw)
+    return raw
+
+
+def word_lattice(raw: kaldifst.Lattice, config: LatticeConfig) -> kaldifst.Lattice:
+    """Raw lattice -> pruned, epsilon-free, word-determinized lattice. Pruning and
+    determinization happen at the decoding acoustic scale; the result is stored unscaled."""
+    g = scaled(from_kaldifst(raw), 1.0, config.acwt)
+    g = prune(g, config.lattice_beam)
+    g = determinize(word_graph(g), config.delta)
+    g = prune(g, config.lattice_beam)
+    return to_kaldifst(scaled(g, 1.0, 1.0 / config.acwt))
+
+
+def decode_lattice(hclg: kaldifst.StdVectorFst, decodable: kaldi_decoder.DecodableInterface,
+                   config: LatticeConfig) -> kaldifst.Lattice:
+    """gmm-latgen-faster / latgen-faster-mapped for one utterance: a word lattice with
+    LatticeWeight(graph cost, acoustic cost) and acoustics unscaled. The decodable must
+    already include acwt (e.g. decode.transition_id_matrix(loglikes * acwt, tm))."""
+    return word_lattice(decode_raw_lattice(hclg, decodable, config), config)
+
+
+# ---------------------------------------------------------------- scoring
+
+
+def best_path(lattice: kaldifst.Lattice, lmwt: float, wip: float = 0.0) -> list[int]:
+    """lattice-scale --inv-acoustic-scale=LMWT | lattice-add-penalty --word-ins-penalty=WIP |
+    lattice-best-path: the words of the path minimising graph + wip * #words + acoustic/lmwt."""
+    g = scaled(from_kaldifst(lattice), 1.0, 1.0 / lmwt, wip)
+    if g.start < 0:
+        return []
+    path = kaldifst.shortest_path(to_kaldifst(g), n=1)
+    ok, _, words, _ = kaldifst.get_linear_symbol_sequence(path)
+    return list(words) if ok else []
+
+
+def nbest(lattice: kaldifst.Lattice, n: int, lmwt: float = 10.0) -> list[list[int]]:
+    """Word sequences of the n best paths (distinct sequences for a determinized lattice)."""
+    paths = kaldifst.lattice_to_nbest(lattice, acoustic_scale=1.0 / lmwt, n=n)
+    return [list(kaldifst.get_linear_symbol_sequence(p)[2]) for p in paths]
+
+
+def oracle_wer_path(lattice: kaldifst.Lattice, ref_words: list[int]) -> OracleResult:
+    """lattice-oracle: exact minimum-edit-distance path (DP over lattice states x reference
+    positions; olabel-0 arcs are free moves). Ties go to the lower graph + acoustic cost."""
+    g = from_kaldifst(lattice)
+    if g.start < 0:
+        return OracleResult([], len(ref_words))
+    n = len(ref_words)
+    cost: dict[tuple[int, int], tuple[int, float]] = {(g.start, 0): (0, 0.0)}
+    back: dict[tuple[int, int], tuple[tuple[int, int], int]] = {}
+    for s in topo_order(g):
+        for i in range(n + 1):
+            if (s, i) in cost:
+                _oracle_expand(g, ref_words, s, i, cost, back)
+    ends = [((cost[(s, n)][0], cost[(s, n)][1] + sum(f)), (s, n)) for s, f in g.finals.items()
+            if (s, n) in cost]
+    if not ends:
+        return OracleResult([], len(ref_words))
+    (errors, _), node = min(ends)
+    return OracleResult(_oracle_words(node, back), errors)
+
+
+def _oracle_expand(g: LatGraph, ref: list[int], s: int, i: int,
+                   cost: dict[tuple[int, int], tuple[int, float]],
+                   back: dict[tuple[int, int], tuple[tuple[int, int], int]]) -> None:
+    def relax(node: tuple[int, int], errs: int, lat_cost: float, word: int) -> None:
+        new = (cost[(s, i)][0] + errs, cost[(s, i)][1] + lat_cost)
+        if node not in cost or new < cost[node]:
+            cost[node] = new
+            back[node] = ((s, i), word)
+
+    if i < len(ref):
+        relax((s, i + 1), 1, 0.0, 0)  # deletion
+    for a in g.arcs[s]:
+        c = a.graph + a.acoustic
+        if a.olabel == 0:
+            relax((a.nextstate, i), 0, c, 0)
+            continue
+        relax((a.nextstate, i), 1, c, a.olabel)  # insertion
+        if i < len(ref):
+            relax((a.nextstate, i + 1), int(a.olabel != ref[i]), c, a.olabel)
+
+
+def _oracle_words(node: tuple[int, int],
+                  back: dict[tuple[int, int], tuple[tuple[int, int], int]]) -> list[int]:
+    words = []
+    while node in back:
+        node, word = back[node]
+        if word:
+            words.append(word)
+    return words[::-1]
+
+
+# ---------------------------------------------------------------- posteriors
+
+
+def lattice_to_post(raw: kaldifst.Lattice, acwt: float) -> Posterior:
+    """lattice-to-post --acoustic-scale=ACWT on a state-level (raw) lattice: per frame,
+    [(transition-id, posterior)], from log-semiring forward-backward over
+    graph + acwt * acoustic."""
+    g = scaled(from_kaldifst(raw), 1.0, acwt)
+    order = topo_order(g)
+    alpha = {s: -INF for s in order}
+    alpha[g.start] = 0.0
+    times = {g.start: 0}
+    for s in order:
+        for a in g.arcs[s]:
+            alpha[a.nextstate] = np.logaddexp(alpha[a.nextstate], alpha[s] - a.graph - a.acoustic)
+            times[a.nextstate] = times[s] + (a.ilabel != 0)
+    beta = {s: -sum(g.finals[s]) if s in g.finals else -INF for s in order}
+    for s in reversed(order):
+        for a in g.arcs[s]:
+            beta[s] = np.logaddexp(beta[s], beta[a.nextstate] - a.graph - a.acoustic)
+    total = beta[g.start]
+    num_frames = max(times[s] for s in g.finals) if g.finals else 0
+    post: list[dict[int, float]] = [{} for _ in range(num_frames)]
+    for s in order:
+        for a in g.arcs[s]:
+            if a.ilabel == 0 or times[s] >= num_frames:
+                continue
+            p = math.exp(alpha[s] - a.graph - a.acoustic + beta[a.nextstate] - total)
+            frame = post[times[s]]
+            frame[a.ilabel] = frame.get(a.ilabel, 0.0) + p
+    return [sorted(f.items()) for f in post]
+
+
+# ---------------------------------------------------------------- text archives
+
+
+def _num(x: float) -> str:
+    if math.isinf(x):
+        return "Infinity" if x > 0 else "-Infinity"
+    text = str(np.float32(x))
+    return text[:-2] if text.endswith(".0") else text  # C++ ostream style: 0, 1.5
+
+
+def _weight(gc: float, ac: float) -> str:
+    return f"{_num(gc)},{_num(ac)}"
+
+
+def format_lattice(utt: str, lattice: kaldifst.Lattice) -> str:
+    """One entry of a Kaldi text Lattice archive (lattice-copy --write-compact=false ark,t:),
+    tab-separated as Kaldi's FstPrinter, weight (0,0) omitted, blank line terminator."""
+    g = from_kaldifst(lattice)
+    lines = [f"{utt} "]
+    for s in (topo_order(g) if g.start >= 0 else []):
+        for a in g.arcs[s]:
+            fields = [str(s), str(a.nextstate), str(a.ilabel), str(a.olabel)]
+            if (a.graph, a.acoustic) != (0.0, 0.0):
+                fields.append(_weight(a.graph, a.acoustic))
+            lines.append("\t".join(fields))
+        if s in g.finals:
+            f = g.finals[s]
+            lines.append(str(s) if f == (0.0, 0.0) else f"{s}\t{_weight(*f)}")
+    return "\n".join(lines) + "\n\n"
+
+
+def write_lattices(path: str | Path, lattices: Iterable[tuple[str, kaldifst.Lattice]]) -> None:
+    """Write a text archive; gzipped if `path` ends in .gz (lat.N.gz), atomically."""
+    with atomic_path(path) as tmp:
+        opener = gzip.open if str(path).endswith(".gz") else open
+        with opener(tmp, "wt", encoding="utf-8") as out:
+            for utt, lattice in lattices:
+                out.write(format_lattice(utt, lattice))
+
+
+def read_lattices(path: str | Path) -> dict[str, kaldifst.Lattice]:
+    """Read a (gzipped) text archive of Lattices or CompactLattices (strings dropped)."""
+    p = require_file(path)
+    opener = gzip.open if p.suffix == ".gz" else open
+    try:
+        with opener(p, "rt", encoding="utf-8") as f:
+            return dict(parse_lattices(f, p))
+    except (OSError, UnicodeDecodeError, EOFError) as e:
+        raise InputError(p, f"cannot read lattice archive: {e}") from e
+
+
+def parse_lattices(lines: Iterable[str], source: str | Path
+                   ) -> Iterator[tuple[str, kaldifst.Lattice]]:
+    utt: str | None = None
+    body: list[tuple[int, list[str]]] = []
+    for lineno, line in enumerate(lines, 1):
+        tokens = line.split()
+        if utt is None:
+            if not tokens:
+                continue
+            if len(tokens) != 1:
+                raise InputError(source, f"line {lineno}: expected an utterance id, got {line!r}")
+            utt, body = tokens[0], []
+        elif tokens:
+            body.append((lineno, tokens))
+        else:
+            yield utt, to_kaldifst(_parse_body(body, source))
+            utt = None
+    if utt is not None:
+        raise InputError(source, f"lattice {utt!r} is not terminated by a blank line")
+
+
+def _parse_weight(token: str, lineno: int, source: str | Path) -> tuple[float, float]:
+    parts = token.split(",")
+    try:
+        if len(parts) not in (2, 3):
+            raise ValueError(token)
+        return float(parts[0]), float(parts[1])
+    except ValueError:
+        raise InputError(source, f"line {lineno}: bad lattice weight {token!r}") from None
+
+
+def _parse_body(body: list[tuple[int, list[str]]], source: str | Path) -> LatGraph:
+    arcs: dict[int, list[Arc]] = {}
+    finals: dict[int, tuple[float, float]] = {}
+    first = -1
+    for lineno, tokens in body:
+        has_w = "," in tokens[-1]
+        w = _parse_weight(tokens[-1], lineno, source) if has_w else (0.0, 0.0)
+        ints = tokens[:-1] if has_w else tokens
+        try:
+            nums = [int(t) for t in ints]
+        except ValueError:
+            raise InputError(source, f"line {lineno}: bad lattice line {' '.join(tokens)!r}"
+                             ) from None
+        if len(nums) == 1:
+            finals[nums[0]] = w
+        elif len(nums) in (3, 4):  # CompactLattice arc (src dst word) or Lattice arc
+            arcs.setdefault(nums[0], []).append(Arc(nums[2], nums[-1], w[0], w[1], nums[1]))
+        else:
+            raise InputError(source, f"line {lineno}: bad lattice line {' '.join(tokens)!r}")
+        first = nums[0] if first < 0 else first
+    return _graph_from_parts(arcs, finals, first)
+
+
+def _graph_from_parts(arcs: dict[int, list[Arc]], finals: dict[int, tuple[float, float]],
+                      start: int) -> LatGraph:
+    states = set(arcs) | set(finals) | {a.nextstate for out in arcs.values() for a in out}
+    n = max(states, default=-1) + 1
+    return LatGraph(start, [arcs.get(s, []) for s in range(n)], finals)

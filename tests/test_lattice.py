@@ -1,0 +1,169 @@
+"""Lattice generation, Kaldi text archives, LMWT/WIP best path, oracle and posteriors on the
+toy two-word task."""
+
+import gzip
+from dataclasses import dataclass
+from pathlib import Path
+
+import kaldifst
+import pytest
+import toy_system as toy
+
+from pykaldi_distill import decode, gmm, graph, score
+from pykaldi_distill import lattice as lt
+from pykaldi_distill.errors import InputError
+
+ACWT = 0.1
+
+
+@dataclass
+class Utt:
+    words: list[int]
+    ref: list[int]
+    raw: kaldifst.Lattice
+    lat: kaldifst.Lattice
+
+
+@pytest.fixture(scope="module")
+def decoded() -> dict[str, Utt]:
+    feats, texts = toy.corpus(30, seed=0)
+    compile_graph = gmm.graph_compiler_fn(toy.lexicon_fst(), [toy.DISAMBIG], texts)
+    config = gmm.MonoConfig(num_iters=12, max_iter_inc=6, totgauss=30,
+                            realign_iters=[1, 2, 3, 4, 6, 8, 10])
+    system, _ = gmm.train_mono(toy.topology(), [[toy.SIL], [toy.A], [toy.B]], [toy.SIL],
+                               feats, compile_graph, config, lambda _: None)
+    lg = graph.compose_lg(toy.lexicon_fst(with_disambig=True), toy.grammar_fst())
+    hclg = graph.make_hclg(lg, system.tree, system.tm, [toy.DISAMBIG], graph.GraphConfig())
+    dconf = decode.DecoderConfig()
+    decoder = decode.make_decoder(hclg, dconf)
+    lconf = lt.LatticeConfig(acwt=ACWT)
+    out = {}
+    test_feats, test_texts = toy.corpus(8, seed=11)
+    for utt, x in test_feats.items():
+        r = decode.decode_gmm(decoder, system.tm, system.am, x, ACWT, dconf)
+        loglikes = decode.pdf_loglikes_from_gmm(system.am, x)
+        mat = decode.transition_id_matrix(loglikes * ACWT, system.tm)
+        raw = lt.decode_raw_lattice(hclg, lt.decodable_from_matrix(mat), lconf)
+        lat = lt.decode_lattice(hclg, lt.decodable_from_matrix(mat), lconf)
+        assert lt.format_lattice(utt, lat) == lt.format_lattice(utt, lt.word_lattice(raw, lconf))
+        out[utt] = Utt(r.words, test_texts[utt], raw, lat)
+    return out
+
+
+def test_one_best_matches_decoder(decoded: dict[str, Utt]) -> None:
+    for u in decoded.values():
+        assert lt.best_path(u.lat, lmwt=1 / ACWT) == u.words
+        assert lt.best_path(u.raw, lmwt=1 / ACWT) == u.words
+
+
+def test_word_lattice_is_deterministic_and_epsilon_free(decoded: dict[str, Utt]) -> None:
+    for u in decoded.values():
+        g = lt.from_kaldifst(u.lat)
+        assert g.num_states < lt.from_kaldifst(u.raw).num_states
+        for arcs in g.arcs:
+            labels = [a.olabel for a in arcs]
+            assert 0 not in labels and len(labels) == len(set(labels))
+        seqs = lt.nbest(u.lat, 20)
+        assert len(seqs) == len({tuple(s) for s in seqs})  # one path per word sequence
+        assert seqs[0] == u.words
+
+
+def _wer(refs: dict[str, list[int]], hyps: dict[str, list[int]]) -> float:
+    stats = score.compute_wer({k: list(map(str, v)) for k, v in refs.items()},
+                              {k: list(map(str, v)) for k, v in hyps.items()})
+    return stats.errors
+
+
+def test_oracle_no_worse_than_one_best(decoded: dict[str, Utt]) -> None:
+    refs = {k: u.ref for k, u in decoded.items()}
+    oracle = {k: lt.oracle_wer_path(u.lat, u.ref) for k, u in decoded.items()}
+    one_best = {k: u.words for k, u in decoded.items()}
+    assert _wer(refs, {k: o.words for k, o in oracle.items()}) <= _wer(refs, one_best)
+    for k, o in oracle.items():
+        assert o.errors == _wer({k: refs[k]}, {k: o.words})
+        assert o.errors <= min(_wer({k: refs[k]}, {k: s}) for s in lt.nbest(decoded[k].lat, 50))
+
+
+def test_oracle_exact_on_hand_lattice() -> None:
+    g = lt.LatGraph(0, [[lt.Arc(1, 1, 0.0, 1.0, 1), lt.Arc(2, 2, 0.0, 5.0, 1)],
+                        [lt.Arc(0, 0, 0.0, 0.0, 2)], [lt.Arc(2, 2, 0.0, 1.0, 3)], []],
+                    {3: (0.0, 0.0)})
+    lat = lt.to_kaldifst(g)
+    assert lt.best_path(lat, 1.0) == [1, 2]
+    assert lt.oracle_wer_path(lat, [2, 2]) == lt.OracleResult([2, 2], 0)
+    assert lt.oracle_wer_path(lat, [2, 2, 2]).errors == 1
+    assert lt.oracle_wer_path(lat, []).errors == 2
+
+
+def test_higher_wip_gives_fewer_words(decoded: dict[str, Utt]) -> None:
+    for u in decoded.values():
+        counts = [len(lt.best_path(u.lat, 10.0, wip)) for wip in (-5.0, 0.0, 0.5, 1.0, 5.0)]
+        assert counts == sorted(counts, reverse=True)
+    many = sum(len(lt.best_path(u.lat, 10.0, -50.0)) for u in decoded.values())
+    few = sum(len(lt.best_path(u.lat, 10.0, 50.0)) for u in decoded.values())
+    assert few < many
+
+
+def _arcs(lat: kaldifst.Lattice) -> tuple[list, dict]:
+    g = lt.from_kaldifst(lat)
+    arcs = sorted((s, a.nextstate, a.ilabel, a.olabel, a.graph, a.acoustic)
+                  for s, out in enumerate(g.arcs) for a in out)
+    return arcs, g.finals
+
+
+def _assert_same(a: kaldifst.Lattice, b: kaldifst.Lattice) -> None:
+    (arcs_a, fin_a), (arcs_b, fin_b) = _arcs(a), _arcs(b)
+    assert lt.from_kaldifst(a).start == lt.from_kaldifst(b).start
+    assert [x[:4] for x in arcs_a] == [x[:4] for x in arcs_b]
+    for x, y in zip(arcs_a, arcs_b, strict=True):
+        assert x[4:] == pytest.approx(y[4:], abs=1e-4)
+    assert fin_a.keys() == fin_b.keys()
+    for s in fin_a:
+        assert fin_a[s] == pytest.approx(fin_b[s], abs=1e-4)
+
+
+def test_text_archive_round_trip(decoded: dict[str, Utt], tmp_path: Path) -> None:
+    path = tmp_path / "lat.1.gz"
+    lats = {k: u.lat for k, u in decoded.items()} | {"raw": next(iter(decoded.values())).raw}
+    lt.write_lattices(path, lats.items())
+    back = lt.read_lattices(path)
+    assert list(back) == list(lats)
+    for k in lats:
+        _assert_same(lats[k], back[k])
+        assert lt.best_path(back[k], 10.0) == lt.best_path(lats[k], 10.0)
+
+
+def test_text_format_is_kaldis() -> None:
+    g = lt.LatGraph(0, [[lt.Arc(3, 1, 1.5, 2.25, 1), lt.Arc(4, 0, 0.0, 0.0, 1)], []],
+                    {1: (0.5, 0.0)})
+    text = lt.format_lattice("utt1", lt.to_kaldifst(g))
+    assert text == "utt1 \n0\t1\t3\t1\t1.5,2.25\n0\t1\t4\t0\n1\t0.5,0\n\n"
+    compact = ["utt2", "0\t1\t7\t1,2,3_3_4", "1\t0.5,0.25,", ""]
+    (utt, lat), = lt.parse_lattices([line + "\n" for line in compact], "x")
+    assert utt == "utt2" and _arcs(lat) == ([(0, 1, 7, 7, 1.0, 2.0)], {1: (0.5, 0.25)})
+
+
+@pytest.mark.parametrize("content", ["utt1 \n0\t1\t3\t1\tabc\n\n", "utt1\n0 x 1 1\n\n",
+                                     "utt1\n0\t1\t3\t1\t1,2\n", "a b c\n"])
+def test_garbage_raises_input_error_naming_file(tmp_path: Path, content: str) -> None:
+    path = tmp_path / "lat.1.gz"
+    path.write_bytes(gzip.compress(content.encode()))
+    with pytest.raises(InputError, match="lat.1.gz"):
+        lt.read_lattices(path)
+
+
+def test_not_gzip_raises_input_error(tmp_path: Path) -> None:
+    path = tmp_path / "lat.2.gz"
+    path.write_bytes(b"\x00\xffnot gzip")
+    with pytest.raises(InputError, match="lat.2.gz"):
+        lt.read_lattices(path)
+    with pytest.raises(InputError, match="lat.3.gz"):
+        lt.read_lattices(tmp_path / "lat.3.gz")
+
+
+def test_frame_posteriors_sum_to_one(decoded: dict[str, Utt]) -> None:
+    u = next(iter(decoded.values()))
+    post = lt.lattice_to_post(u.raw, ACWT)
+    assert len(post) > 10
+    for frame in post:
+        assert sum(p for _, p in frame) == pytest.approx(1.0, abs=1e-3)
