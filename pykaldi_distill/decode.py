@@ -68,10 +68,41 @@ def decode_loglikes(decoder: khg.LatticeFasterDecoder, tm: khg.TransitionModel,
     return _run(decoder, decodable, tm, utt, config)
 
 
-def pdf_loglikes_from_gmm(am: khg.AmDiagGmm, feats: np.ndarray) -> np.ndarray:
-    """(frames, dim) -> (frames, pdfs) GMM log-likelihoods (for tests and diagnostics)."""
-    out = np.empty((feats.shape[0], am.num_pdfs), dtype=np.float32)
-    for t in range(feats.shape[0]):
+@dataclass
+class GmmTables:
+    """All Gaussians of an AmDiagGmm stacked for vectorised likelihoods."""
+
+    gconsts: np.ndarray  # (G,) float64
+    means_invvars: np.ndarray  # (G, dim) float64
+    inv_vars: np.ndarray  # (G, dim) float64
+    pdf_of_gauss: np.ndarray  # (G,) int64
+    num_pdfs: int
+
+    @classmethod
+    def of(cls, am: khg.AmDiagGmm) -> GmmTables:
+        gconsts, mi, iv, owner = [], [], [], []
         for pdf in range(am.num_pdfs):
-            out[t, pdf] = am.log_likelihood(pdf, feats[t])
-    return out
+            gmm = am.get_pdf(pdf)
+            gconsts.append(np.asarray(gmm.gconsts, np.float64))
+            mi.append(np.asarray(gmm.means_invvars, np.float64))
+            iv.append(np.asarray(gmm.inv_vars, np.float64))
+            owner.append(np.full(gmm.num_gauss, pdf, np.int64))
+        return cls(np.concatenate(gconsts), np.concatenate(mi), np.concatenate(iv),
+                   np.concatenate(owner), am.num_pdfs)
+
+    def loglikes(self, feats: np.ndarray) -> np.ndarray:
+        """(frames, dim) -> (frames, pdfs): log sum_g w_g N(x; mu_g, Sigma_g), as DiagGmm."""
+        x = np.asarray(feats, np.float64)
+        per_gauss = self.gconsts + x @ self.means_invvars.T - 0.5 * (x * x) @ self.inv_vars.T
+        out = np.full((x.shape[0], self.num_pdfs), -np.inf)
+        peak = np.full_like(out, -np.inf)
+        np.maximum.at(peak.T, self.pdf_of_gauss, per_gauss.T)
+        sums = np.zeros_like(out)
+        np.add.at(sums.T, self.pdf_of_gauss, np.exp(per_gauss - peak[:, self.pdf_of_gauss]).T)
+        out = peak + np.log(sums)
+        return out.astype(np.float32)
+
+
+def pdf_loglikes_from_gmm(am: khg.AmDiagGmm, feats: np.ndarray) -> np.ndarray:
+    """(frames, dim) -> (frames, pdfs) GMM log-likelihoods."""
+    return GmmTables.of(am).loglikes(feats)

@@ -114,3 +114,12 @@ def test_triphone_training_and_decoding(trained) -> None:  # noqa: ANN001
     errors = sum(decode.decode_gmm(decoder, tri.tm, tri.am, x, 0.1, decode.DecoderConfig()).words
                  != test_texts[u] for u, x in test_feats.items())
     assert errors <= 1
+
+
+def test_vectorised_gmm_loglikes_match_kaldi(trained) -> None:  # noqa: ANN001
+    am = trained[0].am
+    x = np.random.default_rng(3).normal(size=(7, 3)).astype(np.float32)
+    fast = decode.GmmTables.of(am).loglikes(x)
+    for t in range(7):
+        for pdf in range(am.num_pdfs):
+            assert fast[t, pdf] == pytest.approx(am.log_likelihood(pdf, x[t]), rel=1e-4)
