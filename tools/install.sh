@@ -6,7 +6,8 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
-apt_pkgs=(sox libsox-fmt-all flac espeak-ng flite festival festvox-kallpc16k festvox-kdlpc16k)
+apt_pkgs=(sox libsox-fmt-all flac espeak-ng flite festival festvox-kallpc16k festvox-kdlpc16k
+  bible-kjv)
 missing=()
 for p in "${apt_pkgs[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

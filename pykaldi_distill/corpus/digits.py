@@ -11,23 +11,29 @@ Layout under the output dir:
 
 from __future__ import annotations
 
-import hashlib
 import json
 import random
-import shutil
-import tempfile
-import wave
-from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..data import DataDir, load_data_dir, write_data_dir
+from ..data import DataDir, load_data_dir
 from ..errors import InputError, PkdError
 from ..io import write_text_atomic
 from . import perturb
+from .common import (
+    STAMP,
+    TMP,
+    RenderItem,
+    audio_seconds,
+    clear,
+    derive_seed,
+    render_all,
+    render_tasks,
+    stamp_matches,
+    write_split,
+)
 from .perturb import PerturbParams
-from .tts import VOICES, Voice, check_engines, synthesize_many
+from .tts import VOICES, check_engines
 
 DIGIT_WORDS = {"1": "ONE", "2": "TWO", "3": "THREE", "4": "FOUR", "5": "FIVE", "6": "SIX",
                "7": "SEVEN", "8": "EIGHT", "9": "NINE"}
@@ -39,10 +45,7 @@ TRAIN_VOICES = ("esp_usm3", "esp_gbf2", "esp_scotm1", "esp_caribk",
                 "flite_kal", "flite_awb", "flite_slt", "fest_kal", "fest_kalhi")
 TEST_VOICES = ("esp_nycf3", "flite_rms", "fest_ked")
 SPLITS = {"train": TRAIN_VOICES, "test": TEST_VOICES}
-STAMP = "corpus.json"
-TMP = ".tmp"
 STAMP_VERSION = 1
-CHUNK = 20  # utterances per worker task (festival starts once per task)
 
 
 @dataclass(frozen=True)
@@ -71,12 +74,6 @@ class Utterance:
     @property
     def text(self) -> str:
         return " ".join(self.words)
-
-
-def derive_seed(seed: int, purpose: str, key: str) -> int:
-    """A seed for one utterance's draws, independent of the order utterances are made in."""
-    digest = hashlib.sha256(f"{seed}/{purpose}/{key}".encode()).digest()
-    return int.from_bytes(digest[:8], "big")
 
 
 def digit_words(rng: random.Random) -> tuple[str, ...]:
@@ -129,20 +126,12 @@ def _stamp(size: str, seed: int, utts: list[Utterance]) -> dict[str, object]:
     }
 
 
-def _read_stamp(out_dir: Path) -> dict[str, object] | None:
-    try:
-        return json.loads((out_dir / STAMP).read_text())
-    except (OSError, ValueError):
-        return None
-
-
 def find_complete_corpus(out_dir: Path, size: str, seed: int) -> dict[str, DataDir] | None:
     """The data dirs of a finished corpus of this size and seed in `out_dir`, else None."""
     out_dir = Path(out_dir).resolve()
     utts = plan_corpus(size, seed)
     stamp = _stamp(size, seed, utts)
-    old = _read_stamp(out_dir)
-    if old is None or any(old.get(k) != v for k, v in stamp.items()):
+    if not stamp_matches(out_dir, stamp):
         return None
     try:
         dirs = {split: load_data_dir(out_dir / "data" / split, need_text=True)
@@ -157,74 +146,14 @@ def find_complete_corpus(out_dir: Path, size: str, seed: int) -> dict[str, DataD
 
 
 def _clear(out_dir: Path) -> None:
-    """Remove a previous (possibly partial) corpus, stamp first so it never looks complete."""
-    (out_dir / STAMP).unlink(missing_ok=True)
-    paths = [out_dir / TMP] + [out_dir / d / split for split in SPLITS for d in ["data", "wav"]]
-    for path in paths:
-        if path.exists():
-            shutil.rmtree(path)
-
-
-@dataclass(frozen=True)
-class _Task:
-    voice: Voice
-    items: tuple[tuple[str, Path, PerturbParams], ...]  # (tts text, final wav, params)
-    work_dir: Path
-
-
-def _tasks(out_dir: Path, utts: list[Utterance]) -> Iterator[_Task]:
-    by_spk: dict[str, list[Utterance]] = {}
-    for u in utts:
-        by_spk.setdefault(u.spk, []).append(u)
-    for spk, mine in by_spk.items():
-        for start in range(0, len(mine), CHUNK):
-            items = tuple((u.text.lower(), wav_path(out_dir, u), u.perturb)
-                          for u in mine[start:start + CHUNK])
-            yield _Task(VOICES[spk], items, out_dir / TMP)
-
-
-def _render(task: _Task) -> None:
-    with tempfile.TemporaryDirectory(prefix=f"{task.voice.name}.", dir=task.work_dir) as tmp:
-        clean = [Path(tmp) / f"{i}.wav" for i in range(len(task.items))]
-        synthesize_many(task.voice, [(text, c) for (text, _, _), c in
-                                     zip(task.items, clean, strict=True)], Path(tmp))
-        for (_, out, params), c in zip(task.items, clean, strict=True):
-            out.parent.mkdir(parents=True, exist_ok=True)
-            perturb.apply(c, out, params)
+    clear(out_dir, [out_dir / d / split for split in SPLITS for d in ["data", "wav"]])
 
 
 def _render_all(out_dir: Path, utts: list[Utterance], nj: int) -> None:
-    # The work runs in child processes (TTS engine, sox), so threads give nj parallel
-    # pipelines without multiprocessing's pickling, fork-safety and __main__-guard issues.
-    with ThreadPoolExecutor(nj) as pool:
-        futures = [pool.submit(_render, task) for task in _tasks(out_dir, utts)]
-        try:
-            for future in as_completed(futures):
-                future.result()
-        except BaseException:
-            for future in futures:
-                future.cancel()
-            raise
-
-
-def _write_split(data: DataDir) -> None:
-    """Write the data dir beside its final place, then rename it in."""
-    tmp = data.path.parent / f".{data.path.name}.tmp"
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    write_data_dir(data, tmp)
-    if data.path.exists():
-        shutil.rmtree(data.path)
-    tmp.rename(data.path)
-
-
-def audio_seconds(data: DataDir) -> float:
-    """Total duration of the (plain wav) recordings of a data dir."""
-    total = 0.0
-    for spec in data.wav_scp.values():
-        with wave.open(spec.split()[0], "rb") as w:
-            total += w.getnframes() / w.getframerate()
-    return total
+    by_spk: dict[str, list[RenderItem]] = {}
+    for u in utts:
+        by_spk.setdefault(u.spk, []).append((u.text.lower(), wav_path(out_dir, u), u.perturb))
+    render_all(render_tasks(by_spk, out_dir / TMP), nj)
 
 
 def make_digits_corpus(out_dir: Path, size: str = "tiny", seed: int = 1,
@@ -245,7 +174,7 @@ def make_digits_corpus(out_dir: Path, size: str = "tiny", seed: int = 1,
     (out_dir / TMP).rmdir()
     dirs = {split: data_dir_for(out_dir, split, utts) for split in SPLITS}
     for data in dirs.values():
-        _write_split(data)
+        write_split(data)
     minutes = {split: round(audio_seconds(d) / 60, 2) for split, d in dirs.items()}
     write_text_atomic(out_dir / STAMP,
                       json.dumps({**stamp, "minutes": minutes}, indent=2, sort_keys=True) + "\n")

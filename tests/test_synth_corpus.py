@@ -1,0 +1,171 @@
+"""The synthetic read-speech corpus: KJV sentence normalisation and selection, the plan,
+and the `unit` size end to end (~1 min of audio)."""
+
+from __future__ import annotations
+
+import random
+import wave
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pykaldi_distill.bin import make_synth_corpus as cli
+from pykaldi_distill.corpus import perturb, synth, text, tts
+from pykaldi_distill.corpus.common import audio_seconds
+from pykaldi_distill.data import load_data_dir
+from pykaldi_distill.errors import InputError
+from pykaldi_distill.lexicon import cmudict_lexicon
+
+
+def test_split_and_normalise() -> None:
+    line = ("Ge1:3 And God said, Let there be light: and there was light. "
+            "(The king's sea-shore) is 'far'; Amen!")
+    raw = text.split_sentences(line)
+    assert raw == ["And God said, Let there be light", "and there was light",
+                   "(The king's sea-shore) is 'far'", "Amen"]
+    assert text.normalise(raw[0]) == ("AND", "GOD", "SAID", "LET", "THERE", "BE", "LIGHT")
+    assert text.normalise(raw[2]) == ("THE", "KING'S", "SEA", "SHORE", "IS", "FAR")
+
+
+def test_sentence_filters_count_what_they_drop() -> None:
+    lines = [
+        "Ge1:1 In the beginning God created the heaven and the earth.",
+        "Ge1:2 And the light was good. And the light was good.",  # duplicate
+        "Ge1:3 He had 12 sons and many daughters.",  # numeral
+        "Ge1:4 Go now. " + "and the " * 11 + "end.",  # too short, too long
+        "Ge1:5 And Xqzzyph spake unto the people.",  # not in CMUdict
+    ]
+    sentences, stats = text.sentences_from_lines(lines)
+    assert sentences == [
+        ("IN", "THE", "BEGINNING", "GOD", "CREATED", "THE", "HEAVEN", "AND", "THE", "EARTH"),
+        ("AND", "THE", "LIGHT", "WAS", "GOOD")]
+    assert stats == text.TextStats(lines=5, sentences=7, numeral=1, length=2, oov=1,
+                                   duplicate=1, kept=2)
+
+
+def test_kjv_sentences_are_usable() -> None:
+    sentences, stats = text.kjv_sentences()
+    assert stats.kept == len(sentences) > 20000
+    assert stats.sentences == (stats.numeral + stats.length + stats.oov + stats.duplicate
+                               + stats.kept)
+    cmu = cmudict_lexicon()
+    assert len(set(sentences)) == len(sentences)
+    for s in sentences[::97]:
+        assert text.MIN_WORDS <= len(s) <= text.MAX_WORDS
+        assert all(w in cmu for w in s)
+
+
+def test_missing_bible_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(InputError, match="apt-get install bible-kjv"):
+        text.kjv_verses()
+
+
+def test_selection_is_seeded_and_keeps_dev_test_out_of_train_and_lm() -> None:
+    sentences, _ = text.kjv_sentences()
+    sel = text.select_sentences(sentences, 800, 60, 20, 20, seed=1)
+    assert sel == text.select_sentences(sentences, 800, 60, 20, 20, seed=1)
+    other = text.select_sentences(sentences, 800, 60, 20, 20, seed=2)
+    assert other.dev != sel.dev and other.vocab == sel.vocab
+    assert len(sel.vocab) <= 800 and len(sel.train) == 60
+    assert len(set(sel.dev)) == 20 and len(set(sel.test)) == 20
+    held = set(sel.dev) | set(sel.test)
+    assert not set(sel.dev) & set(sel.test)
+    assert not held & set(sel.train) and not held & set(sel.lm)
+    lm_lines = set(text.lm_text(sel))
+    assert not {" ".join(s) for s in held} & lm_lines
+    assert {" ".join(s) for s in sel.train} <= lm_lines
+    lm_words = {w for line in lm_lines for w in line.split()}
+    assert {w for s in held for w in s} <= lm_words  # no OOVs in dev/test
+
+
+def test_plan_is_deterministic_and_voices_disjoint() -> None:
+    plan = synth.plan_corpus("tiny", seed=1)
+    assert plan == synth.plan_corpus("tiny", seed=1)
+    assert [u.text for u in plan.utts] != [u.text for u in synth.plan_corpus("tiny", 2).utts]
+    train, dev, test = (set(synth.SPLITS[s]) for s in ["train", "dev", "test"])
+    assert len(train) >= 8 and len(dev) >= 2 and len(test) >= 2
+    assert not train & dev and not train & test and not dev & test
+    assert (train | dev | test) <= set(tts.VOICES)
+    for voices in [dev, test]:
+        assert len({tts.VOICES[v].engine for v in voices}) >= 2
+    by_split = {s: {u.text for u in plan.utts if u.split == s} for s in synth.SPLITS}
+    assert not by_split["train"] & (by_split["dev"] | by_split["test"])
+    assert not by_split["dev"] & by_split["test"]
+    phone = [u for u in plan.utts if u.perturb.telephone]
+    assert 0 < len(phone) < len(plan.utts) / 2
+    # The perturbation apart from the telephone channel is the digits corpus' draw.
+    u = plan.utts[0]
+    assert synth.perturb_params(1, u.utt_id).speed == u.perturb.speed
+    assert not perturb.sample_params(random.Random(0)).telephone
+
+
+def wav_info(path: Path) -> tuple[int, int, int]:
+    with wave.open(str(path), "rb") as w:
+        return w.getframerate(), w.getnchannels(), w.getsampwidth()
+
+
+def test_make_synth_corpus_unit_end_to_end(tmp_path: Path) -> None:
+    out = tmp_path / "a"
+    dirs = synth.make_synth_corpus(out, size="unit", seed=3, nj=2)
+    loaded = {s: load_data_dir(out / "data" / s, need_text=True) for s in synth.SPLITS}
+    for split, voices in synth.SPLITS.items():
+        assert set(loaded[split].spk2utt) == set(voices)
+        assert loaded[split].text == dirs[split].text
+    for data in loaded.values():
+        for wav in data.wav_scp.values():
+            assert Path(wav).is_absolute() and wav_info(Path(wav)) == (16000, 1, 2)
+    lm_lines = (out / "data" / "local" / "lm_text.txt").read_text().splitlines()
+    assert len(lm_lines) > 1000 and all(line and line == line.upper() for line in lm_lines)
+    lm = set(lm_lines)
+    for split in ["dev", "test"]:
+        assert not set(loaded[split].text.values()) & lm
+        assert not set(loaded[split].text.values()) & set(loaded["train"].text.values())
+    assert set(loaded["train"].text.values()) <= lm
+    assert audio_seconds(loaded["train"]) < 90
+
+    # Complete: a second call changes nothing; another seed is not this corpus.
+    some_wav = Path(loaded["dev"].wav_scp[loaded["dev"].utts[0]])
+    mtime = some_wav.stat().st_mtime_ns
+    synth.make_synth_corpus(out, size="unit", seed=3, nj=1)
+    assert some_wav.stat().st_mtime_ns == mtime
+    assert synth.find_complete_corpus(out, "unit", 3) is not None
+    assert synth.find_complete_corpus(out, "unit", 4) is None
+    (out / "data" / "local" / "lm_text.txt").write_text("TAMPERED\n")
+    assert synth.find_complete_corpus(out, "unit", 3) is None
+
+
+@pytest.mark.parametrize("argv", [["--size", "unit", "x"], ["--size", "huge", "x"],
+                                  ["--nj", "0", "x"], []])
+def test_cli_rejects_bad_arguments(argv: list[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(argv)
+    assert exit_info.value.code != 0
+
+
+def test_cli_missing_text_file_exits_1(tmp_path: Path) -> None:
+    assert cli.main(["--text-file", str(tmp_path / "none.txt"), str(tmp_path / "c")]) == 1
+
+
+
+def test_cli_too_little_text_exits_1(tmp_path: Path) -> None:
+    source = tmp_path / "text.txt"
+    source.write_text("In the beginning God created the heaven and the earth.\n"
+                      "And the earth was without form and void.\n")
+    assert cli.main(["--text-file", str(source), str(tmp_path / "c")]) == 1
+    assert not (tmp_path / "c").exists()
+
+
+def test_telephone_channel_removes_the_high_band(tmp_path: Path) -> None:
+    clean, out = tmp_path / "clean.wav", tmp_path / "out.wav"
+    tts.synthesize(tts.VOICES["esp_usm3"], "the lord is my shepherd", clean)
+    params = perturb.PerturbParams(speed=1.0, peak_db=-3.0, snr_db=60.0, noise="white",
+                                   noise_seed=1, telephone=True)
+    perturb.apply(clean, out, params)
+    assert wav_info(out) == (16000, 1, 2)
+    with wave.open(str(out), "rb") as w:
+        x = np.frombuffer(w.readframes(w.getnframes()), "<i2").astype(np.float64)
+    power = np.abs(np.fft.rfft(x)) ** 2
+    freqs = np.fft.rfftfreq(len(x), 1 / 16000)
+    assert power[freqs > 4000].sum() < 1e-3 * power.sum()
