@@ -11,6 +11,11 @@ model_dir=
 lmwts=
 beam=13.0
 max_active=7000
+lattices=false       # true: write lat.JOB.gz and rescore LMWT min..max x WIPs, with oracle WER
+lattice_beam=6.0
+min_lmwt=7
+max_lmwt=17
+wips="0.0 0.5 1.0"
 # End configuration section.
 
 echo "$0 $*"
@@ -21,7 +26,9 @@ Options:
   --cmd <run.pl|slurm.pl>   # how to run jobs (default: $cmd)
   --model-dir <dir>         # model to decode with (default: parent of <decode-dir>)
   --lmwts \"<w> ...\"         # LM weights = 1/acoustic scale (default: 12 GMM, 10 nnet)
-  --beam <f> --max-active <n>"
+  --beam <f> --max-active <n>
+  --lattices <true|false>   # lattices + LMWT/WIP sweep + oracle (default: $lattices)
+  --lattice-beam <f> --min-lmwt <n> --max-lmwt <n> --wips \"<p> ...\""
 . "$(dirname "$0")/parse_options.sh"
 . "$(dirname "$0")/pkd_env.sh"
 
@@ -41,11 +48,22 @@ if [ -s "$dir/scoring_kaldi/best_wer" ] && [ "$dir/scoring_kaldi/best_wer" -nt "
   exit 0
 fi
 mkdir -p "$dir/log"
-rm -rf "$dir/scoring_kaldi" "$dir"/wer_* "$dir"/tmp.*
+rm -rf "$dir/scoring_kaldi" "$dir"/wer_* "$dir"/tmp.* "$dir"/lat.*.gz
 pkd split_data "$data" "$nj"
+lat_opts=()
+if [ "$lattices" = true ]; then
+  lat_opts=(--lattices --lattice-beam "$lattice_beam" --min-lmwt "$min_lmwt"
+    --max-lmwt "$max_lmwt" --wips "$wips")
+fi
 $cmd JOB=1:"$nj" "$dir/log/decode.JOB.log" \
   "$pkd_python" -m pykaldi_distill.bin.decode --lmwts "$lmwts" --beam "$beam" \
-    --max-active "$max_active" "$graph" "$data/split$nj/JOB" "$model_dir" "$dir/tmp.JOB"
+    --max-active "$max_active" "${lat_opts[@]}" "$graph" "$data/split$nj/JOB" "$model_dir" \
+    "$dir/tmp.JOB"
 pkd merge_decode "$dir" "$nj"
-pkd score "$data" "$dir"
+pkd score --min-lmwt "$min_lmwt" --max-lmwt "$max_lmwt" "$data" "$dir"
+if [ -f "$dir/scoring_kaldi/oracle.txt" ]; then
+  pkd compute_wer --text --mode=present "ark:$data/text" "ark:$dir/scoring_kaldi/oracle.txt" \
+    > "$dir/scoring_kaldi/oracle_wer"
+  echo "$0: lattice oracle $(head -n 1 "$dir/scoring_kaldi/oracle_wer")"
+fi
 require "$dir/scoring_kaldi/best_wer"

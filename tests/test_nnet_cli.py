@@ -12,7 +12,8 @@ import pytest
 from test_cli_errors import world  # noqa: F401  (module-scoped fixture)
 
 from pykaldi_distill.bin import decode, make_soft_targets, mkgraph, train_nnet
-from pykaldi_distill.io import write_int_vectors_gz
+from pykaldi_distill.io import read_table, write_int_vectors_gz
+from pykaldi_distill.lattice import read_lattices
 
 SMALL = ["--hidden", "16", "--num-layers", "1", "--max-epochs", "2", "--cv-fraction", "0.34"]
 
@@ -69,8 +70,17 @@ def test_soft_targets_and_students(world: dict[str, Path], ali_dir: Path, teache
     out = tmp_path / "decode"
     assert decode.main(["--lmwts", "8 10", str(graph), str(world["fbank"]), str(soft),
                         str(out)]) == 0
-    assert (out / "8.txt").is_file() and (out / "10.txt").is_file()
+    assert (out / "penalty_0.0" / "8.txt").is_file() and (out / "penalty_0.0" / "10.txt").is_file()
     assert json.loads((out / "rtf.json").read_text())["frames"] > 0
+
+    lat_out = tmp_path / "decode_lat"
+    assert decode.main(["--lattices", "--min-lmwt", "9", "--max-lmwt", "11", "--wips", "0.0 1.0",
+                        str(graph), str(world["fbank"]), str(soft), str(lat_out)]) == 0
+    lats = read_lattices(lat_out / "lat.gz")
+    assert set(lats) == {"spkA-001", "spkA-002", "spkB-001"}
+    assert sorted(p.name for p in (lat_out / "penalty_1.0").iterdir()) == ["10.txt", "11.txt",
+                                                                          "9.txt"]
+    assert set(read_table(lat_out / "oracle.txt")) == set(lats)
 
 
 def test_hard_options_rejected_for_alignments(world: dict[str, Path], ali_dir: Path,  # noqa: F811

@@ -1,8 +1,13 @@
-"""Decode a data dir with HCLG and a GMM or hybrid neural model (gmm-latgen-faster /
-latgen-faster-mapped, best path), one job's share:
-`decode.py [--lmwts "10"] <graph-dir> <data-dir> <model-dir> <out-dir>` writes
-`<out-dir>/<lmwt>.txt` (Kaldi text of hypotheses, acoustic scale 1/lmwt) and
-`<out-dir>/rtf.json`."""
+"""Decode a data dir with HCLG and a GMM or hybrid neural model, one job's share:
+`decode.py [options] <graph-dir> <data-dir> <model-dir> <out-dir>`.
+
+Best-path mode (gmm-decode-faster / decode-faster-mapped) decodes once per `--lmwts` value
+(acoustic scale 1/lmwt). With `--lattices`, it decodes once into lattices (gmm-latgen /
+latgen-mapped at acoustic scale 1/`--lattice-lmwt`), writes them to `<out-dir>/lat.gz`
+(Kaldi text lattices), and rescores every LMWT in [--min-lmwt, --max-lmwt] and every WIP in
+`--wips`, plus the lattice oracle. Hypotheses go to `<out-dir>/penalty_<wip>/<lmwt>.txt`
+(Kaldi text), the oracle to `<out-dir>/oracle.txt`, timing to `<out-dir>/rtf.json`.
+"""
 
 from __future__ import annotations
 
@@ -16,9 +21,10 @@ from pathlib import Path
 import kaldifst
 import numpy as np
 
+from .. import lattice
 from ..cli import log, run
 from ..data import load_data_dir
-from ..decode import DecoderConfig, decode_gmm, decode_loglikes, make_decoder
+from ..decode import DecoderConfig, GmmTables, decode_loglikes, make_decoder, transition_id_matrix
 from ..errors import InputError, require_file
 from ..expdir import read_pipeline
 from ..features import FeaturePipeline, check_feature_dim, load_features
@@ -27,12 +33,20 @@ from ..model_io import read_gmm_model
 
 
 def get_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="decode", description=__doc__)
+    p = argparse.ArgumentParser(prog="decode", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     d = DecoderConfig()
-    p.add_argument("--lmwts", default="", help="LM weights (= 1/acoustic scale) to decode with;"
-                   " default 12 for GMMs and 10 for neural models, as in Kaldi recipes")
+    p.add_argument("--lmwts", default="", help="best-path mode: LM weights (= 1/acoustic "
+                   "scale); default 12 for GMMs and 10 for neural models, as in Kaldi recipes")
     p.add_argument("--beam", type=float, default=d.beam)
     p.add_argument("--max-active", type=int, default=d.max_active)
+    p.add_argument("--lattices", action="store_true", help="lattice mode (see above)")
+    p.add_argument("--lattice-beam", type=float, default=d.lattice_beam)
+    p.add_argument("--lattice-lmwt", type=float, default=None,
+                   help="LM weight the lattices are generated at (default as --lmwts)")
+    p.add_argument("--min-lmwt", type=int, default=7)
+    p.add_argument("--max-lmwt", type=int, default=17)
+    p.add_argument("--wips", default="0.0 0.5 1.0", help="word insertion penalties")
     p.add_argument("graph_dir", type=Path)
     p.add_argument("data_dir", type=Path)
     p.add_argument("model_dir", type=Path)
@@ -40,61 +54,94 @@ def get_parser() -> argparse.ArgumentParser:
     return p
 
 
-Decoder = Callable[[object, np.ndarray, float, str], object]
+Scorer = Callable[[np.ndarray], np.ndarray]  # (frames, dim) -> (frames, pdfs)
 
 
-def gmm_scorer(model_dir: Path) -> tuple[object, FeaturePipeline, Decoder, int]:
+def load_scorer(model_dir: Path) -> tuple[object, FeaturePipeline, Scorer, int, float]:
+    """(transition model, feature pipeline, pdf scorer, input dim, default LMWT)."""
+    if (model_dir / "final.pt").is_file():
+        from ..hybrid import load_hybrid_model
+
+        hybrid = load_hybrid_model(model_dir)
+        return hybrid.tm, hybrid.pipeline, hybrid.pseudo_loglikes, hybrid.input_dim, 10.0
     tm, am = read_gmm_model(model_dir / "final.mdl")
-
-    def decode(decoder: object, feats: np.ndarray, acwt: float, utt: str) -> object:
-        return decode_gmm(decoder, tm, am, feats, acwt, DecoderConfig(), utt)
-
-    return tm, read_pipeline(model_dir), decode, am.dim
+    return tm, read_pipeline(model_dir), GmmTables.of(am).loglikes, am.dim, 12.0
 
 
-def nnet_scorer(model_dir: Path) -> tuple[object, FeaturePipeline, Decoder, int]:
-    from ..hybrid import load_hybrid_model
+def words_of(ids: list[int], id2word: dict[int, str]) -> str:
+    return " ".join(id2word[w] for w in ids)
 
-    hybrid = load_hybrid_model(model_dir)
 
-    def decode(decoder: object, feats: np.ndarray, acwt: float, utt: str) -> object:
-        return decode_loglikes(decoder, hybrid.tm, hybrid.pseudo_loglikes(feats), acwt,
-                               DecoderConfig(), utt)
+class Hyps:
+    """Hypotheses per (wip, lmwt) setting, written as penalty_<wip>/<lmwt>.txt."""
 
-    return hybrid.tm, hybrid.pipeline, decode, hybrid.input_dim
+    def __init__(self) -> None:
+        self.tables: dict[tuple[str, str], dict[str, str]] = {}
+
+    def add(self, wip: float, lmwt: float, utt: str, text: str) -> None:
+        self.tables.setdefault((f"{wip:.1f}", f"{lmwt:g}"), {})[utt] = text
+
+    def write(self, out_dir: Path) -> None:
+        for (wip, lmwt), table in self.tables.items():
+            write_table(out_dir / f"penalty_{wip}" / f"{lmwt}.txt", table)
 
 
 def main_args(args: argparse.Namespace) -> None:
-    is_nnet = (args.model_dir / "final.pt").is_file()
-    tm, pipeline, decode, input_dim = (nnet_scorer if is_nnet else gmm_scorer)(args.model_dir)
-    lmwts = [float(x) for x in (args.lmwts.split() or (["10"] if is_nnet else ["12"]))]
+    tm, pipeline, scorer, input_dim, default_lmwt = load_scorer(args.model_dir)
+    lmwts = [float(x) for x in args.lmwts.split()] or [default_lmwt]
     hclg = kaldifst.StdVectorFst.read(str(require_file(args.graph_dir / "HCLG.fst",
                                                        "build it with local/mkgraph.sh")))
     id2word = {int(i): w for w, i in read_table(args.graph_dir / "words.txt").items()}
+    word2id = {w: i for i, w in id2word.items()}
     data = load_data_dir(args.data_dir)
-    decoder = make_decoder(hclg, DecoderConfig(beam=args.beam, max_active=args.max_active))
-    hyps: dict[float, dict[str, str]] = {w: {} for w in lmwts}
-    frames, seconds, failed = 0, 0.0, 0
+    config = DecoderConfig(beam=args.beam, max_active=args.max_active,
+                           lattice_beam=args.lattice_beam)
+    hyps, lattices, oracle = Hyps(), [], {}
+    frames, seconds, failed, passes = 0, 0.0, 0, 0
+    decoder = None if args.lattices else make_decoder(hclg, config)
     for utt, feats in load_features(data, pipeline):
         check_feature_dim(feats, input_dim, data.path / "feats.scp")
-        for lmwt in lmwts:
-            start = time.perf_counter()
-            result = decode(decoder, feats, 1.0 / lmwt, utt)
-            seconds += time.perf_counter() - start
-            failed += not result.ok
-            hyps[lmwt][utt] = " ".join(id2word[w] for w in result.words)
+        start = time.perf_counter()
+        loglikes = scorer(feats)  # (frames, pdfs)
+        if args.lattices:
+            acwt = 1.0 / (args.lattice_lmwt or lmwts[0])
+            lat_config = lattice.LatticeConfig(beam=args.beam, lattice_beam=args.lattice_beam,
+                                               acwt=acwt)
+            decodable = lattice.decodable_from_matrix(transition_id_matrix(loglikes * acwt, tm))
+            try:
+                lat = lattice.decode_lattice(hclg, decodable, lat_config)
+            except RuntimeError:
+                failed += 1
+                continue
+            lattices.append((utt, lat))
+            for wip in [float(w) for w in args.wips.split()]:
+                for lmwt in range(args.min_lmwt, args.max_lmwt + 1):
+                    hyps.add(wip, lmwt, utt, words_of(lattice.best_path(lat, lmwt, wip), id2word))
+            if utt in data.text:
+                ref = [word2id.get(w, -1) for w in data.text[utt].split()]
+                oracle[utt] = words_of(lattice.oracle_wer_path(lat, ref).words, id2word)
+            passes = 1
+        else:
+            for lmwt in lmwts:
+                result = decode_loglikes(decoder, tm, loglikes, 1.0 / lmwt, config, utt)
+                failed += not result.ok
+                hyps.add(0.0, lmwt, utt, words_of(result.words, id2word))
+            passes = len(lmwts)
+        seconds += time.perf_counter() - start
         frames += feats.shape[0]
     if not frames:
-        raise InputError(data.path, "no utterances to decode")
-    for lmwt, table in hyps.items():
-        write_table(args.out_dir / f"{lmwt:g}.txt", table)
-    audio_seconds = frames * 0.01 * len(lmwts)
+        raise InputError(data.path, "no utterance could be decoded")
+    hyps.write(args.out_dir)
+    if args.lattices:
+        lattice.write_lattices(args.out_dir / "lat.gz", lattices)
+        if oracle:
+            write_table(args.out_dir / "oracle.txt", oracle)
+    audio_seconds = frames * 0.01 * passes
     stats = {"frames": frames, "decode_seconds": seconds, "audio_seconds": audio_seconds,
              "rtf": seconds / audio_seconds, "failed": failed}
     write_text_atomic(args.out_dir / "rtf.json", json.dumps(stats) + "\n")
-    log(f"decoded {len(data.utts)} utterances, {failed} without reaching a final state, "
+    log(f"decoded {len(data.utts)} utterances, {failed} without a final state or lattice, "
         f"RTF {stats['rtf']:.3f}")
-    del tm
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,5 +1,7 @@
 """Merge the per-job outputs of decode.py: `merge_decode.py <decode-dir> <nj>` turns
-<decode-dir>/tmp.JOB/<lmwt>.txt into scoring_kaldi/penalty_0.0/<lmwt>.txt and sums rtf.json."""
+<decode-dir>/tmp.JOB/penalty_<wip>/<lmwt>.txt into scoring_kaldi/penalty_<wip>/<lmwt>.txt,
+tmp.JOB/oracle.txt into scoring_kaldi/oracle.txt, tmp.JOB/lat.gz into lat.JOB.gz, and sums
+the jobs' rtf.json."""
 
 from __future__ import annotations
 
@@ -22,23 +24,33 @@ def get_parser() -> argparse.ArgumentParser:
     return p
 
 
+def merge_tables(jobs: list[Path], name: str, out: Path) -> None:
+    merged: dict[str, str] = {}
+    for job in jobs:
+        merged.update(read_table(require_file(job / name, "a decode job failed; see log/")))
+    write_table(out, merged)
+
+
 def main_args(args: argparse.Namespace) -> None:
-    jobs = [args.decode_dir / f"tmp.{j}" for j in range(1, args.nj + 1)]
-    names = sorted(p.name for p in jobs[0].glob("*.txt")) if jobs[0].is_dir() else []
+    out = args.decode_dir
+    jobs = [out / f"tmp.{j}" for j in range(1, args.nj + 1)]
+    names = sorted(str(p.relative_to(jobs[0])) for p in jobs[0].glob("penalty_*/*.txt"))
     if not names:
         raise InputError(jobs[0], "no hypotheses from decode job 1", "see log/decode.1.log")
-    totals = {"frames": 0, "decode_seconds": 0.0, "audio_seconds": 0.0, "failed": 0}
     for name in names:
-        merged: dict[str, str] = {}
-        for job in jobs:
-            merged.update(read_table(require_file(job / name, "a decode job failed; see log/")))
-        write_table(args.decode_dir / "scoring_kaldi" / "penalty_0.0" / name, merged)
+        merge_tables(jobs, name, out / "scoring_kaldi" / name)
+    if (jobs[0] / "oracle.txt").is_file():
+        merge_tables(jobs, "oracle.txt", out / "scoring_kaldi" / "oracle.txt")
+    for n, job in enumerate(jobs, 1):
+        if (job / "lat.gz").is_file():
+            shutil.move(job / "lat.gz", out / f"lat.{n}.gz")
+    totals = {"frames": 0, "decode_seconds": 0.0, "audio_seconds": 0.0, "failed": 0}
     for job in jobs:
         stats = json.loads(require_file(job / "rtf.json").read_text())
         for key in totals:
             totals[key] += stats[key]
     totals["rtf"] = totals["decode_seconds"] / max(totals["audio_seconds"], 1e-9)
-    write_text_atomic(args.decode_dir / "rtf.json", json.dumps(totals, indent=1) + "\n")
+    write_text_atomic(out / "rtf.json", json.dumps(totals, indent=1) + "\n")
     if not args.keep_tmp:
         for job in jobs:
             shutil.rmtree(job)
