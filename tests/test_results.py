@@ -38,8 +38,26 @@ def test_table_from_decode_dirs(tmp_path: Path) -> None:
     assert rows[0].params == am.num_gauss * (2 * am.dim + 1)
     assert rows[1].params == sum(p.numel() for p in Dnn(config).parameters())
     text = results.results_markdown("toy", rows, baseline="gmm")
-    assert "| dnn | 10.00 | -50.0% |" in text
-    assert "| gmm | 20.00 | +0.0% |" in text
+    assert "| dnn |  | 10.00 | -50.0% |" in text
+    assert "| gmm |  | 20.00 | +0.0% |" in text
+
+
+def test_test_wer_at_dev_setting(tmp_path: Path) -> None:
+    tm, am, _ = make_model()
+    exp = tmp_path / "tri1"
+    exp.mkdir()
+    model_io.write_gmm_model(exp / "final.mdl", tm, am)
+    dev = decode_dir(exp, "%WER 5.00 [ 1 / 20, 0 ins, 0 del, 1 sub ] x/wer_9_0.5", 0.01)
+    dev = dev.rename(exp / "decode_dev")
+    (dev / "scoring_kaldi" / "wer_details").mkdir()
+    (dev / "scoring_kaldi" / "wer_details" / "lmwt").write_text("9\n")
+    (dev / "scoring_kaldi" / "wer_details" / "wip").write_text("0.5\n")
+    test = decode_dir(exp, "%WER 1.00 [ 1 / 100, 0 ins, 0 del, 1 sub ] x/wer_13_0.0", 0.01)
+    (test / "wer_9_0.5").write_text("%WER 3.00 [ 3 / 100, 1 ins, 1 del, 1 sub ]\n")
+    oracle = "%WER 0.50 [ 1 / 200, 0 ins, 0 del, 1 sub ]\n"
+    (test / "scoring_kaldi" / "oracle_wer").write_text(oracle)
+    row = results.collect("tri1", test, dev)
+    assert (row.wer, row.dev_wer, row.oracle_wer) == (3.0, 5.0, 0.5)  # not the 1.00 best
 
 
 def test_missing_best_wer_names_file(tmp_path: Path) -> None:

@@ -18,7 +18,9 @@ def get_parser() -> argparse.ArgumentParser:
     p.add_argument("--title", default="results")
     p.add_argument("--baseline", default=None, help="system name for the relative change")
     p.add_argument("out", type=Path)
-    p.add_argument("systems", nargs="+", help="name=decode-dir")
+    p.add_argument("systems", nargs="+",
+                   help="name=test-decode-dir[,dev-decode-dir]: with a dev decode dir the test "
+                   "WER is read at the setting that was best on dev")
     return p
 
 
@@ -27,8 +29,9 @@ def main_args(args: argparse.Namespace) -> None:
     for spec in args.systems:
         if "=" not in spec:
             raise PkdError(f"system '{spec}' must be given as name=decode-dir")
-        name, path = spec.split("=", 1)
-        results.append(collect(name, Path(path)))
+        name, paths = spec.split("=", 1)
+        test, _, dev = paths.partition(",")
+        results.append(collect(name, Path(test), Path(dev) if dev else None))
     write_text_atomic(args.out, results_markdown(args.title, results, args.baseline))
 
 
