@@ -10,16 +10,16 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-RECIPE = ROOT / "egs" / "digits" / "s5"
 
 
-def make_recipe_copy(tmp_path: Path) -> Path:
+def make_recipe_copy(tmp_path: Path, corpus: str = "digits") -> Path:
     """The recipe in a scratch dir, with steps_kd/conf pointing back at this checkout."""
+    recipe = ROOT / "egs" / corpus / "s5"
     work = tmp_path / "s5"
     work.mkdir()
     for name in ["run.sh", "cmd.sh", "path.sh"]:
-        shutil.copy(RECIPE / name, work / name)
-    shutil.copytree(RECIPE / "local", work / "local")
+        shutil.copy(recipe / name, work / name)
+    shutil.copytree(recipe / "local", work / "local")
     (work / "steps_kd").symlink_to(ROOT / "local")
     (work / "conf").symlink_to(ROOT / "conf")
     return work
@@ -80,3 +80,23 @@ def check_decode_own_data(work: Path, tmp_path: Path, env: dict[str, str]) -> No
     best = (work / "exp/student_soft/decode_mine/scoring_kaldi/best_wer").read_text()
     assert best.startswith("%WER")
     assert not (mine / "feats.scp").exists()  # the user's dir is left alone
+
+
+@pytest.mark.slow
+def test_synth_recipe_tiny(tmp_path: Path) -> None:
+    """The read-speech recipe's GMM half: trigram LM, mono, tri1, lattices, dev-chosen LMWT."""
+    work = make_recipe_copy(tmp_path, "synth")
+    env = {**os.environ, "PKD_ROOT": str(ROOT)}
+    log = tmp_path / "run.log"
+    with open(log, "w") as f:
+        proc = subprocess.run(["bash", "run.sh", "--size", "tiny", "--nj", "2"], cwd=work,
+                              env=env, stdout=f, stderr=subprocess.STDOUT)
+    assert proc.returncode == 0, log.read_text()[-5000:]
+    for f in ["exp/tri1/tree", "exp/tri1/final.mdl", "exp/tri1_ali/ali.1.gz",
+              "exp/tri1/decode_test/lat.1.gz", "exp/tri1/decode_dev/scoring_kaldi/oracle_wer"]:
+        assert (work / f).is_file(), f
+    results = (work / "RESULTS.md").read_text()
+    assert "| mono GMM |" in results and "| tri1 GMM (deltas) |" in results
+    oracle = (work / "exp/mono/decode_test/scoring_kaldi/oracle_wer").read_text()
+    best = (work / "exp/mono/decode_test/scoring_kaldi/best_wer").read_text()
+    assert float(oracle.split()[1]) <= float(best.split()[1])
