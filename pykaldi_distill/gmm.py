@@ -11,6 +11,9 @@ import kaldi_hmm_gmm as khg
 import kaldifst
 import numpy as np
 
+from .data import DataDir
+from .lang import Lang, words_to_ids
+
 Alignment = list[int]  # transition-ids, one per frame
 
 
@@ -237,3 +240,11 @@ def graph_compiler_fn(lexicon_fst: kaldifst.StdVectorFst, disambig_phone_ids: li
         return cache[key].compile_graph_from_text(word_ids[utt])
 
     return compile_graph
+
+
+def transcript_graph_compiler(lang: Lang, data: DataDir
+                              ) -> Callable[[GmmSystem, str], kaldifst.StdVectorFst]:
+    """compile-train-graphs over a data dir's transcripts with the lang's L.fst; an unknown
+    word raises InputError naming the data dir's text (checked here, before any training)."""
+    word_ids = {u: words_to_ids(lang, data.text[u].split(), data.path / "text") for u in data.utts}
+    return graph_compiler_fn(lang.load_fst("L.fst"), lang.disambig_phone_ids, word_ids)

@@ -72,6 +72,11 @@ def write_table(path: str | Path, table: Mapping[str, str]) -> None:
     write_text_atomic(path, "".join(line + "\n" for line in lines))
 
 
+def _point_scp_at(tmp_scp: Path, tmp_ark: Path, ark_path: Path) -> None:
+    """The scp was written against the temp ark; make it point at the final ark name."""
+    tmp_scp.write_text(tmp_scp.read_text().replace(str(tmp_ark), str(ark_path.resolve())))
+
+
 def write_matrices(
     ark_path: str | Path, scp_path: str | Path, mats: Iterable[tuple[str, np.ndarray]],
     dtype: str = "float32",
@@ -83,9 +88,7 @@ def write_matrices(
         with kaldiio.WriteHelper(f"ark,scp:{tmp_ark},{tmp_scp}") as writer:
             for key, mat in mats:
                 writer(key, np.ascontiguousarray(mat, dtype=dtype))
-        # The scp must point at the final ark name, not the temp one.
-        text = tmp_scp.read_text().replace(str(tmp_ark), str(ark_path.resolve()))
-        tmp_scp.write_text(text)
+        _point_scp_at(tmp_scp, tmp_ark, ark_path)
 
 
 def read_scp_matrices(scp_path: str | Path) -> Iterator[tuple[str, np.ndarray]]:
@@ -137,8 +140,7 @@ def write_posteriors(ark_path: str | Path, scp_path: str | Path,
         for key, post in posts:
             writer.write(key, post)
         writer.close()
-        text = tmp_scp.read_text().replace(str(tmp_ark), str(ark_path.resolve()))
-        tmp_scp.write_text(text)
+        _point_scp_at(tmp_scp, tmp_ark, ark_path)
 
 
 def read_posteriors(spec_path: str | Path) -> Iterator[tuple[str, Posterior]]:

@@ -501,6 +501,17 @@ def read_symbol_table(path: str | Path) -> dict[str, int]:
     return table
 
 
+def read_int_lines(path: str | Path, skip_words: int = 0) -> list[list[int]]:
+    """Phone-set files (sets.int, extra_questions.int, roots.int with skip_words=2 for
+    `shared split`): one list of ints per non-empty line."""
+    p = require_file(path, LANG_FIX)
+    try:
+        return [[int(x) for x in line.split()[skip_words:]]
+                for line in p.read_text().splitlines() if line.strip()]
+    except ValueError as err:
+        raise InputError(p, f"expected integers: {err}", LANG_FIX) from err
+
+
 def read_ints(path: str | Path) -> list[int]:
     p = require_file(path, LANG_FIX)
     try:

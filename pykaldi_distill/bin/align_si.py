@@ -12,9 +12,9 @@ from ..data import load_data_dir
 from ..errors import PkdError
 from ..expdir import read_pipeline
 from ..features import load_features
-from ..gmm import GmmSystem, MonoConfig, align_all, graph_compiler_fn
+from ..gmm import GmmSystem, MonoConfig, align_all, transcript_graph_compiler
 from ..io import write_int_vectors_gz
-from ..lang import load_lang, words_to_ids
+from ..lang import load_lang
 from ..model_io import read_gmm_model, read_tree
 
 
@@ -38,8 +38,7 @@ def main_args(args: argparse.Namespace) -> None:
     tm, am = read_gmm_model(args.src_dir / "final.mdl")
     system = GmmSystem(tm, read_tree(args.src_dir / "tree"), am)
     pipeline = read_pipeline(args.src_dir)
-    word_ids = {u: words_to_ids(lang, data.text[u].split(), data.path / "text") for u in data.utts}
-    compile_graph = graph_compiler_fn(lang.load_fst("L.fst"), lang.disambig_phone_ids, word_ids)
+    compile_graph = transcript_graph_compiler(lang, data)
     feats = dict(load_features(data, pipeline))
     if feats and next(iter(feats.values())).shape[1] != am.dim:
         raise PkdError(f"{data.path / 'feats.scp'}: features have dim "

@@ -12,8 +12,8 @@ from ..cli import log, log_config, run
 from ..data import load_data_dir
 from ..expdir import read_alignments, write_gmm_exp_dir
 from ..features import FeaturePipeline, load_features
-from ..gmm import GmmSystem, IterStats, graph_compiler_fn
-from ..lang import load_lang, read_ints, words_to_ids
+from ..gmm import GmmSystem, IterStats, transcript_graph_compiler
+from ..lang import load_lang, read_int_lines, read_ints
 from ..model_io import read_gmm_model, read_tree
 from ..triphone import PhoneSets, TriConfig, train_deltas
 
@@ -32,16 +32,11 @@ def get_parser() -> argparse.ArgumentParser:
     return p
 
 
-def int_lines(path: Path, skip_words: int = 0) -> list[list[int]]:
-    lines = path.read_text().splitlines()
-    return [[int(x) for x in line.split()[skip_words:]] for line in lines if line.strip()]
-
-
 def read_phone_sets(lang_dir: Path) -> PhoneSets:
     phones = lang_dir / "phones"
-    return PhoneSets(sets=int_lines(phones / "sets.int"),
-                     extra_questions=int_lines(phones / "extra_questions.int"),
-                     roots=int_lines(phones / "roots.int", skip_words=2),
+    return PhoneSets(sets=read_int_lines(phones / "sets.int"),
+                     extra_questions=read_int_lines(phones / "extra_questions.int"),
+                     roots=read_int_lines(phones / "roots.int", skip_words=2),
                      ci_phones=read_ints(phones / "context_indep.int"))
 
 
@@ -57,8 +52,7 @@ def main_args(args: argparse.Namespace) -> None:
     source = GmmSystem(tm, read_tree(args.ali_dir / "tree"), am)
     alignments = dict(read_alignments(args.ali_dir))
     pipeline = FeaturePipeline(norm_means=True, norm_vars=False, delta_order=2)
-    word_ids = {u: words_to_ids(lang, data.text[u].split(), data.path / "text") for u in data.utts}
-    compile_graph = graph_compiler_fn(lang.load_fst("L.fst"), lang.disambig_phone_ids, word_ids)
+    compile_graph = transcript_graph_compiler(lang, data)
     feats = dict(load_features(data, pipeline))
 
     def on_iter(stats: IterStats) -> None:

@@ -12,8 +12,8 @@ from ..cli import log, log_config, run
 from ..data import load_data_dir
 from ..expdir import write_gmm_exp_dir
 from ..features import FeaturePipeline, load_features
-from ..gmm import IterStats, MonoConfig, graph_compiler_fn, train_mono
-from ..lang import load_lang, words_to_ids
+from ..gmm import IterStats, MonoConfig, train_mono, transcript_graph_compiler
+from ..lang import load_lang, read_int_lines
 
 
 def get_parser() -> argparse.ArgumentParser:
@@ -29,11 +29,6 @@ def get_parser() -> argparse.ArgumentParser:
     return p
 
 
-def read_shared_phones(lang_dir: Path) -> list[list[int]]:
-    lines = (lang_dir / "phones" / "sets.int").read_text().splitlines()
-    return [[int(x) for x in line.split()] for line in lines if line.strip()]
-
-
 def main_args(args: argparse.Namespace) -> None:
     config = MonoConfig(num_iters=args.num_iters, totgauss=args.totgauss,
                         boost_silence=args.boost_silence, seed=args.seed)
@@ -43,14 +38,13 @@ def main_args(args: argparse.Namespace) -> None:
     data = load_data_dir(args.data_dir, need_text=True)
     lang = load_lang(args.lang_dir)
     pipeline = FeaturePipeline(norm_means=True, norm_vars=False, delta_order=2)
-    word_ids = {u: words_to_ids(lang, data.text[u].split(), data.path / "text") for u in data.utts}
     feats = dict(load_features(data, pipeline))
-    compile_graph = graph_compiler_fn(lang.load_fst("L.fst"), lang.disambig_phone_ids, word_ids)
+    compile_graph = transcript_graph_compiler(lang, data)
 
     def on_iter(stats: IterStats) -> None:
         log(str(stats))
 
-    system, alignments = train_mono(lang.topo, read_shared_phones(lang.path),
+    system, alignments = train_mono(lang.topo, read_int_lines(lang.path / "phones" / "sets.int"),
                                     lang.silence_phone_ids, feats, compile_graph, config, on_iter)
     log(f"aligned {len(alignments)} of {len(feats)} utterances")
     write_gmm_exp_dir(args.exp_dir, system.tm, system.tree, system.am, alignments, pipeline,

@@ -142,9 +142,8 @@ def main_args(args: argparse.Namespace) -> None:
     pipeline = FeaturePipeline(norm_means=True, norm_vars=False)
     feats = dict(load_features(data, pipeline))
     input_dim = next(iter(feats.values())).shape[1]
-    for utt, x in feats.items():
+    for x in feats.values():
         check_feature_dim(x, input_dim, data.path / "feats.scp")
-        del utt
     config = model_config(args, input_dim, hmm.num_pdfs)
     tconfig = TrainConfig(loss="ce" if kind == "hard" else "kl", temperature=args.temperature,
                           hard_weight=args.hard_weight, lr=args.lr,
