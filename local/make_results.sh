@@ -4,9 +4,10 @@ set -euo pipefail
 
 title=results
 baseline=
+corpus_info=   # corpus.json of a synthetic corpus: adds a corpus section
 
 echo "$0 $*"
-help_message="Usage: $0 [--title T] [--baseline NAME] <out.md> <name=decode-dir> ...
+help_message="Usage: $0 [--title T] [--baseline NAME] [--corpus-info corpus.json] <out.md> <name=decode-dir> ...
  e.g.: $0 RESULTS.md \"mono=exp/mono/decode_test\" \"student=exp/student/decode_test\""
 . "$(dirname "$0")/parse_options.sh"
 . "$(dirname "$0")/pkd_env.sh"
@@ -17,4 +18,5 @@ if [ $# -lt 2 ]; then
 fi
 opts=(--title "$title")
 if [ -n "$baseline" ]; then opts+=(--baseline "$baseline"); fi
+if [ -n "$corpus_info" ]; then opts+=(--corpus-info "$corpus_info"); fi
 pkd make_results "${opts[@]}" "$@"

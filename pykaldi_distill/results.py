@@ -22,6 +22,8 @@ class SystemResult:
     rtf: float
     dev_wer: float | None = None
     oracle_wer: float | None = None
+    leaves: int | None = None  # pdfs (tied states) of the tree the model uses
+    gaussians: int | None = None  # GMMs only
 
 
 WER_RE = re.compile(r"%WER\s+([0-9.]+)\s+\[")
@@ -51,6 +53,18 @@ def model_size(model_dir: Path) -> tuple[int, float]:
     gauss, dim = am.num_gauss, am.dim
     # Per frame every Gaussian costs a diagonal quadratic form: ~ 2 * 2 * dim flops.
     return gauss * (2 * dim + 1), gauss * 4 * dim / 1e6
+
+
+def tree_size(model_dir: Path) -> tuple[int | None, int | None]:
+    """(tree leaves, Gaussians) of a model dir: Gaussians only for GMMs; (None, None) when
+    the dir has no final.mdl."""
+    if not (model_dir / "final.mdl").is_file():
+        return None, None
+    from .model_io import read_gmm_model
+
+    tm, am = read_gmm_model(model_dir / "final.mdl")
+    gaussians = None if (model_dir / "final.pt").is_file() else am.num_gauss
+    return tm.num_pdfs, gaussians
 
 
 def read_wer_file(path: Path) -> tuple[float, str]:
@@ -83,26 +97,51 @@ def collect(name: str, decode_dir: Path, dev_dir: Path | None = None) -> SystemR
     rtf = json.loads(rtf_file.read_text())["rtf"] if rtf_file.is_file() else float("nan")
     oracle_file = decode_dir / "scoring_kaldi" / "oracle_wer"
     oracle = read_wer_file(oracle_file)[0] if oracle_file.is_file() else None
-    return SystemResult(name, decode_dir, wer, line, params, mflops, rtf, dev_wer, oracle)
+    leaves, gaussians = tree_size(decode_dir.parent)
+    return SystemResult(name, decode_dir, wer, line, params, mflops, rtf, dev_wer, oracle,
+                        leaves, gaussians)
 
 
 def _opt(x: float | None) -> str:
     return "" if x is None else f"{x:.2f}"
 
 
-def results_markdown(title: str, results: list[SystemResult], baseline: str | None) -> str:
+def _count(x: int | None) -> str:
+    return "" if x is None else f"{x:,}"
+
+
+def corpus_markdown(info: dict) -> str:
+    """The corpus section of RESULTS.md from a synthetic corpus' corpus.json."""
+    lines = ["## Corpus", "", "| split | voices | utterances | minutes |", "|---|---|---:|---:|"]
+    for split in ("train", "dev", "test"):
+        voices = ", ".join(info.get("voices", {}).get(split, {}))
+        lines.append(f"| {split} | {voices} | {info['utterances'][split]} | "
+                     f"{info['minutes'][split]:.1f} |")
+    filt = info.get("text_filter", {})
+    lines += ["", f"Vocabulary: the {info['vocab']} most frequent words; LM text: "
+              f"{info['lm_sentences']} sentences (no dev/test sentence)."]
+    if filt:
+        lines.append(f"Text filter: {filt['kept']} of {filt['sentences']} sentences kept; "
+                     f"{filt['oov']} dropped for words missing from CMUdict (no G2P), "
+                     f"{filt['length']} for length, {filt['duplicate']} duplicates.")
+    return "\n".join(lines) + "\n"
+
+
+def results_markdown(title: str, results: list[SystemResult], baseline: str | None,
+                     corpus: dict | None = None) -> str:
     base = next((r for r in results if r.name == baseline), None)
     lines = [f"# Results: {title}", "",
              "Written by the recipe from its own decode dirs; do not edit by hand.", "",
-             "| system | dev WER % | WER % | rel. vs baseline | lattice oracle % | params | "
-             "MFLOPs/frame | decode RTF |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|"]
+             "| system | dev WER % | WER % | rel. vs baseline | lattice oracle % | tree leaves | "
+             "Gaussians | params | MFLOPs/frame | decode RTF |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in results:
         rel = ""
         if base is not None and base.wer > 0:
             rel = f"{100 * (r.wer - base.wer) / base.wer:+.1f}%"
         lines.append(f"| {r.name} | {_opt(r.dev_wer)} | {r.wer:.2f} | {rel} | "
-                     f"{_opt(r.oracle_wer)} | {r.params:,} | {r.mflops_per_frame:.2f} | "
+                     f"{_opt(r.oracle_wer)} | {_count(r.leaves)} | {_count(r.gaussians)} | "
+                     f"{r.params:,} | {r.mflops_per_frame:.2f} | "
                      f"{r.rtf:.3f} |")
     if any(r.dev_wer is not None for r in results):
         lines += ["", "Test WER is taken at the LM weight / insertion penalty best on dev."]
@@ -110,4 +149,5 @@ def results_markdown(title: str, results: list[SystemResult], baseline: str | No
     lines += [f"- {r.name}: `{r.wer_line}`" for r in results]
     if base is not None:
         lines += ["", f"Baseline for the relative change: {base.name}."]
-    return "\n".join(lines) + "\n"
+    text = "\n".join(lines) + "\n"
+    return text + ("\n" + corpus_markdown(corpus) if corpus else "")

@@ -36,9 +36,12 @@ def test_table_from_decode_dirs(tmp_path: Path) -> None:
                                           "x/wer_10_0.0", 0.02)),
     ]
     assert rows[0].params == am.num_gauss * (2 * am.dim + 1)
+    assert (rows[0].leaves, rows[0].gaussians) == (tm.num_pdfs, am.num_gauss)
+    assert (rows[1].leaves, rows[1].gaussians) == (None, None)  # no final.mdl in the dnn dir
     assert rows[1].params == sum(p.numel() for p in Dnn(config).parameters())
     text = results.results_markdown("toy", rows, baseline="gmm")
-    assert "| dnn |  | 10.00 | -50.0% |" in text
+    assert "| dnn |  | 10.00 | -50.0% |  |  |  |" in text
+    assert f"| {tm.num_pdfs:,} | {am.num_gauss:,} |" in text
     assert "| gmm |  | 20.00 | +0.0% |" in text
 
 
@@ -67,3 +70,31 @@ def test_missing_best_wer_names_file(tmp_path: Path) -> None:
     (tmp_path / "scoring_kaldi" / "best_wer").write_text("garbage\n")
     with pytest.raises(InputError, match="no %WER"):
         results.read_best_wer(tmp_path)
+
+
+def test_corpus_section() -> None:
+    info = {"utterances": {"train": 10, "dev": 2, "test": 3},
+            "minutes": {"train": 1.25, "dev": 0.5, "test": 0.75},
+            "voices": {"train": {"a": [], "b": []}, "dev": {"c": []}, "test": {"d": []}},
+            "vocab": 500, "lm_sentences": 99,
+            "text_filter": {"kept": 5, "sentences": 9, "oov": 3, "length": 1, "duplicate": 0}}
+    text = results.results_markdown("toy", [], None, info)
+    assert "| train | a, b | 10 | 1.2 |" in text
+    assert "3 dropped for words missing from CMUdict" in text
+
+
+def test_make_results_cli_bad_corpus_info(tmp_path: Path, capsys) -> None:  # noqa: ANN001
+    from pykaldi_distill.bin import make_results
+
+    tm, am, _ = make_model()
+    exp = tmp_path / "mono"
+    exp.mkdir()
+    model_io.write_gmm_model(exp / "final.mdl", tm, am)
+    test = decode_dir(exp, "%WER 1.00 [ 1 / 100, 0 ins, 0 del, 1 sub ] x/wer_13_0.0", 0.01)
+    bad = tmp_path / "corpus.json"
+    bad.write_text("{not json")
+    out = tmp_path / "RESULTS.md"
+    assert make_results.main(["--corpus-info", str(bad), str(out), f"mono={test}"]) == 1
+    assert "corpus.json" in capsys.readouterr().err and not out.exists()
+    assert make_results.main([str(out), f"mono={test}"]) == 0
+    assert "| mono |" in out.read_text()

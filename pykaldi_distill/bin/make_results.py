@@ -4,11 +4,12 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
 from ..cli import run
-from ..errors import PkdError
+from ..errors import InputError, PkdError, require_file
 from ..io import write_text_atomic
 from ..results import collect, results_markdown
 
@@ -17,6 +18,8 @@ def get_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="make_results", description=__doc__)
     p.add_argument("--title", default="results")
     p.add_argument("--baseline", default=None, help="system name for the relative change")
+    p.add_argument("--corpus-info", type=Path, default=None,
+                   help="corpus.json of a synthetic corpus: adds a corpus section")
     p.add_argument("out", type=Path)
     p.add_argument("systems", nargs="+",
                    help="name=test-decode-dir[,dev-decode-dir]: with a dev decode dir the test "
@@ -32,7 +35,14 @@ def main_args(args: argparse.Namespace) -> None:
         name, paths = spec.split("=", 1)
         test, _, dev = paths.partition(",")
         results.append(collect(name, Path(test), Path(dev) if dev else None))
-    write_text_atomic(args.out, results_markdown(args.title, results, args.baseline))
+    corpus = None
+    if args.corpus_info is not None:
+        path = require_file(args.corpus_info, "pass the corpus.json the corpus step wrote")
+        try:
+            corpus = json.loads(path.read_text())
+        except json.JSONDecodeError as e:
+            raise InputError(path, f"not JSON ({e})", "re-run the corpus stage") from e
+    write_text_atomic(args.out, results_markdown(args.title, results, args.baseline, corpus))
 
 
 def main(argv: list[str] | None = None) -> int:
