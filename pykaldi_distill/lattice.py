@@ -23,7 +23,11 @@ from __future__ import annotations
 
 import gzip
 import heapq
+import io
 import math
+import re
+import struct
+import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -489,8 +493,13 @@ def format_lattice(utt: str, lattice: kaldifst.Lattice) -> str:
     return "\n".join(lines) + "\n\n"
 
 
-def write_lattices(path: str | Path, lattices: Iterable[tuple[str, kaldifst.Lattice]]) -> None:
-    """Write a text archive; gzipped if `path` ends in .gz (lat.N.gz), atomically."""
+def write_lattices(path: str | Path, lattices: Iterable[tuple[str, kaldifst.Lattice]],
+                   binary: bool = False) -> None:
+    """Write a text archive (or with `binary`, a binary one: see write_binary_lattices);
+    gzipped if `path` ends in .gz (lat.N.gz), atomically."""
+    if binary:
+        write_binary_lattices(path, lattices)
+        return
     with atomic_path(path) as tmp:
         opener = gzip.open if str(path).endswith(".gz") else open
         with opener(tmp, "wt", encoding="utf-8") as out:
@@ -499,11 +508,17 @@ def write_lattices(path: str | Path, lattices: Iterable[tuple[str, kaldifst.Latt
 
 
 def read_lattices(path: str | Path) -> dict[str, kaldifst.Lattice]:
-    """Read a (gzipped) text archive of Lattices or CompactLattices (strings dropped)."""
+    """Read a (gzipped) text or binary archive of Lattices or CompactLattices (strings
+    dropped). Binary entries (`<utt> ` then an OpenFst binary FST) are detected by the FST
+    magic number, which never occurs in UTF-8 text, so text archives read as before."""
     p = require_file(path)
     opener = gzip.open if p.suffix == ".gz" else open
     try:
-        with opener(p, "rt", encoding="utf-8") as f:
+        with opener(p, "rb") as fb:
+            data = fb.read()
+        if _FST_MAGIC_BYTES in data:
+            return dict(parse_binary_archive(data, p))
+        with io.TextIOWrapper(io.BytesIO(data), encoding="utf-8") as f:
             return dict(parse_lattices(f, p))
     except (OSError, UnicodeDecodeError, EOFError) as e:
         raise InputError(p, f"cannot read lattice archive: {e}") from e
@@ -568,3 +583,265 @@ def _graph_from_parts(arcs: dict[int, list[Arc]], finals: dict[int, tuple[float,
     states = set(arcs) | set(finals) | {a.nextstate for out in arcs.values() for a in out}
     n = max(states, default=-1) + 1
     return LatGraph(start, [arcs.get(s, []) for s in range(n)], finals)
+
+
+# ---------------------------------------------------------------- binary archives
+#
+# Kaldi's LatticeHolder/CompactLatticeHolder write `<utt> ` and then the FST exactly as
+# OpenFst's Fst::Write(os, FstWriteOptions()) does, *without* the "\0B" marker other Kaldi
+# objects carry (kaldi-lattice.h: "we don't include the binary-mode header when writing this
+# object to disk; this ensures that if we write to single files, the result can be read by
+# OpenFst"); their Read() tells binary from text by the first byte, 214 (the FST magic) or
+# whitespace, and rejects anything else. The OpenFst layout (little-endian; a string is an
+# int32 length and its bytes; checked against the bytes kaldifst.Lattice.write produces):
+#   header: int32 magic 2125659606, string fsttype ("vector"), string arctype, int32 version
+#     (2), int32 flags (1: input symbols follow, 2: output symbols follow, 4: aligned),
+#     uint64 properties, int64 start, int64 numstates, int64 numarcs (VectorFst writes 0)
+#   symbol tables if flagged: int32 magic 2125658996, string name, int64 available_key,
+#     int64 size, size x (string symbol, int64 key)
+#   per state: final weight, int64 narcs, narcs x (int32 ilabel, int32 olabel, weight,
+#     int32 nextstate)
+# There is no length prefix: an entry ends where its last state ends. Weights: lattice4 =
+# float32 graph, float32 acoustic; lattice8 = two float64; compactlattice44/84 = that, then
+# int32 n and n x int32 (the transition-id string, dropped here as in the text reader).
+
+_FST_MAGIC = 2125659606
+_FST_MAGIC_BYTES = struct.pack("<i", _FST_MAGIC)
+_SYMBOLS_MAGIC = 2125658996
+_LATTICE_WEIGHTS = {"lattice4": ("ff", False), "lattice8": ("dd", False),
+                    "compactlattice44": ("ff", True), "compactlattice84": ("dd", True)}
+_ARCHIVE_KEY = re.compile(rb"\s*(\S+)")
+_TEXT_ENTRY_END = re.compile(rb"\n[ \t\r\f\v]*\n")
+_INT32 = struct.Struct("<i")
+_INT64 = struct.Struct("<q")
+
+
+class _Cursor:
+    """Reads little-endian fields from one binary FST, failing with an InputError."""
+
+    def __init__(self, data: bytes | memoryview, pos: int, source: str | Path, what: str) -> None:
+        self.data = memoryview(data)
+        self.pos = pos
+        self.source = source
+        self.what = what
+
+    def fail(self, problem: str, fix: str = "") -> InputError:
+        return InputError(self.source, f"{self.what} (byte {self.pos}): {problem}", fix)
+
+    def take(self, n: int) -> memoryview:
+        if n < 0:
+            raise self.fail(f"negative length {n}")
+        if self.pos + n > len(self.data):
+            raise self.fail(f"truncated: needs {n} more bytes, {len(self.data) - self.pos} left",
+                            "the archive is cut short; re-create it")
+        view = self.data[self.pos:self.pos + n]
+        self.pos += n
+        return view
+
+    def unpack(self, fmt: struct.Struct) -> tuple:
+        return fmt.unpack(self.take(fmt.size))
+
+    def string(self) -> str:
+        (n,) = self.unpack(_INT32)
+        if n < 0:
+            raise self.fail(f"negative string length {n}")
+        return bytes(self.take(n)).decode("latin-1")
+
+    def skip_symbol_table(self) -> None:
+        (magic,) = self.unpack(_INT32)
+        if magic != _SYMBOLS_MAGIC:
+            raise self.fail("bad symbol table magic number")
+        self.string()
+        _available, size = self.unpack(struct.Struct("<qq"))
+        if size < 0:
+            raise self.fail(f"negative symbol table size {size}")
+        for _ in range(size):
+            self.string()
+            self.take(8)
+
+
+def _read_fst_header(c: _Cursor) -> tuple[str, int, int]:
+    """The header (and any symbol tables): arc type, start state, number of states."""
+    (magic,) = c.unpack(_INT32)
+    if magic != _FST_MAGIC:
+        raise c.fail("no OpenFst magic number")
+    fst_type, arc_type = c.string(), c.string()
+    if fst_type != "vector":
+        raise c.fail(f"FST type {fst_type!r}, expected 'vector'")
+    if arc_type not in _LATTICE_WEIGHTS:
+        raise c.fail(f"arc type {arc_type!r} is not a Kaldi (compact) lattice type")
+    version, flags, _props, start, num_states, _num_arcs = c.unpack(struct.Struct("<iiQqqq"))
+    if version < 2:
+        raise c.fail(f"unsupported VectorFst file version {version}")
+    if num_states < 0:
+        raise c.fail("state count not recorded in the FST header")
+    if not (start == -1 or 0 <= start < num_states):
+        raise c.fail(f"start state {start} out of range for {num_states} states")
+    for bit in (1, 2):
+        if flags & bit:
+            c.skip_symbol_table()
+    return arc_type, start, num_states
+
+
+def read_binary_fst(data: bytes | memoryview, pos: int = 0, source: str | Path = "<bytes>",
+                    what: str = "binary lattice") -> tuple[LatGraph, int]:
+    """Parse one OpenFst binary VectorFst of Kaldi Lattice or CompactLattice arcs starting at
+    data[pos]; return it (compact weights' strings dropped) and the offset just past it."""
+    c = _Cursor(data, pos, source, what)
+    arc_type, start, num_states = _read_fst_header(c)
+    wfmt, compact = _LATTICE_WEIGHTS[arc_type]
+    final = struct.Struct(f"<{wfmt}" + ("i" if compact else "q"))
+    arcs: list[list[Arc]] = []
+    finals: dict[int, tuple[float, float]] = {}
+    for s in range(num_states):
+        gc, ac, n = c.unpack(final)
+        if compact:
+            c.take(4 * n)
+            (n,) = c.unpack(_INT64)
+        if math.isfinite(gc):
+            finals[s] = (gc, ac)
+        if n < 0:
+            raise c.fail(f"state {s} has a negative arc count")
+        out = _read_arcs(c, n, wfmt, compact)
+        if any(not 0 <= a.nextstate < num_states for a in out):
+            raise c.fail(f"state {s} has an arc to a state outside 0..{num_states - 1}")
+        arcs.append(out)
+    return LatGraph(start if num_states else -1, arcs, finals), c.pos
+
+
+_LATTICE4_FINAL = struct.Struct("<ffq")
+_LATTICE4_ARC = np.dtype([("ilabel", "<i4"), ("olabel", "<i4"), ("graph", "<f4"),
+                          ("acoustic", "<f4"), ("nextstate", "<i4")])
+
+
+def _read_binary_lattice(data: bytes, pos: int, source: str | Path, what: str,
+                         scratch: Path) -> tuple[kaldifst.Lattice, int]:
+    """One binary lattice at data[pos] and the offset past it. A plain "lattice4" FST (what
+    Kaldi's lattice-copy --write-compact=false and write_lattices(binary=True) write) is
+    checked by walking its states, then loaded by the wheel's own reader through `scratch`;
+    other arc types are parsed here."""
+    c = _Cursor(data, pos, source, what)
+    arc_type, _start, num_states = _read_fst_header(c)
+    if arc_type != "lattice4":
+        g, end = read_binary_fst(data, pos, source, what)
+        return to_kaldifst(g), end
+    blocks = []
+    for s in range(num_states):
+        _gc, _ac, n = c.unpack(_LATTICE4_FINAL)
+        if n < 0:
+            raise c.fail(f"state {s} has a negative arc count")
+        blocks.append(c.take(n * _LATTICE4_ARC.itemsize))
+    nexts = np.frombuffer(b"".join(blocks), dtype=_LATTICE4_ARC)["nextstate"]
+    if nexts.size and (nexts.min() < 0 or nexts.max() >= num_states):
+        raise c.fail(f"an arc goes to a state outside 0..{num_states - 1}")
+    scratch.write_bytes(c.data[pos:c.pos])
+    lattice = kaldifst.Lattice.read(str(scratch))
+    if lattice is None:
+        raise c.fail("kaldifst could not read the FST")
+    return lattice, c.pos
+
+
+def _read_arcs(c: _Cursor, n: int, wfmt: str, compact: bool) -> list[Arc]:
+    if not compact:
+        rec = struct.Struct(f"<ii{wfmt}i")
+        return [Arc(*r) for r in rec.iter_unpack(c.take(n * rec.size))]
+    head = struct.Struct(f"<ii{wfmt}i")
+    out = []
+    for _ in range(n):
+        ilabel, olabel, gc, ac, m = c.unpack(head)
+        c.take(4 * m)
+        (nextstate,) = c.unpack(_INT32)
+        out.append(Arc(ilabel, olabel, gc, ac, nextstate))
+    return out
+
+
+def lattice_to_fst_bytes(lattice: kaldifst.Lattice, scratch: Path | None = None) -> bytes:
+    """The OpenFst binary form of `lattice` ("vector", arc type "lattice4"), exactly the bytes
+    of the wheel's Lattice.write, which is what Kaldi's WriteLattice(os, binary) emits. It goes
+    through the file `scratch` (overwritten), or a fresh temporary one."""
+    if scratch is None:
+        with tempfile.TemporaryDirectory() as d:
+            return lattice_to_fst_bytes(lattice, Path(d) / "lat.fst")
+    if not lattice.write(str(scratch)):
+        raise OSError(f"kaldifst could not write a lattice to {scratch}")
+    return scratch.read_bytes()
+
+
+def fst_bytes_to_lattice(data: bytes, source: str | Path = "<bytes>") -> kaldifst.Lattice:
+    """The inverse of lattice_to_fst_bytes (also takes compactlattice44 FSTs)."""
+    g, end = read_binary_fst(data, 0, source)
+    if end != len(data):
+        raise InputError(source, f"{len(data) - end} bytes after the end of the FST")
+    return to_kaldifst(g)
+
+
+def format_binary_lattice(utt: str, lattice: kaldifst.Lattice,
+                          scratch: Path | None = None) -> bytes:
+    """One entry of a Kaldi binary Lattice archive (lattice-copy --write-compact=false ark:):
+    `<utt> ` then the FST, with no "\\0B" (Kaldi's lattice holders neither write nor accept
+    one)."""
+    if not utt or any(ch.isspace() for ch in utt):
+        raise ValueError(f"utterance id {utt!r} is empty or contains whitespace")
+    return utt.encode("utf-8") + b" " + lattice_to_fst_bytes(lattice, scratch)
+
+
+def write_binary_lattices(path: str | Path,
+                          lattices: Iterable[tuple[str, kaldifst.Lattice]]) -> None:
+    """Write a binary archive; gzipped if `path` ends in .gz, atomically."""
+    with atomic_path(path) as tmp, tempfile.TemporaryDirectory() as d:
+        scratch = Path(d) / "lat.fst"
+        opener = gzip.open if str(path).endswith(".gz") else open
+        level = {"compresslevel": 6} if opener is gzip.open else {}  # as `gzip -c`; 9 is slow
+        with opener(tmp, "wb", **level) as out:
+            for utt, lattice in lattices:
+                out.write(format_binary_lattice(utt, lattice, scratch))
+
+
+def parse_binary_archive(data: bytes, source: str | Path
+                         ) -> Iterator[tuple[str, kaldifst.Lattice]]:
+    """Entries of an archive holding binary entries (text entries may be mixed in, as Kaldi's
+    readers allow). A "\\0B" before the FST magic is tolerated."""
+    with tempfile.TemporaryDirectory() as d:
+        yield from _parse_binary_archive(data, source, Path(d) / "lat.fst")
+
+
+def _parse_binary_archive(data: bytes, source: str | Path, scratch: Path
+                          ) -> Iterator[tuple[str, kaldifst.Lattice]]:
+    pos = 0
+    while m := _ARCHIVE_KEY.match(data, pos):
+        try:
+            utt = m.group(1).decode("utf-8")
+        except UnicodeDecodeError:
+            raise InputError(source, f"byte {m.start(1)}: utterance id is not UTF-8 text "
+                             "(garbage between lattices?)") from None
+        p = m.end()
+        sep = data[p:p + 1]
+        if sep in (b" ", b"\t"):
+            p += 1
+        elif sep != b"\n":
+            raise InputError(source, f"byte {p}: no lattice after utterance id {utt!r}"
+                             + (" (file truncated)" if not sep else ""))
+        if data.startswith(b"\0B", p) and data.startswith(_FST_MAGIC_BYTES, p + 2):
+            p += 2
+        if data.startswith(_FST_MAGIC_BYTES, p):
+            lattice, pos = _read_binary_lattice(data, p, source, f"binary lattice {utt!r}",
+                                                scratch)
+            yield utt, lattice
+        elif data[p:p + 1].isspace():
+            end_m = _TEXT_ENTRY_END.search(data, p)
+            pos = end_m.end() if end_m else len(data)
+            yield _parse_text_entry(data[m.start(1):pos], source, m.start(1))
+        else:
+            raise InputError(source, f"byte {p}: lattice {utt!r} is neither text nor an "
+                             "OpenFst binary FST")
+
+
+def _parse_text_entry(chunk: bytes, source: str | Path, offset: int
+                      ) -> tuple[str, kaldifst.Lattice]:
+    try:
+        with io.TextIOWrapper(io.BytesIO(chunk), encoding="utf-8") as f:
+            (entry,) = parse_lattices(f, source)
+        return entry
+    except InputError as e:
+        problem = str(e).removeprefix(f"{source}: ")
+        raise InputError(source, f"text lattice at byte {offset}: {problem}") from None

@@ -3,6 +3,7 @@ temperature and hard-weight interpolation, soft targets readable by Kaldi table 
 
 from __future__ import annotations
 
+import gzip
 import json
 from pathlib import Path
 
@@ -76,8 +77,10 @@ def test_soft_targets_and_students(world: dict[str, Path], ali_dir: Path, teache
     lat_out = tmp_path / "decode_lat"
     assert decode.main(["--lattices", "--min-lmwt", "9", "--max-lmwt", "11", "--wips", "0.0 1.0",
                         str(graph), str(world["fbank"]), str(soft), str(lat_out)]) == 0
-    lats = read_lattices(lat_out / "lat.gz")
+    lats = read_lattices(lat_out / "lat.gz")  # binary entries load through kaldifst.Lattice.read
     assert set(lats) == {"spkA-001", "spkA-002", "spkB-001"}
+    with gzip.open(lat_out / "lat.gz", "rb") as f:
+        assert f.read(10) == b"spkA-001 \xd6"  # Kaldi binary: key, space, OpenFst magic
     assert sorted(p.name for p in (lat_out / "penalty_1.0").iterdir()) == ["10.txt", "11.txt",
                                                                           "9.txt"]
     assert set(read_table(lat_out / "oracle.txt")) == set(lats)

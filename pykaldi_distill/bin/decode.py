@@ -4,7 +4,8 @@
 Best-path mode (gmm-decode-faster / decode-faster-mapped) decodes once per `--lmwts` value
 (acoustic scale 1/lmwt). With `--lattices`, it decodes once into lattices (gmm-latgen /
 latgen-mapped at acoustic scale 1/`--lattice-lmwt`), writes them to `<out-dir>/lat.gz`
-(Kaldi text lattices), and rescores every LMWT in [--min-lmwt, --max-lmwt] and every WIP in
+(word lattices as a binary Kaldi Lattice archive; `--text-lattices` for Kaldi text),
+and rescores every LMWT in [--min-lmwt, --max-lmwt] and every WIP in
 `--wips`, plus the lattice oracle. Hypotheses go to `<out-dir>/penalty_<wip>/<lmwt>.txt`
 (Kaldi text), the oracle to `<out-dir>/oracle.txt`, timing to `<out-dir>/rtf.json`.
 """
@@ -44,6 +45,8 @@ def get_parser() -> argparse.ArgumentParser:
     p.add_argument("--lattice-beam", type=float, default=d.lattice_beam)
     p.add_argument("--lattice-lmwt", type=float, default=None,
                    help="LM weight the lattices are generated at (default as --lmwts)")
+    p.add_argument("--text-lattices", action="store_true",
+                   help="write lattices as Kaldi text (default: binary, as Kaldi)")
     p.add_argument("--min-lmwt", type=int, default=7)
     p.add_argument("--max-lmwt", type=int, default=17)
     p.add_argument("--wips", default="0.0 0.5 1.0", help="word insertion penalties")
@@ -133,7 +136,8 @@ def main_args(args: argparse.Namespace) -> None:
         raise InputError(data.path, "no utterance could be decoded")
     hyps.write(args.out_dir)
     if args.lattices:
-        lattice.write_lattices(args.out_dir / "lat.gz", lattices)
+        lattice.write_lattices(args.out_dir / "lat.gz", lattices,
+                                binary=not args.text_lattices)
         if oracle:
             write_table(args.out_dir / "oracle.txt", oracle)
     audio_seconds = frames * 0.01 * passes
