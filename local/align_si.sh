@@ -39,7 +39,7 @@ fi
 mkdir -p "$dir/log"
 rm -f "$dir"/ali.*.gz "$dir/num_jobs"
 pkd split_data "$data" "$nj"
-for f in final.mdl tree cmvn_opts delta_opts splice_opts feat_type fbank.conf mfcc.conf; do
+for f in final.mdl final.mat tree cmvn_opts delta_opts splice_opts feat_type fbank.conf mfcc.conf; do
   if [ -f "$srcdir/$f" ]; then cp "$srcdir/$f" "$dir/$f"; fi
 done
 $cmd JOB=1:"$nj" "$dir/log/align.JOB.log" \

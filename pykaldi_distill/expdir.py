@@ -11,9 +11,13 @@ from pathlib import Path
 from .errors import InputError, require_dir, require_file
 from .features import FeatureConfig, FeaturePipeline, read_conf
 from .io import read_int_vectors, write_int_vectors_gz, write_text_atomic
+from .lda_mllt import read_kaldi_matrix, write_kaldi_matrix
 
 
 def write_pipeline(exp: Path, pipeline: FeaturePipeline) -> None:
+    """cmvn_opts, delta_opts, splice_opts and, with a feature transform, final.mat."""
+    if pipeline.transform is not None:
+        write_kaldi_matrix(exp / "final.mat", pipeline.transform)
     write_text_atomic(exp / "cmvn_opts", pipeline.cmvn_opts() + "\n")
     write_text_atomic(exp / "delta_opts", pipeline.delta_opts() + "\n")
     write_text_atomic(exp / "splice_opts", f"--left-context={pipeline.splice} "
@@ -27,15 +31,24 @@ def _opts(path: Path) -> dict[str, str]:
 
 
 def read_pipeline(exp: Path) -> FeaturePipeline:
-    """Read cmvn_opts/delta_opts as Kaldi writes them; missing files mean Kaldi defaults."""
+    """Read cmvn_opts/delta_opts/splice_opts/final.mat as Kaldi writes them; missing files
+    mean Kaldi defaults. As in Kaldi's scripts, a final.mat makes the features spliced +
+    transformed (feat_type lda) and delta_opts is not used."""
     cmvn, delta, splice = _opts(exp / "cmvn_opts"), _opts(exp / "delta_opts"), \
         _opts(exp / "splice_opts")
     delta_order = int(delta.get("delta-order", 2 if (exp / "delta_opts").is_file() else 0))
+    transform = None
+    if (exp / "final.mat").is_file():
+        transform, delta_order = read_kaldi_matrix(exp / "final.mat"), 0
+        if splice.get("left-context") != splice.get("right-context"):
+            raise InputError(exp / "splice_opts", "left and right context differ",
+                             "use symmetric --left-context/--right-context")
     return FeaturePipeline(
         norm_means=cmvn.get("norm-means", "true") == "true",
         norm_vars=cmvn.get("norm-vars", "false") == "true",
         delta_order=delta_order,
         splice=int(splice.get("left-context", 0)),
+        transform=transform,
     )
 
 

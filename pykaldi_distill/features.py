@@ -152,14 +152,26 @@ def speaker_cmvn_stats(feats: Mapping[str, np.ndarray], spk2utt: Mapping[str, li
     return stats
 
 
-@dataclass
+@dataclass(eq=False)
 class FeaturePipeline:
-    """What a model applies on top of feats.scp: Kaldi's cmvn_opts / delta_opts / splicing."""
+    """What a model applies on top of feats.scp, in Kaldi's order: apply-cmvn (cmvn_opts),
+    add-deltas (delta_opts), splice-feats (splice_opts), transform-feats (final.mat)."""
 
     norm_means: bool = True
     norm_vars: bool = False
     delta_order: int = 0
     splice: int = 0  # frames of context on each side
+    transform: np.ndarray | None = None  # (out_dim, in_dim) or (out_dim, in_dim + 1): final.mat
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, FeaturePipeline):
+            return NotImplemented
+        same_transform = (self.transform is None and other.transform is None) or (
+            self.transform is not None and other.transform is not None
+            and np.array_equal(self.transform, other.transform))
+        return same_transform and (self.norm_means, self.norm_vars, self.delta_order,
+                                   self.splice) == (other.norm_means, other.norm_vars,
+                                                    other.delta_order, other.splice)
 
     def cmvn_opts(self) -> str:
         means, norm_vars = str(self.norm_means).lower(), str(self.norm_vars).lower()
@@ -184,6 +196,20 @@ def add_deltas(feats: np.ndarray, order: int, window: int = 2) -> np.ndarray:
     opts.order = order
     opts.window = window
     return knf.compute_deltas(opts, np.ascontiguousarray(feats, np.float32))
+
+
+def apply_transform(feats: np.ndarray, matrix: np.ndarray | None) -> np.ndarray:
+    """Kaldi transform-feats: (frames, in_dim) -> (frames, out_dim); a matrix with one column
+    more than in_dim is affine (last column added)."""
+    if matrix is None:
+        return feats
+    dim = feats.shape[1]
+    if matrix.shape[1] not in (dim, dim + 1):
+        raise ValueError(f"transform of shape {matrix.shape} does not fit {dim}-dim features")
+    out = feats @ matrix[:, :dim].T
+    if matrix.shape[1] == dim + 1:
+        out = out + matrix[:, dim]
+    return np.ascontiguousarray(out, dtype=np.float32)
 
 
 def splice(feats: np.ndarray, context: int) -> np.ndarray:
@@ -226,4 +252,5 @@ def load_features(data: DataDir, pipeline: FeaturePipeline
                 stats = stats.copy()
                 stats[0, :-1] = 0.0
             feats = apply_cmvn(feats, stats, pipeline.norm_vars)
-        yield utt, add_deltas(feats, pipeline.delta_order)
+        yield utt, apply_transform(splice(add_deltas(feats, pipeline.delta_order),
+                                          pipeline.splice), pipeline.transform)

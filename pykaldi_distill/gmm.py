@@ -181,13 +181,18 @@ def align_all(system: GmmSystem, graphs: Mapping[str, kaldifst.StdVectorFst],
     return result
 
 
+FeatureUpdate = Callable[[int, Mapping[str, Alignment]], Mapping[str, np.ndarray] | None]
+
+
 def train_iterations(system: GmmSystem, graphs: Mapping[str, kaldifst.StdVectorFst],
                      feats: Mapping[str, np.ndarray], alignments: dict[str, Alignment],
                      config: MonoConfig, silence_phones: list[int],
-                     on_iter: Callable[[IterStats], None] | None = None
-                     ) -> dict[str, Alignment]:
-    """The shared loop of train_mono.sh/train_deltas.sh: realign on `realign_iters`,
-    accumulate, re-estimate, mix up towards `totgauss`. Returns the final alignments."""
+                     on_iter: Callable[[IterStats], None] | None = None,
+                     update_features: FeatureUpdate | None = None) -> dict[str, Alignment]:
+    """The shared loop of train_mono.sh/train_deltas.sh/train_lda_mllt.sh: realign on
+    `realign_iters`, optionally re-estimate a feature transform (`update_features(iter,
+    alignments)` returns the new features, or None to keep them), accumulate, re-estimate,
+    mix up towards `totgauss`. Returns the final alignments."""
     num_gauss = system.am.num_gauss
     inc_gauss = max(0, (config.totgauss - num_gauss) // max(config.max_iter_inc, 1))
     for it in range(config.num_iters):
@@ -195,6 +200,8 @@ def train_iterations(system: GmmSystem, graphs: Mapping[str, kaldifst.StdVectorF
             alignments = align_all(system, graphs, feats, config, silence_phones)
         if not alignments:
             raise RuntimeError("no utterance could be aligned")
+        if update_features is not None:
+            feats = update_features(it, alignments) or feats
         accs, counts, loglike, frames = accumulate(system, feats, alignments)
         update(system, accs, counts, num_gauss, config)
         if on_iter:

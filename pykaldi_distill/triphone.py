@@ -1,6 +1,7 @@
-"""Triphone GMM-HMM training on delta features (Kaldi steps/train_deltas.sh): tree statistics
-from the source alignments, phone-clustering questions, build-tree, gmm-init-model,
-convert-ali, then the usual realign / re-estimate / mix-up loop."""
+"""Triphone GMM-HMM training (Kaldi steps/train_deltas.sh and steps/train_lda_mllt.sh): tree
+statistics from the source alignments, phone-clustering questions, build-tree,
+gmm-init-model, convert-ali, then the usual realign / re-estimate / mix-up loop; for
+LDA+MLLT also acc-lda/est-lda before the tree and gmm-acc-mllt/est-mllt on `mllt_iters`."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ import kaldi_hmm_gmm as khg
 import kaldifst
 import numpy as np
 
+from .features import apply_transform
 from .gmm import Alignment, GmmSystem, IterStats, MonoConfig, train_iterations
+from .lda_mllt import LdaStats, MlltStats, estimate_lda, estimate_mllt, transform_means
 from .tree import (
     Event,
     Stats,
@@ -38,6 +41,15 @@ class TriConfig(MonoConfig):
     tree_thresh: float = 300.0
     context_width: int = 3
     central_position: int = 1
+
+
+@dataclass
+class LdaMlltConfig(TriConfig):
+    """Defaults of Kaldi's steps/train_lda_mllt.sh (splice_opts, --dim, mllt_iters)."""
+
+    splice: int = 3
+    lda_dim: int = 40
+    mllt_iters: list[int] = field(default_factory=lambda: [2, 4, 6, 12])
 
 
 @dataclass
@@ -111,3 +123,73 @@ def train_deltas(source: GmmSystem, source_alignments: Mapping[str, Alignment],
     graphs = {u: compile_graph(system, u) for u in sorted(feats)}
     return system, train_iterations(system, graphs, feats, alignments, config,
                                     list(silence_phones), on_iter)
+
+
+def frame_pdfs(tm: khg.TransitionModel, ali: Alignment, silence_phones: Collection[int]
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """ali-to-post | weight-silence-post 0.0: (pdfs (frames,), weights (frames,)) with
+    weight 0 on frames of silence phones."""
+    tids = np.asarray(ali, dtype=np.int64)
+    tid2pdf = np.asarray(tm.transition_id_to_pdf_array(), dtype=np.int64)
+    tid2phone = np.array([0] + [tm.transition_id_to_phone(t)
+                                for t in range(1, tm.num_transition_ids + 1)])
+    silent = np.isin(tid2phone[tids], list(silence_phones))
+    return tid2pdf[tids], np.where(silent, 0.0, 1.0)
+
+
+def estimate_lda_transform(tm: khg.TransitionModel, alignments: Mapping[str, Alignment],
+                           spliced: Mapping[str, np.ndarray], silence_phones: Collection[int],
+                           dim: int) -> np.ndarray:
+    """acc-lda (pdf classes of the source model, silence excluded) + est-lda: (dim, D)."""
+    stats = LdaStats.zeros(tm.num_pdfs, next(iter(spliced.values())).shape[1])
+    for utt, ali in alignments.items():
+        pdfs, weights = frame_pdfs(tm, ali, silence_phones)
+        stats.accumulate(spliced[utt], pdfs, weights)
+    return estimate_lda(stats, dim)
+
+
+def estimate_mllt_update(system: GmmSystem, alignments: Mapping[str, Alignment],
+                         feats: Mapping[str, np.ndarray], silence_phones: Collection[int]
+                         ) -> tuple[np.ndarray, float]:
+    """gmm-acc-mllt + est-mllt: the MLLT matrix A (D, D) and the objective gain per frame."""
+    stats = MlltStats.zeros(system.am.dim)
+    for utt, ali in alignments.items():
+        pdfs, weights = frame_pdfs(system.tm, ali, silence_phones)
+        stats.accumulate(system.am, feats[utt], pdfs, weights)
+    return estimate_mllt(stats)
+
+
+def train_lda_mllt(source: GmmSystem, source_alignments: Mapping[str, Alignment],
+                   spliced: Mapping[str, np.ndarray], topo: khg.HmmTopology,
+                   phone_sets: PhoneSets, silence_phones: Sequence[int],
+                   compile_graph: Callable[[GmmSystem, str], kaldifst.StdVectorFst],
+                   config: LdaMlltConfig, on_iter: Callable[[IterStats], None] | None = None,
+                   on_mllt: Callable[[int, float], None] | None = None
+                   ) -> tuple[GmmSystem, dict[str, Alignment], np.ndarray]:
+    """Kaldi's train_lda_mllt.sh. `spliced`: CMVN'd features spliced by `config.splice`.
+    Returns (system, final alignments, final.mat (lda_dim, D))."""
+    usable = {u: a for u, a in source_alignments.items() if u in spliced}
+    transform = estimate_lda_transform(source.tm, usable, spliced, silence_phones,
+                                       config.lda_dim)
+    feats = {u: apply_transform(x, transform) for u, x in spliced.items()}
+    system, _ = build_triphone_system(source, usable, feats, topo, phone_sets, config)
+    alignments = {u: convert_alignment(source.tm, system.tm, system.tree, a)
+                  for u, a in usable.items()}
+    graphs = {u: compile_graph(system, u) for u in sorted(feats)}
+
+    def update_features(it: int, alis: Mapping[str, Alignment]
+                        ) -> Mapping[str, np.ndarray] | None:
+        nonlocal transform, feats
+        if it not in config.mllt_iters:
+            return None
+        mllt, gain = estimate_mllt_update(system, alis, feats, silence_phones)
+        transform_means(system.am, mllt)
+        transform = mllt @ transform  # compose-transforms
+        feats = {u: apply_transform(x, transform) for u, x in spliced.items()}
+        if on_mllt:
+            on_mllt(it, gain)
+        return feats
+
+    final = train_iterations(system, graphs, feats, alignments, config, list(silence_phones),
+                             on_iter, update_features)
+    return system, final, transform

@@ -155,3 +155,35 @@ def test_train_deltas_cli(world: dict[str, Path], tmp_path: Path) -> None:
     assert train_deltas.main([str(world["data"]), str(world["lang"]), str(tmp_path / "none"),
                               str(tmp_path / "tri2")]) == 1
     assert not (tmp_path / "tri2" / "final.mdl").exists()
+
+
+def test_train_lda_mllt_cli(world: dict[str, Path], tmp_path: Path) -> None:
+    """tri2: final.mat (LDA+MLLT) next to the model; align and decode read it back."""
+    from pykaldi_distill.bin import align_si, train_lda_mllt
+    from pykaldi_distill.expdir import read_pipeline
+    from pykaldi_distill.lda_mllt import read_kaldi_matrix
+    from pykaldi_distill.model_io import read_gmm_model
+
+    exp = tmp_path / "tri2"
+    assert train_lda_mllt.main(["--num-leaves", "30", "--totgauss", "60", "--num-iters", "4",
+                                "--splice", "1", "--dim", "6", "--mllt-iters", "1 2",
+                                str(world["data"]), str(world["lang"]), str(world["mono"]),
+                                str(exp)]) == 0
+    _, am = read_gmm_model(exp / "final.mdl")
+    mat = read_kaldi_matrix(exp / "final.mat")
+    assert mat.shape == (6, 13 * 3) and am.dim == 6
+    pipeline = read_pipeline(exp)
+    assert pipeline.splice == 1 and pipeline.delta_order == 0 and pipeline.transform is not None
+    assert (exp / "splice_opts").read_text().split() == ["--left-context=1", "--right-context=1"]
+    ali = tmp_path / "tri2_ali"
+    assert align_si.main([str(world["data"]), str(world["lang"]), str(exp), str(ali)]) == 0
+    assert (ali / "ali.1.gz").is_file()
+    graph = tmp_path / "graph"
+    assert mkgraph.main([str(world["lang_test"]), str(exp), str(graph)]) == 0
+    assert decode.main(["--lmwts", "10", str(graph), str(world["data"]), str(exp),
+                        str(tmp_path / "decode")]) == 0
+    # --dim larger than the spliced dimension fails before training, naming the option
+    assert train_lda_mllt.main(["--splice", "0", "--dim", "40", str(world["data"]),
+                                str(world["lang"]), str(world["mono"]),
+                                str(tmp_path / "bad")]) == 1
+    assert not (tmp_path / "bad" / "final.mdl").exists()

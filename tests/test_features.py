@@ -91,3 +91,16 @@ def test_feature_pipeline_over_data_dir(tiny_data_dir: Path, tmp_path: Path) -> 
         list(features.load_features(load_data_dir(tiny_data_dir), features.FeaturePipeline()))
     with pytest.raises(InputError, match="feature dim 23"):
         features.check_feature_dim(feats["spkA-001"], 40, tiny_data_dir / "feats.scp")
+
+
+def test_apply_transform_linear_and_affine() -> None:
+    from pykaldi_distill.features import apply_transform
+
+    x = np.arange(12, dtype=np.float32).reshape(4, 3)
+    m = np.array([[1.0, 0.0, 2.0], [0.0, 1.0, 0.0]])
+    np.testing.assert_allclose(apply_transform(x, m), x @ m.T)
+    affine = np.hstack([m, [[1.0], [-1.0]]])
+    np.testing.assert_allclose(apply_transform(x, affine), x @ m.T + [1.0, -1.0])
+    assert apply_transform(x, None) is x
+    with pytest.raises(ValueError, match="does not fit"):
+        apply_transform(x, np.ones((2, 5)))

@@ -60,6 +60,19 @@ def test_pipeline_files_round_trip(tmp_path: Path) -> None:
     assert expdir.read_pipeline(tmp_path / "empty") == FeaturePipeline()
 
 
+def test_pipeline_with_transform_round_trip(tmp_path: Path) -> None:
+    """An LDA+MLLT dir: final.mat + splice_opts; delta_opts is ignored as in Kaldi."""
+    mat = np.arange(6 * 39, dtype=np.float32).reshape(6, 39) / 100
+    p = FeaturePipeline(norm_means=True, splice=1, transform=mat)
+    expdir.write_pipeline(tmp_path, p)
+    (tmp_path / "delta_opts").write_text("--delta-order=2\n")
+    back = expdir.read_pipeline(tmp_path)
+    assert back == p and back != FeaturePipeline(norm_means=True, splice=1)
+    (tmp_path / "splice_opts").write_text("--left-context=1 --right-context=2\n")
+    with pytest.raises(InputError, match="splice_opts"):
+        expdir.read_pipeline(tmp_path)
+
+
 def test_hybrid_model_loads_and_scores(tmp_path: Path) -> None:
     d = model_dir(tmp_path)
     info = hybrid.load_hmm_info(d)

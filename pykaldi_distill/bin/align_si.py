@@ -40,10 +40,11 @@ def main_args(args: argparse.Namespace) -> None:
     pipeline = read_pipeline(args.src_dir)
     compile_graph = transcript_graph_compiler(lang, data)
     feats = dict(load_features(data, pipeline))
-    if feats and next(iter(feats.values())).shape[1] != am.dim:
-        raise PkdError(f"{data.path / 'feats.scp'}: features have dim "
-                       f"{next(iter(feats.values())).shape[1]} after deltas but the model in "
-                       f"{args.src_dir} expects {am.dim} (fix: use the features it was trained on)")
+    dim = next(iter(feats.values())).shape[1] if feats else am.dim
+    if dim != am.dim:
+        raise PkdError(f"{data.path / 'feats.scp'}: features have dim {dim} after the feature "
+                       f"pipeline but the model in {args.src_dir} expects {am.dim} (fix: use "
+                       "the features it was trained on)")
     config = MonoConfig(beam=args.beam, retry_beam=args.retry_beam,
                         boost_silence=args.boost_silence)
     graphs = {u: compile_graph(system, u) for u in data.utts}

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Triphone GMM-HMM on LDA+MLLT features (Kaldi steps/train_lda_mllt.sh), from an alignment dir:
+# spliced CMVN'd features -> LDA (est-lda) -> MLLT re-estimated on --mllt-iters;
+# <exp-dir>/{final.mdl,final.mat,tree,ali.1.gz,num_jobs,cmvn_opts,splice_opts,config.json}.
+set -euo pipefail
+
+# Begin configuration section.
+cmd=run.pl
+num_iters=35
+boost_silence=1.0
+splice=3            # frames of context each side (Kaldi: --left-context=3 --right-context=3)
+dim=40              # LDA output dimension
+mllt_iters="2 4 6 12"
+# End configuration section.
+
+echo "$0 $*"
+help_message="Usage: $0 [options] <num-leaves> <tot-gauss> <data-dir> <lang-dir> <ali-dir> <exp-dir>
+ e.g.: $0 2500 15000 data/train data/lang exp/tri1_ali exp/tri2
+Options:
+  --cmd <run.pl|slurm.pl>   # how to run the job (default: $cmd)
+  --num-iters <n>           # training iterations (default: $num_iters)
+  --boost-silence <f>       # factor for silence likelihoods in alignment (default: $boost_silence)
+  --splice <n>              # context frames each side before LDA (default: $splice)
+  --dim <n>                 # LDA dimension (default: $dim)
+  --mllt-iters \"<i> ...\"    # iterations that re-estimate MLLT (default: $mllt_iters)"
+. "$(dirname "$0")/parse_options.sh"
+. "$(dirname "$0")/pkd_env.sh"
+
+if [ $# -ne 6 ]; then
+  echo "$help_message" >&2
+  exit 1
+fi
+num_leaves=$1
+totgauss=$2
+data=$3
+lang=$4
+alidir=$5
+dir=$6
+
+require "$data/feats.scp" "$data/cmvn.scp" "$data/text" "$lang/L.fst" "$lang/phones/roots.int" \
+  "$lang/phones/sets.int" "$alidir/final.mdl" "$alidir/tree" "$alidir/ali.1.gz"
+if [ -f "$dir/final.mdl" ] && [ "$dir/final.mdl" -nt "$alidir/final.mdl" ]; then
+  echo "$0: $dir/final.mdl exists; not retraining (delete it to redo)"
+  exit 0
+fi
+mkdir -p "$dir/log"
+$cmd "$dir/log/train.log" \
+  "$pkd_python" -m pykaldi_distill.bin.train_lda_mllt --num-leaves "$num_leaves" \
+    --totgauss "$totgauss" --num-iters "$num_iters" --boost-silence "$boost_silence" \
+    --splice "$splice" --dim "$dim" --mllt-iters "$mllt_iters" "$data" "$lang" "$alidir" "$dir"
+grep -E "^iter|^tree" "$dir/log/train.log" | tail -n 2
+echo "$0: done training LDA+MLLT triphone system in $dir"

@@ -1,0 +1,84 @@
+"""Triphone GMM-HMM on LDA+MLLT features (Kaldi steps/train_lda_mllt.sh):
+`train_lda_mllt.py [options] <data-dir> <lang-dir> <ali-dir> <exp-dir>` writes final.mdl,
+final.mat, tree, ali.1.gz, num_jobs, cmvn_opts, splice_opts and the resolved config.json."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ..cli import log, log_config, run
+from ..data import load_data_dir
+from ..errors import PkdError
+from ..expdir import read_alignments, write_gmm_exp_dir
+from ..features import FeaturePipeline, load_features
+from ..gmm import GmmSystem, IterStats, transcript_graph_compiler
+from ..lang import load_lang
+from ..model_io import read_gmm_model, read_tree
+from ..triphone import LdaMlltConfig, train_lda_mllt
+from .train_deltas import read_phone_sets
+
+
+def get_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="train_lda_mllt", description=__doc__)
+    d = LdaMlltConfig()
+    p.add_argument("--num-leaves", type=int, default=d.num_leaves)
+    p.add_argument("--totgauss", type=int, default=d.totgauss)
+    p.add_argument("--num-iters", type=int, default=d.num_iters)
+    p.add_argument("--boost-silence", type=float, default=d.boost_silence)
+    p.add_argument("--splice", type=int, default=d.splice,
+                   help="frames of context on each side before LDA (splice_opts)")
+    p.add_argument("--dim", type=int, default=d.lda_dim, help="LDA output dimension")
+    p.add_argument("--mllt-iters", default=" ".join(map(str, d.mllt_iters)))
+    p.add_argument("data_dir", type=Path)
+    p.add_argument("lang_dir", type=Path)
+    p.add_argument("ali_dir", type=Path)
+    p.add_argument("exp_dir", type=Path)
+    return p
+
+
+def main_args(args: argparse.Namespace) -> None:
+    config = LdaMlltConfig(num_leaves=args.num_leaves, totgauss=args.totgauss,
+                           num_iters=args.num_iters, boost_silence=args.boost_silence,
+                           splice=args.splice, lda_dim=args.dim,
+                           mllt_iters=[int(x) for x in args.mllt_iters.split()])
+    config.max_iter_inc = min(config.max_iter_inc, max(1, config.num_iters - 10))
+    config.realign_iters = [i for i in config.realign_iters if i < config.num_iters]
+    log_config(config)
+    data = load_data_dir(args.data_dir, need_text=True)
+    lang = load_lang(args.lang_dir)
+    tm, am = read_gmm_model(args.ali_dir / "final.mdl")
+    source = GmmSystem(tm, read_tree(args.ali_dir / "tree"), am)
+    alignments = dict(read_alignments(args.ali_dir))
+    spliced_pipeline = FeaturePipeline(norm_means=True, norm_vars=False, splice=config.splice)
+    spliced = dict(load_features(data, spliced_pipeline))
+    dim_in = next(iter(spliced.values())).shape[1]
+    if config.lda_dim > dim_in:
+        raise PkdError(f"--dim {config.lda_dim} is larger than the spliced feature dimension "
+                       f"{dim_in} of {data.path / 'feats.scp'} (fix: lower --dim or raise "
+                       "--splice)")
+
+    def on_iter(stats: IterStats) -> None:
+        log(str(stats))
+
+    def on_mllt(it: int, gain: float) -> None:
+        log(f"iter {it}: MLLT objective improvement {gain:.4f} per frame")
+
+    system, final_alis, transform = train_lda_mllt(
+        source, alignments, spliced, lang.topo, read_phone_sets(args.lang_dir),
+        lang.silence_phone_ids, transcript_graph_compiler(lang, data), config, on_iter, on_mllt)
+    log(f"tree: {system.tm.num_pdfs} leaves, {system.am.num_gauss} Gaussians; "
+        f"aligned {len(final_alis)} of {len(spliced)} utts")
+    pipeline = FeaturePipeline(norm_means=True, norm_vars=False, splice=config.splice,
+                               transform=transform)
+    write_gmm_exp_dir(args.exp_dir, system.tm, system.tree, system.am, final_alis, pipeline,
+                      data.path, config)
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run(main_args, get_parser(), argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
