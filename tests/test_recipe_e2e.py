@@ -93,10 +93,38 @@ def test_synth_recipe_tiny(tmp_path: Path) -> None:
                               env=env, stdout=f, stderr=subprocess.STDOUT)
     assert proc.returncode == 0, log.read_text()[-5000:]
     for f in ["exp/tri1/tree", "exp/tri1/final.mdl", "exp/tri1_ali/ali.1.gz",
-              "exp/tri1/decode_test/lat.1.gz", "exp/tri1/decode_dev/scoring_kaldi/oracle_wer"]:
+              "exp/tri1/decode_test/lat.1.gz", "exp/tri1/decode_dev/scoring_kaldi/oracle_wer",
+              "exp/tri2/final.mat", "exp/tri2_ali/final.mat", "exp/tri2_ali/ali.2.gz",
+              "exp/tri2/decode_test/scoring_kaldi/best_wer"]:
         assert (work / f).is_file(), f
     results = (work / "RESULTS.md").read_text()
     assert "| mono GMM |" in results and "| tri1 GMM (deltas) |" in results
+    assert "| tri2 GMM (LDA+MLLT) |" in results and "## Corpus" in results
+    check_wheel_readers(work, "tri2")
     oracle = (work / "exp/mono/decode_test/scoring_kaldi/oracle_wer").read_text()
     best = (work / "exp/mono/decode_test/scoring_kaldi/best_wer").read_text()
     assert float(oracle.split()[1]) <= float(best.split()[1])
+
+
+def check_wheel_readers(work: Path, system: str) -> None:
+    """The recipe's Kaldi files load in the wheels' own readers: HCLG (OpenFst), tree
+    (ContextDependency), alignments (kaldi-native-io), lattices (kaldifst.Lattice.read)."""
+    import kaldi_native_io as knio
+    import kaldifst
+
+    from pykaldi_distill.data import load_data_dir
+    from pykaldi_distill.lattice import read_lattices
+    from pykaldi_distill.model_io import read_gmm_model, read_tree
+
+    exp = work / "exp" / system
+    hclg = kaldifst.StdVectorFst.read(str(exp / "graph" / "HCLG.fst"))
+    tm, am = read_gmm_model(exp / "final.mdl")
+    tree = read_tree(exp / "tree")
+    assert hclg.num_states > 0 and tree.num_pdfs == tm.num_pdfs == am.num_pdfs
+    with knio.SequentialInt32VectorReader(f"ark:gunzip -c {work}/exp/{system}_ali/ali.1.gz|") as r:
+        ali = {key: list(value) for key, value in r}
+    assert ali and all(0 < t <= tm.num_transition_ids for a in ali.values() for t in a)
+    lattices = {}
+    for lat in sorted((exp / "decode_test").glob("lat.*.gz")):
+        lattices.update(read_lattices(lat))
+    assert set(lattices) == set(load_data_dir(work / "data" / "test").utts)

