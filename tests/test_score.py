@@ -349,6 +349,7 @@ def test_score_cli(tmp_path: Path, capsys) -> None:
     line = f"%WER 11.11 [ 1 / 9, 1 ins, 0 del, 0 sub ] {dec / 'wer_10_0.5'}"
     assert capsys.readouterr().out == line + "\n"
     assert (dec / "scoring_kaldi" / "best_wer").read_text() == line + "\n"
+    assert (dec / "scoring_kaldi" / "wer_vs_lmwt.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert score_cli.main(["--filter-noise", str(data), str(dec)]) == 0
     assert capsys.readouterr().out.startswith("%WER 0.00 [ 0 / 9")
     assert score_cli.main(["--word-ins-penalty", "0.0", str(data), str(dec)]) == 0
@@ -385,3 +386,14 @@ def test_score_sh(tmp_path: Path) -> None:
                           text=True, check=False)
     assert proc.returncode == 1
     assert "nope" in proc.stderr
+
+
+def test_plot_wer_vs_lmwt(tmp_path: Path) -> None:
+    from pykaldi_distill.plots import plot_wer_vs_lmwt
+
+    out = tmp_path / "plot.png"
+    plot_wer_vs_lmwt({(9.0, 0.0): 20.0, (10.0, 0.0): 15.0, (9.0, 0.5): 18.0}, out, "t")
+    assert out.stat().st_size > 1000 and not list(tmp_path.glob("*.tmp*"))
+    with pytest.raises(ValueError, match="no WERs"):
+        plot_wer_vs_lmwt({}, tmp_path / "empty.png")
+    assert not (tmp_path / "empty.png").exists()

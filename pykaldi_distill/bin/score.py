@@ -6,7 +6,8 @@ Reads `<data-dir>/text`, `<data-dir>/utt2spk` and the hypotheses the decoder wro
 Kaldi text files `<decode-dir>/scoring_kaldi/penalty_<wip>/<lmwt>.txt` (one file per LM
 weight and word insertion penalty). Writes `<decode-dir>/wer_<lmwt>_<wip>` per setting,
 `scoring_kaldi/best_wer`, `scoring_kaldi/test_filt.txt` and, for the best setting,
-`scoring_kaldi/wer_details/{lmwt,wip,per_utt,per_spk}`. Prints the best_wer line.
+`scoring_kaldi/wer_details/{lmwt,wip,per_utt,per_spk}` and, with more than one setting,
+`scoring_kaldi/wer_vs_lmwt.png`. Prints the best_wer line.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pathlib import Path
 from ..cli import log, run
 from ..errors import InputError
 from ..io import read_table
+from ..plots import plot_wer_vs_lmwt
 from ..score import MODES, NOISE_REGEX, Setting, find_hyp_files, read_text, score_decode_dir
 
 
@@ -95,6 +97,11 @@ def _main(args: argparse.Namespace) -> None:
     hyps = {name: read_text(path) for name, path in files.items()}
     result = score_decode_dir(args.decode_dir, refs, hyps, utt2spk,
                               filter_regex=regex, mode=args.mode)
+    if len(result.stats) > 1:
+        wers = {(float(s.lmwt), float(s.wip)): result.stats[s.name].wer
+                for s in map(Setting.parse, result.stats)}
+        plot_wer_vs_lmwt(wers, args.decode_dir / "scoring_kaldi" / "wer_vs_lmwt.png",
+                         str(args.decode_dir))
     print(result.best_line)
 
 
