@@ -85,9 +85,14 @@ def make_graph_compiler(system: GmmSystem, lexicon_fst: kaldifst.StdVectorFst,
     """compile-train-graphs' compiler; `lexicon_fst` is the lang's L.fst."""
     lex = lexicon_fst.copy()
     kaldifst.arcsort(lex, sort_type="olabel")
+    # As compile-train-graphs: no transition probabilities in the graphs; alignment adds
+    # them with the current model (align() -> add_transition_probs), so they count once.
+    opts = khg.TrainingGraphCompilerOptions()
+    opts.transition_scale = 0.0
+    opts.self_loop_scale = 0.0
     return khg.TrainingGraphCompiler(
         trans_model=system.tm, ctx_dep=system.tree, lex_fst=lex,
-        disambig_syms=disambig_phone_ids, opts=khg.TrainingGraphCompilerOptions())
+        disambig_syms=disambig_phone_ids, opts=opts)
 
 
 def equal_align(graph: kaldifst.StdVectorFst, num_frames: int, seed: int) -> Alignment | None:
