@@ -9,7 +9,7 @@ install:
 	@bash tools/install.sh
 
 demo: install
-	cd egs/digits/s5 && ./run.sh --size $(DEMO_SIZE)   # ends by printing RESULTS.md
+	cd egs/synth/s5 && ./run.sh --size $(DEMO_SIZE)   # ends by printing RESULTS.md
 
 test: install
 	@set +e; $(PY) -m pytest -q tests; rc=$$?; \

@@ -261,3 +261,20 @@ def test_step_scripts_chain_and_skip(tmp_path: Path) -> None:
     assert usage.returncode == 1 and "Usage:" in usage.stderr
     missing = run_script("format_lm.sh", str(lang), str(tmp_path / "none.arpa"), str(test))
     assert missing.returncode == 1 and "none.arpa" in missing.stderr
+
+
+def test_transcript_graphs_have_no_transition_probs(lang: Lang) -> None:
+    """compile-train-graphs leaves transition probabilities out (alignment adds them with
+    the current model); with them in the graph they would count twice. Only the lexicon's
+    pronunciation / optional-silence costs remain, and self-loops cost nothing."""
+    from pykaldi_distill.gmm import GmmSystem, make_graph_compiler
+
+    topo = lang.topo
+    tree = khg.monophone_context_dependency(
+        phones=topo.phones, phone2num_pdf_classes=topo.get_phone_to_num_pdf_classes())
+    tm = khg.TransitionModel(ctx_dep=tree, hmm_topo=topo)
+    compiler = make_graph_compiler(GmmSystem(tm, tree, khg.AmDiagGmm()), lang.load_fst("L.fst"),
+                                   lang.disambig_phone_ids)
+    graph = compiler.compile_graph_from_text(words_to_ids(lang, "READ A BEE".split(), "text"))
+    loops = [a for s, a in arcs(graph) if a.nextstate == s and a.ilabel > 0]
+    assert loops and all(a.weight.value == 0.0 for a in loops)
