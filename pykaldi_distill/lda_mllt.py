@@ -120,18 +120,18 @@ def estimate_lda(stats: LdaStats, dim: int, within_class_factor: float = 1.0) ->
 
 
 def _cholesky_floored(within: np.ndarray) -> np.ndarray:
-    """Cholesky of W; if W is singular (near-constant feature dims on little data), retry
-    with a variance floor of 1e-4 of W's mean diagonal on the diagonal."""
+    """Cholesky of W; if W is not positive definite (near-constant feature dims on little
+    data), its eigenvalues are floored at 1e-6 of the largest first."""
     try:
         return np.linalg.cholesky(within)
     except np.linalg.LinAlgError:
         pass
-    floor = 1e-4 * max(float(np.mean(np.diag(within))), 1e-10)
-    try:
-        return np.linalg.cholesky(within + floor * np.eye(within.shape[0]))
-    except np.linalg.LinAlgError as err:
-        raise ValueError("within-class covariance is not positive definite, cannot estimate "
-                         "LDA (too little data, or constant/duplicated feature dims)") from err
+    values, vectors = np.linalg.eigh(within)
+    if not values[-1] > 0:
+        raise ValueError("within-class covariance is zero, cannot estimate LDA (no frames "
+                         "or constant features)")
+    floored = (vectors * np.maximum(values, 1e-6 * values[-1])) @ vectors.T
+    return np.linalg.cholesky(_sym(floored))
 
 
 # ---- MLLT --------------------------------------------------------------------------------

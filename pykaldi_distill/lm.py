@@ -1,5 +1,6 @@
-"""N-gram language models: training (interpolated Witten-Bell) to ARPA, G.fst via
-kaldilm.arpa2fst, and format_lm (Kaldi's utils/format_lm.sh).
+"""N-gram language models: training (interpolated Witten-Bell) to ARPA, relative-entropy
+pruning (SRILM's `ngram -prune`), G.fst via kaldilm.arpa2fst, and format_lm (Kaldi's
+utils/format_lm.sh).
 
 The ARPA model is a proper back-off model: for a listed history h,
 P(w|h) = p(h w) if `h w` is listed, else bow(h) * P(w|h minus its first word), and every
@@ -138,6 +139,164 @@ def read_lm_text(paths: Iterable[str | Path], vocab: set[str] | None = None,
     if not any(sentences):
         raise InputError(", ".join(map(str, paths)), "no words to train a language model on")
     return sentences
+
+
+# --------------------------------------------------------------------------- pruning
+
+_PROB_EPSILON = 3e-6  # SRILM's Prob_Epsilon: slack for rounding in back-off weight sums
+_LN10 = math.log(10.0)
+
+
+def ngram_counts(lm: NgramLm) -> list[int]:
+    """How many n-grams of each order the model lists (index 0: unigrams)."""
+    return [len(grams) for grams in lm.ngrams]
+
+
+def format_ngram_counts(counts: Sequence[int]) -> str:
+    return ", ".join(f"{c} {n + 1}-grams" for n, c in enumerate(counts))
+
+
+def _group_by_history(grams: dict[Ngram, tuple[float, float | None]]
+                      ) -> dict[Ngram, list[tuple[str, float]]]:
+    """history -> [(word, log10 prob)] of the explicitly listed n-grams."""
+    groups: dict[Ngram, list[tuple[str, float]]] = {}
+    for gram, (prob, _) in grams.items():
+        groups.setdefault(gram[:-1], []).append((gram[-1], prob))
+    return groups
+
+
+def _backoff_sums(lm: NgramLm, hist: Ngram, children: list[tuple[str, float]]
+                  ) -> tuple[float, float, list[float]] | None:
+    """For a history with explicit words W: the numerator 1 - sum_W P(w|h) and denominator
+    1 - sum_W P(w|h') of its back-off weight (h' = h minus its first word), and
+    log10 P(w|h') per explicit word; None when the sums are improper (as SRILM's
+    computeBOW, a history whose back-off distribution has no mass left)."""
+    lower_hist = hist[1:]
+    lower = [lm.log10_prob(w, lower_hist) for w, _ in children]
+    num = 1.0 - math.fsum(10.0 ** p for _, p in children)
+    den = 1.0 - math.fsum(10.0 ** q for q in lower)
+    if -_PROB_EPSILON < num < 0.0:
+        num = 0.0
+    if -_PROB_EPSILON < den < 0.0:
+        den = 0.0
+    if num < 0.0 or (den <= 0.0 and num > _PROB_EPSILON):
+        return None
+    if den <= 0.0:
+        num = den = 0.0
+    return num, den, lower
+
+
+def _log10_bow(num: float, den: float) -> float:
+    if den == 0.0:
+        return 0.0  # every word is explicit: no back-off mass either way
+    return math.log10(num) - math.log10(den) if num > 0.0 else LOG10_ZERO
+
+
+def _context_log10_prob(lm: NgramLm, hist: Ngram, memo: dict[Ngram, float]) -> float:
+    """log10 P(h) by the chain rule over the model's own lower-order probabilities, a
+    leading <s> scored as </s> (its unigram probability is zero), as SRILM's contextProb."""
+    cached = memo.get(hist)
+    if cached is not None:
+        return cached
+    if len(hist) == 1:
+        prob = lm.log10_prob(EOS if hist[0] == BOS else hist[0], ())
+    else:
+        prob = _context_log10_prob(lm, hist[:-1], memo) + lm.log10_prob(hist[-1], hist[:-1])
+    memo[hist] = prob
+    return prob
+
+
+def _recompute_backoff_weights(lm: NgramLm, hists: Iterable[Ngram],
+                               groups: dict[Ngram, list[tuple[str, float]]]) -> None:
+    """Set each history's back-off weight so that its distribution sums to one, given its
+    explicit n-grams `groups[h]` (no entry: it is no history any more, no weight)."""
+    for hist in hists:
+        entry = lm.ngrams[len(hist) - 1].get(hist)
+        if entry is None:
+            continue
+        children = groups.get(hist)
+        if not children:
+            lm.ngrams[len(hist) - 1][hist] = (entry[0], None)
+            continue
+        sums = _backoff_sums(lm, hist, children)
+        if sums is not None:  # an improper history keeps its weight
+            lm.ngrams[len(hist) - 1][hist] = (entry[0], _log10_bow(sums[0], sums[1]))
+
+
+def _prune_order(lm: NgramLm, n: int, threshold: float) -> set[Ngram]:
+    """Remove the prunable n-grams of order `n` in place; return their histories."""
+    grams = lm.ngrams[n - 1]
+    hist_entries = lm.ngrams[n - 2]
+    # An n-gram that is the history of a kept (n+1)-gram stays: the ARPA file needs it.
+    needed = {g[:-1] for g in lm.ngrams[n]} if n < lm.order else set()
+    memo: dict[Ngram, float] = {}
+    doomed: list[Ngram] = []
+    for hist, children in _group_by_history(grams).items():
+        sums = _backoff_sums(lm, hist, children)
+        if sums is None:
+            continue
+        num, den, lower = sums
+        bow = hist_entries[hist][1] or 0.0
+        p_hist = 10.0 ** _context_log10_prob(lm, hist, memo)
+        candidates = list(zip(children, lower, strict=True))
+        # When h lists every word (no back-off mass), removing any one n-gram alone costs
+        # nothing (backing off gives it its probability back), so there the removals are
+        # scored one after another against the model without the ones already removed,
+        # least divergent first. Elsewhere each is scored alone against the full model,
+        # as SRILM does.
+        sequential = den == 0.0
+        if sequential:
+            candidates.sort(key=lambda c: 10.0 ** c[0][1] * (c[0][1] - c[1]))
+        for (word, log_p), log_q in candidates:
+            gram = (*hist, word)
+            if gram in needed:
+                continue
+            p, q = 10.0 ** log_p, 10.0 ** log_q
+            # Back-off weight of h without this n-gram, then the change of
+            # P(h) * D(P(.|h) || P'(.|h)): the n-gram's own term plus the re-scaled
+            # back-off mass (the numerator) of the words h already backs off for.
+            new_bow = math.log10(num + p) - math.log10(den + q)
+            delta = -p_hist * (p * (log_q + new_bow - log_p) + num * (new_bow - bow))
+            if math.expm1(delta * _LN10) < threshold:  # relative change of perplexity
+                doomed.append(gram)
+                if sequential:
+                    num, den, bow = num + p, den + q, new_bow
+    for gram in doomed:
+        del grams[gram]
+    return {g[:-1] for g in doomed}
+
+
+def prune_relative_entropy(lm: NgramLm, threshold: float) -> NgramLm:
+    """Stolcke (1998) relative-entropy pruning, as SRILM's `ngram -prune threshold`.
+
+    For each order from the highest down to bigrams, every n-gram h w is scored by the
+    model change its removal alone would cause: P(h) * D(P(.|h) || P'(.|h)) with P(h)
+    from the model itself (chain rule over lower orders) and P' backing off for w with a
+    re-normalised back-off weight; it is removed when the relative perplexity change
+    10**D - 1 (log10 units, as SRILM) is below `threshold`. Unigrams and n-grams that
+    are the history of a kept higher-order n-gram always stay; then the back-off weights
+    of the histories that lost n-grams, and of the longer histories backing off to them,
+    are recomputed: bow(h) = (1 - sum_w P(w|h)) / (1 - sum_w P(w|h')) over h's explicit
+    words. Threshold 0 keeps everything. Returns a new model; `lm` is left unchanged.
+
+    One departure from SRILM: in a history that lists every word (no back-off mass),
+    each removal alone is free, so SRILM would remove all its n-grams at once; here they
+    are scored one after another instead (see _prune_order)."""
+    if not math.isfinite(threshold) or threshold < 0.0:
+        raise ValueError(f"the pruning threshold must be finite and >= 0, got {threshold}")
+    pruned = NgramLm(order=lm.order, ngrams=[dict(grams) for grams in lm.ngrams])
+    if threshold == 0.0:
+        return pruned
+    for n in range(lm.order, 1, -1):
+        changed = _prune_order(pruned, n, threshold)  # histories whose distribution changed
+        _recompute_backoff_weights(pruned, changed, _group_by_history(pruned.ngrams[n - 1]))
+        # Longer histories back off (maybe through unlisted ones) to a changed distribution.
+        for k in range(n, lm.order):
+            groups = _group_by_history(pruned.ngrams[k])
+            stale = [h for h in groups if any(h[j:] in changed for j in range(1, k))]
+            _recompute_backoff_weights(pruned, stale, groups)
+            changed.update(stale)
+    return pruned
 
 
 # --------------------------------------------------------------------------- ARPA
