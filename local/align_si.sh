@@ -6,7 +6,7 @@ set -euo pipefail
 # Begin configuration section.
 nj=4
 cmd=run.pl
-beam=6.0
+beam=10.0
 retry_beam=40.0
 boost_silence=1.0
 # End configuration section.

@@ -159,17 +159,26 @@ def align(system: GmmSystem, am: khg.AmDiagGmm, graph: kaldifst.StdVectorFst,
           feats: np.ndarray, config: MonoConfig, utt: str = "utt"
           ) -> tuple[Alignment | None, float]:
     """gmm-align-compiled for one utterance; (None, 0) when even the retry beam fails."""
-    fst = graph.copy()
-    khg.add_transition_probs(trans_model=system.tm, transition_scale=config.transition_scale,
-                             self_loop_scale=config.self_loop_scale, fst=fst)
     decodable = khg.DecodableAmDiagGmmScaled(am=am, tm=system.tm, feats=feats,
                                              scale=config.acoustic_scale)
+    return align_decodable(system.tm, graph, decodable, feats.shape[0], config, utt)
+
+
+def align_decodable(tm: khg.TransitionModel, graph: kaldifst.StdVectorFst,
+                    decodable: khg.DecodableInterface, num_frames: int, config: MonoConfig,
+                    utt: str = "utt") -> tuple[Alignment | None, float]:
+    """AlignUtteranceWrapper on a training graph with transition probabilities added (as
+    gmm-align-compiled / nnet3-align-compiled); the decodable already includes the acoustic
+    scale. (None, 0) when even the retry beam fails."""
+    fst = graph.copy()
+    khg.add_transition_probs(trans_model=tm, transition_scale=config.transition_scale,
+                             self_loop_scale=config.self_loop_scale, fst=fst)
     align_config = khg.AlignConfig(beam=config.beam, retry_beam=config.retry_beam)
     num_done, _, _, like, _, ali, _ = khg.align_utterance_wrapper(
         config=align_config, utt=utt, acoustic_scale=config.acoustic_scale, fst=fst,
         decodable=decodable, num_done=0, num_error=0, num_retried=0, tot_like=0.0,
         frame_count=0)
-    if num_done == 0 or len(ali) != feats.shape[0]:
+    if num_done == 0 or len(ali) != num_frames:
         return None, 0.0
     return list(ali), like
 

@@ -9,12 +9,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import kaldi_hmm_gmm as khg
+import kaldifst
 import numpy as np
 import torch
 
+from .decode import transition_id_matrix
 from .errors import InputError, require_file
 from .expdir import read_alignments, read_pipeline
 from .features import FeaturePipeline
+from .gmm import MonoConfig, align_decodable
 from .io import atomic_path
 from .kaldi_format import FormatError, KaldiReader, KaldiWriter
 from .model_io import read_transition_model_file, read_tree
@@ -100,3 +103,32 @@ def load_hybrid_model(model_dir: Path) -> HybridModel:
                          "these must come from the same training run")
     return HybridModel(model, hmm.tm, log_priors_from_counts(counts), read_pipeline(model_dir),
                        model.config.input_dim)
+
+
+def pdf_representative_tids(tm: khg.TransitionModel) -> np.ndarray:
+    """(pdfs,) int64: one transition-id per pdf (its first self-loop, else its first
+    transition), so a pdf sequence can be written as ali.*.gz and read back by ali-to-pdf."""
+    tid2pdf = np.asarray(tm.transition_id_to_pdf_array(), dtype=np.int64)
+    table = np.zeros(tm.num_pdfs, dtype=np.int64)
+    for tid in range(tm.num_transition_ids, 0, -1):  # descending: the first tid wins
+        table[tid2pdf[tid]] = tid
+    for tid in range(tm.num_transition_ids, 0, -1):
+        if tm.is_self_loop(tid):
+            table[tid2pdf[tid]] = tid
+    return table
+
+
+def argmax_alignment(tm: khg.TransitionModel, log_post: np.ndarray) -> list[int]:
+    """Frame-wise argmax of (frames, pdfs) posteriors as transition-ids (ali-to-pdf gives the
+    argmax pdfs back; the phone/HMM-state path is not a valid HMM path)."""
+    return pdf_representative_tids(tm)[np.argmax(log_post, axis=1)].tolist()
+
+
+def viterbi_alignment(model: HybridModel, graph: kaldifst.StdVectorFst, feats: np.ndarray,
+                      config: MonoConfig, utt: str = "utt") -> list[int] | None:
+    """nnet3-align-compiled: forced alignment through the utterance's training graph with the
+    network's pseudo-log-likelihoods at `config.acoustic_scale`; None if the beam fails."""
+    loglikes = model.pseudo_loglikes(feats)  # (frames, pdfs)
+    decodable = khg.DecodableCtc(transition_id_matrix(loglikes * config.acoustic_scale, model.tm))
+    ali, _ = align_decodable(model.tm, graph, decodable, feats.shape[0], config, utt)
+    return ali

@@ -38,7 +38,7 @@ def make_feats(data: Path, tmp: Path, kind: str, conf_text: str) -> None:
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """A lang dir, MFCC and fbank copies of a 3-utterance data dir, and a 2-iteration mono."""
+    """A lang dir, MFCC and fbank copies of a 3-utterance data dir, and a 1-iteration mono."""
     import conftest
 
     tmp = tmp_path_factory.mktemp("world")
@@ -51,7 +51,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     shutil.copytree(data, fbank)
     make_feats(data, tmp, "mfcc", "--num-ceps=13\n")
     make_feats(fbank, tmp, "fbank", "--num-mel-bins=23\n")
-    assert train_mono.main(["--num-iters", "2", "--totgauss", "40", str(data), str(tmp / "lang"),
+    # One pass: on these pure tones later passes lose an utterance to the alignment beam.
+    assert train_mono.main(["--num-iters", "1", "--totgauss", "40", str(data), str(tmp / "lang"),
                             str(tmp / "mono")]) == 0
     return {"tmp": tmp, "data": data, "fbank": fbank, "lang": tmp / "lang",
             "lang_test": tmp / "lang_test", "mono": tmp / "mono"}

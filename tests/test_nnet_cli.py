@@ -108,3 +108,37 @@ def test_kaldi_written_alignments_are_accepted(world: dict[str, Path], ali_dir: 
     (kaldi_ali / "num_jobs").write_text("2\n")
     assert train_nnet.main(["--model", "dnn", *SMALL, str(world["fbank"]), str(kaldi_ali),
                             str(tmp_path / "student")]) == 0
+
+
+def test_teacher_alignments(world: dict[str, Path], teacher: Path, tmp_path: Path) -> None:  # noqa: F811
+    """Teacher hard alignments: Viterbi through the training graphs is a valid HMM path of
+    the teacher's transition model; argmax gives the frame-wise best pdf via ali-to-pdf."""
+    from pykaldi_distill.bin import align_nnet
+    from pykaldi_distill.data import load_data_dir
+    from pykaldi_distill.features import load_features
+    from pykaldi_distill.hybrid import load_hybrid_model
+    from pykaldi_distill.io import read_int_vectors
+
+    model = load_hybrid_model(teacher)
+    tid2pdf = np.asarray(model.tm.transition_id_to_pdf_array())
+    frames = {u: f.shape[0] for u, f in load_features(load_data_dir(world["fbank"]),
+                                                       model.pipeline)}
+    for mode in ("viterbi", "argmax"):
+        out = tmp_path / mode
+        assert align_nnet.main(["--mode", mode, str(world["fbank"]), str(world["lang"]),
+                                str(teacher), str(out)]) == 0
+        alis = dict(read_int_vectors(out / "ali.1.gz"))
+        # The toy teacher never saw some pdfs (Kaldi's nnet1 prior makes them impossible),
+        # so not every transcript can be force-aligned; argmax covers every utterance.
+        assert alis and set(alis) <= set(frames)
+        assert mode == "viterbi" or set(alis) == set(frames)
+        assert all(len(a) == frames[u] for u, a in alis.items())
+    viterbi = dict(read_int_vectors(tmp_path / "viterbi" / "ali.1.gz"))
+    assert all(model.tm.transition_id_to_phone(a[0]) > 0 for a in viterbi.values())
+    feats = dict(load_features(load_data_dir(world["fbank"]), model.pipeline))
+    for utt, ali in read_int_vectors(tmp_path / "argmax" / "ali.1.gz"):
+        best = np.argmax(model.log_posteriors(feats[utt]), axis=1)
+        np.testing.assert_array_equal(tid2pdf[np.asarray(ali)], best)
+    assert align_nnet.main([str(world["fbank"]), str(world["lang"]), str(tmp_path / "none"),
+                            str(tmp_path / "bad")]) == 1
+    assert not (tmp_path / "bad" / "ali.1.gz").exists()
