@@ -8,6 +8,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from .errors import InputError, require_file
 
 
@@ -24,6 +26,9 @@ class SystemResult:
     oracle_wer: float | None = None
     leaves: int | None = None  # pdfs (tied states) of the tree the model uses
     gaussians: int | None = None  # GMMs only
+    runs: int = 1  # > 1: WERs and RTF are means over runs (e.g. seeds)
+    wer_std: float | None = None
+    dev_wer_std: float | None = None
 
 
 WER_RE = re.compile(r"%WER\s+([0-9.]+)\s+\[")
@@ -102,8 +107,33 @@ def collect(name: str, decode_dir: Path, dev_dir: Path | None = None) -> SystemR
                         leaves, gaussians)
 
 
+def collect_runs(name: str, runs: list[tuple[Path, Path | None]]) -> SystemResult:
+    """One row from several runs of the same system (e.g. seeds): WER, dev WER, oracle and
+    RTF are means, with the sample standard deviation of the WERs."""
+    if not runs:
+        raise ValueError(f"system '{name}' has no runs")
+    rows = [collect(name, test, dev) for test, dev in runs]
+    if len(rows) == 1:
+        return rows[0]
+    first = rows[0]
+    wers = np.array([r.wer for r in rows])
+    devs = np.array([r.dev_wer for r in rows if r.dev_wer is not None])
+    oracles = [r.oracle_wer for r in rows if r.oracle_wer is not None]
+    return SystemResult(
+        name, first.decode_dir, float(wers.mean()), "; ".join(r.wer_line for r in rows),
+        first.params, first.mflops_per_frame, float(np.mean([r.rtf for r in rows])),
+        float(devs.mean()) if devs.size == len(rows) else None,
+        float(np.mean(oracles)) if len(oracles) == len(rows) else None,
+        first.leaves, first.gaussians, len(rows), float(wers.std(ddof=1)),
+        float(devs.std(ddof=1)) if devs.size == len(rows) else None)
+
+
 def _opt(x: float | None) -> str:
     return "" if x is None else f"{x:.2f}"
+
+
+def _mean_std(x: float | None, std: float | None) -> str:
+    return _opt(x) if std is None or x is None else f"{x:.2f} ± {std:.2f}"
 
 
 def _count(x: int | None) -> str:
@@ -139,12 +169,17 @@ def results_markdown(title: str, results: list[SystemResult], baseline: str | No
         rel = ""
         if base is not None and base.wer > 0:
             rel = f"{100 * (r.wer - base.wer) / base.wer:+.1f}%"
-        lines.append(f"| {r.name} | {_opt(r.dev_wer)} | {r.wer:.2f} | {rel} | "
+        name = r.name if r.runs == 1 else f"{r.name} ({r.runs} runs)"
+        lines.append(f"| {name} | {_mean_std(r.dev_wer, r.dev_wer_std)} | "
+                     f"{_mean_std(r.wer, r.wer_std)} | {rel} | "
                      f"{_opt(r.oracle_wer)} | {_count(r.leaves)} | {_count(r.gaussians)} | "
                      f"{r.params:,} | {r.mflops_per_frame:.2f} | "
                      f"{r.rtf:.3f} |")
     if any(r.dev_wer is not None for r in results):
         lines += ["", "Test WER is taken at the LM weight / insertion penalty best on dev."]
+    if any(r.runs > 1 for r in results):
+        lines += ["", "Rows with several runs (seeds) give mean ± sample standard deviation; "
+                  "the relative change uses the means."]
     lines += ["", "Kaldi WER lines:", ""]
     lines += [f"- {r.name}: `{r.wer_line}`" for r in results]
     if base is not None:

@@ -98,3 +98,26 @@ def test_make_results_cli_bad_corpus_info(tmp_path: Path, capsys) -> None:  # no
     assert "corpus.json" in capsys.readouterr().err and not out.exists()
     assert make_results.main([str(out), f"mono={test}"]) == 0
     assert "| mono |" in out.read_text()
+
+
+def test_runs_give_mean_and_std(tmp_path: Path) -> None:
+    tm, am, _ = make_model()
+    runs = []
+    for seed, (test_wer, dev_wer) in enumerate([(10.0, 20.0), (12.0, 22.0), (14.0, 24.0)]):
+        exp = tmp_path / f"s{seed}"
+        exp.mkdir()
+        model_io.write_gmm_model(exp / "final.mdl", tm, am)
+        dev = decode_dir(exp, f"%WER {dev_wer:.2f} [ 1 / 10, 0 ins, 0 del, 1 sub ] x/wer_9_0.0",
+                         0.01 * (seed + 1)).rename(exp / "decode_dev")
+        (dev / "scoring_kaldi" / "wer_details").mkdir()
+        (dev / "scoring_kaldi" / "wer_details" / "lmwt").write_text("9\n")
+        (dev / "scoring_kaldi" / "wer_details" / "wip").write_text("0.0\n")
+        test = decode_dir(exp, "%WER 1.00 [ 1 / 100, 0 ins, 0 del, 1 sub ] x/wer_9_0.0", 0.0)
+        (test / "wer_9_0.0").write_text(f"%WER {test_wer:.2f} [ 1 / 10, 0 ins, 0 del, 1 sub ]\n")
+        runs.append((test, dev))
+    row = results.collect_runs("student", runs)
+    assert (row.runs, row.wer, row.dev_wer) == (3, 12.0, 22.0)
+    assert row.wer_std == pytest.approx(2.0) and row.dev_wer_std == pytest.approx(2.0)
+    text = results.results_markdown("toy", [row], baseline="student")
+    assert "| student (3 runs) | 22.00 ± 2.00 | 12.00 ± 2.00 | +0.0% |" in text
+    assert results.collect_runs("one", runs[:1]).runs == 1

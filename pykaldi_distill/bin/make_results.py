@@ -1,5 +1,6 @@
 """Write a recipe's RESULTS.md from its decode dirs:
-`make_results.py [--title T] [--baseline NAME] <out.md> "name=exp/x/decode_test" ...`."""
+`make_results.py [--title T] [--baseline NAME] <out.md> "name=exp/x/decode_test" ...`;
+several runs of one system (seeds): "name=exp/s1/decode_test,exp/s1/decode_dev;exp/s2/..."."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pathlib import Path
 from ..cli import run
 from ..errors import InputError, PkdError, require_file
 from ..io import write_text_atomic
-from ..results import collect, results_markdown
+from ..results import collect_runs, results_markdown
 
 
 def get_parser() -> argparse.ArgumentParser:
@@ -22,8 +23,9 @@ def get_parser() -> argparse.ArgumentParser:
                    help="corpus.json of a synthetic corpus: adds a corpus section")
     p.add_argument("out", type=Path)
     p.add_argument("systems", nargs="+",
-                   help="name=test-decode-dir[,dev-decode-dir]: with a dev decode dir the test "
-                   "WER is read at the setting that was best on dev")
+                   help="name=test-decode-dir[,dev-decode-dir][;test2[,dev2]...]: with a dev "
+                   "decode dir the test WER is read at the setting that was best on dev; "
+                   "several ';'-separated runs (seeds) give mean ± std")
     return p
 
 
@@ -33,8 +35,11 @@ def main_args(args: argparse.Namespace) -> None:
         if "=" not in spec:
             raise PkdError(f"system '{spec}' must be given as name=decode-dir")
         name, paths = spec.split("=", 1)
-        test, _, dev = paths.partition(",")
-        results.append(collect(name, Path(test), Path(dev) if dev else None))
+        runs = []
+        for run_spec in paths.split(";"):
+            test, _, dev = run_spec.partition(",")
+            runs.append((Path(test), Path(dev) if dev else None))
+        results.append(collect_runs(name, runs))
     corpus = None
     if args.corpus_info is not None:
         path = require_file(args.corpus_info, "pass the corpus.json the corpus step wrote")
