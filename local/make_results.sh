@@ -5,9 +5,12 @@ set -euo pipefail
 title=results
 baseline=
 corpus_info=   # corpus.json of a synthetic corpus: adds a corpus section
+soft_targets=  # a make_soft_targets.sh dir: adds its disk size per frame
+topk=          # the k of its top-k Posteriors
 
 echo "$0 $*"
-help_message="Usage: $0 [--title T] [--baseline NAME] [--corpus-info corpus.json] <out.md> <name=decode-dir> ...
+help_message="Usage: $0 [--title T] [--baseline NAME] [--corpus-info corpus.json]
+       [--soft-targets <dir> --topk <k>] <out.md> <name=decode-dir> ...
  e.g.: $0 RESULTS.md \"mono=exp/mono/decode_test\" \"student=exp/student/decode_test\""
 . "$(dirname "$0")/parse_options.sh"
 . "$(dirname "$0")/pkd_env.sh"
@@ -19,4 +22,6 @@ fi
 opts=(--title "$title")
 if [ -n "$baseline" ]; then opts+=(--baseline "$baseline"); fi
 if [ -n "$corpus_info" ]; then opts+=(--corpus-info "$corpus_info"); fi
+if [ -n "$soft_targets" ]; then opts+=(--soft-targets "$soft_targets"); fi
+if [ -n "$topk" ]; then opts+=(--topk "$topk"); fi
 pkd make_results "${opts[@]}" "$@"

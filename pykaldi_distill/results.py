@@ -140,6 +140,44 @@ def _count(x: int | None) -> str:
     return "" if x is None else f"{x:,}"
 
 
+@dataclass
+class SoftTargetSize:
+    frames: int
+    pdfs: int
+    dense_bytes: int  # targets.*.ark: float matrices (frames x pdfs)
+    topk_bytes: int  # post.*.ark: Kaldi Posteriors (top-k per frame); 0 if absent
+
+
+def soft_target_size(targets_dir: Path) -> SoftTargetSize:
+    """Disk size of a make_soft_targets.sh dir: frames from targets.scp, bytes of the arks."""
+    import kaldi_native_io as knio
+
+    scp = require_file(targets_dir / "targets.scp", "run local/make_soft_targets.sh first")
+    frames, pdfs = 0, 0
+    for _, shape in knio.SequentialMatrixShapeReader(f"scp:{scp}"):
+        frames += shape.num_rows
+        pdfs = shape.num_cols
+    dense = sum(f.stat().st_size for f in targets_dir.glob("targets.*.ark"))
+    topk = sum(f.stat().st_size for f in targets_dir.glob("post.*.ark"))
+    return SoftTargetSize(frames, pdfs, dense, topk)
+
+
+def soft_target_markdown(size: SoftTargetSize, topk: int | None = None) -> str:
+    def per(n: int) -> float:
+        return n / max(size.frames, 1)
+
+    lines = ["## Soft targets on disk", "",
+             f"{size.frames:,} training frames, {size.pdfs} pdfs.", "",
+             "| format | bytes/frame | total MB |", "|---|---:|---:|",
+             f"| dense float matrices (targets.scp) | {per(size.dense_bytes):.0f} | "
+             f"{size.dense_bytes / 1e6:.1f} |"]
+    if size.topk_bytes:
+        name = f"top-{topk}" if topk else "top-k"
+        lines.append(f"| {name} Kaldi Posteriors (post.scp) | {per(size.topk_bytes):.0f} | "
+                     f"{size.topk_bytes / 1e6:.1f} |")
+    return "\n".join(lines) + "\n"
+
+
 def corpus_markdown(info: dict) -> str:
     """The corpus section of RESULTS.md from a synthetic corpus' corpus.json."""
     lines = ["## Corpus", "", "| split | voices | utterances | minutes |", "|---|---|---:|---:|"]
@@ -158,7 +196,7 @@ def corpus_markdown(info: dict) -> str:
 
 
 def results_markdown(title: str, results: list[SystemResult], baseline: str | None,
-                     corpus: dict | None = None) -> str:
+                     corpus: dict | None = None, extra: str = "") -> str:
     base = next((r for r in results if r.name == baseline), None)
     lines = [f"# Results: {title}", "",
              "Written by the recipe from its own decode dirs; do not edit by hand.", "",
@@ -185,4 +223,5 @@ def results_markdown(title: str, results: list[SystemResult], baseline: str | No
     if base is not None:
         lines += ["", f"Baseline for the relative change: {base.name}."]
     text = "\n".join(lines) + "\n"
+    text += "\n" + extra if extra else ""
     return text + ("\n" + corpus_markdown(corpus) if corpus else "")

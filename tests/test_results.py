@@ -121,3 +121,22 @@ def test_runs_give_mean_and_std(tmp_path: Path) -> None:
     text = results.results_markdown("toy", [row], baseline="student")
     assert "| student (3 runs) | 22.00 ± 2.00 | 12.00 ± 2.00 | +0.0% |" in text
     assert results.collect_runs("one", runs[:1]).runs == 1
+
+
+def test_soft_target_size(tmp_path: Path) -> None:
+    import numpy as np
+
+    from pykaldi_distill.distill import topk_posterior
+    from pykaldi_distill.io import write_matrices, write_posteriors
+
+    rng = np.random.default_rng(0)
+    mats = {f"u{i}": rng.dirichlet(np.ones(50), size=10 + i).astype(np.float32) for i in range(3)}
+    write_matrices(tmp_path / "targets.1.ark", tmp_path / "targets.scp", sorted(mats.items()))
+    write_posteriors(tmp_path / "post.1.ark", tmp_path / "post.scp",
+                     [(u, topk_posterior(m, 5)) for u, m in sorted(mats.items())])
+    size = results.soft_target_size(tmp_path)
+    assert (size.frames, size.pdfs) == (33, 50)
+    assert 50 * 4 <= size.dense_bytes / size.frames < 50 * 4 + 10  # float32 + per-utt header
+    assert size.topk_bytes < size.dense_bytes / 3
+    text = results.soft_target_markdown(size, 5)
+    assert "| top-5 Kaldi Posteriors (post.scp) |" in text

@@ -12,7 +12,12 @@ from pathlib import Path
 from ..cli import run
 from ..errors import InputError, PkdError, require_file
 from ..io import write_text_atomic
-from ..results import collect_runs, results_markdown
+from ..results import (
+    collect_runs,
+    results_markdown,
+    soft_target_markdown,
+    soft_target_size,
+)
 
 
 def get_parser() -> argparse.ArgumentParser:
@@ -21,6 +26,9 @@ def get_parser() -> argparse.ArgumentParser:
     p.add_argument("--baseline", default=None, help="system name for the relative change")
     p.add_argument("--corpus-info", type=Path, default=None,
                    help="corpus.json of a synthetic corpus: adds a corpus section")
+    p.add_argument("--soft-targets", type=Path, default=None,
+                   help="a make_soft_targets.sh dir: adds its disk size per frame")
+    p.add_argument("--topk", type=int, default=None, help="the k of its top-k Posteriors")
     p.add_argument("out", type=Path)
     p.add_argument("systems", nargs="+",
                    help="name=test-decode-dir[,dev-decode-dir][;test2[,dev2]...]: with a dev "
@@ -47,7 +55,11 @@ def main_args(args: argparse.Namespace) -> None:
             corpus = json.loads(path.read_text())
         except json.JSONDecodeError as e:
             raise InputError(path, f"not JSON ({e})", "re-run the corpus stage") from e
-    write_text_atomic(args.out, results_markdown(args.title, results, args.baseline, corpus))
+    extra = ""
+    if args.soft_targets is not None:
+        extra = soft_target_markdown(soft_target_size(args.soft_targets), args.topk)
+    write_text_atomic(args.out, results_markdown(args.title, results, args.baseline, corpus,
+                                                 extra))
 
 
 def main(argv: list[str] | None = None) -> int:

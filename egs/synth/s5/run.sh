@@ -2,7 +2,10 @@
 # Read speech synthesised from the King James Bible (public domain) by several TTS voices,
 # dev and test voices held out: the GMM half of the pipeline (mono -> tri1 on deltas ->
 # tri2 on LDA+MLLT) with a trigram LM, lattices, and LM weight / insertion penalty chosen
-# on dev. The default corpus of the distillation experiment; `make demo` runs --size demo.
+# on dev; then the distillation experiment of Chan, Ke & Lane (2015): a BLSTM teacher on
+# tri2's alignments, its soft and hard alignments, and DNN students trained on each.
+# `make demo` runs --size demo (reduced grid); the paper's full table:
+#   ./run.sh --size demo --grid full
 set -euo pipefail
 
 # Begin configuration section.
@@ -15,6 +18,13 @@ tri1_leaves=        # tree leaves / Gaussians; empty: the size's default below
 tri1_gauss=
 tri2_leaves=
 tri2_gauss=
+grid=reduced        # reduced: one seed of GMM-hard / RNN-hard / RNN-soft students;
+                    # full: the paper's table (also T=2, T=5, soft+hard), seeds below
+seeds="1 2 3"       # student seeds of the full grid
+teacher_opts=       # BLSTM options; empty: the size's default below
+student_opts="--num-layers 3 --hidden 256 --context 5"  # the same for every student
+teacher_epochs=
+student_epochs=
 # End configuration section.
 
 . ./cmd.sh
@@ -33,6 +43,17 @@ case $size in
   demo) leaves=(600 5000 600 5000) ;;
   *) leaves=(1500 12000 2000 15000) ;;
 esac
+# The teacher is a deep BLSTM with feed-forward layers around it (the paper's shape), sized
+# for CPU training time at each corpus size.
+case $size in
+  tiny) default_teacher="--num-layers 1 --hidden 64 --dnn-dim 64"; epochs=(2 2) ;;
+  small) default_teacher="--num-layers 2 --hidden 192 --dnn-dim 256 --dropout 0.1"; epochs=(8 12) ;;
+  demo) default_teacher="--num-layers 2 --hidden 192 --dnn-dim 256 --dropout 0.1"; epochs=(4 8) ;;
+  *) default_teacher="--num-layers 3 --hidden 320 --dnn-dim 512 --dropout 0.1"; epochs=(10 15) ;;
+esac
+teacher_opts=${teacher_opts:-$default_teacher}
+teacher_epochs=${teacher_epochs:-${epochs[0]}}
+student_epochs=${student_epochs:-${epochs[1]}}
 tri1_leaves=${tri1_leaves:-${leaves[0]}}
 tri1_gauss=${tri1_gauss:-${leaves[1]}}
 tri2_leaves=${tri2_leaves:-${leaves[2]}}
@@ -61,11 +82,15 @@ if [ "$stage" -le 1 ]; then
 fi
 
 if [ "$stage" -le 2 ]; then
-  echo "== stage 2: MFCC features with per-speaker CMVN"
+  echo "== stage 2: MFCC (GMMs) and fbank (networks) features with per-speaker CMVN"
   for x in train dev test; do
+    steps_kd/copy_data_dir.sh "data/$x" "data/${x}_fbank"
     steps_kd/make_feats.sh --nj "$nj" --cmd "$train_cmd" --feat-type mfcc \
       "data/$x" "exp/make_mfcc/$x" mfcc
     steps_kd/compute_cmvn_stats.sh "data/$x" "exp/make_mfcc/$x" mfcc
+    steps_kd/make_feats.sh --nj "$nj" --cmd "$train_cmd" --feat-type fbank \
+      "data/${x}_fbank" "exp/make_fbank/$x" fbank
+    steps_kd/compute_cmvn_stats.sh "data/${x}_fbank" "exp/make_fbank/$x" fbank
   done
 fi
 
@@ -75,6 +100,22 @@ decode_sets() {  # decode_sets <exp-dir>: graph, then lattice decoding of dev an
     steps_kd/decode.sh --nj "$nj" --cmd "$decode_cmd" --beam "$decode_beam" --lattices true \
       "$1/graph" "data/$x" "$1/decode_$x"
   done
+}
+
+decode_nnet() {  # decode_nnet <exp-dir>: hybrid decoding of dev and test with tri2's HCLG
+  for x in dev test; do
+    steps_kd/decode.sh --nj "$nj" --cmd "$decode_cmd" --beam "$decode_beam" --lattices true \
+      exp/tri2/graph "data/${x}_fbank" "$1/decode_$x"
+  done
+}
+
+student() {  # student <name> <targets-or-ali-dir> [train_student.sh options]: train, decode
+  local name=$1 targets=$2
+  shift 2
+  # shellcheck disable=SC2086  # option strings are meant to split
+  steps_kd/train_student.sh --cmd "$train_cmd" --max-epochs "$student_epochs" $student_opts \
+    "$@" data/train_fbank data/lang "$targets" "exp/$name"
+  decode_nnet "exp/$name"
 }
 
 if [ "$stage" -le 3 ]; then
@@ -101,11 +142,62 @@ if [ "$stage" -le 5 ]; then
 fi
 
 if [ "$stage" -le 6 ]; then
-  echo "== stage 6: RESULTS.md"
-  steps_kd/make_results.sh --title "synth read speech ($size), dev/test = held-out voices" \
-    --baseline "mono GMM" --corpus-info corpus/corpus.json RESULTS.md \
-    "mono GMM=exp/mono/decode_test,exp/mono/decode_dev" \
-    "tri1 GMM (deltas)=exp/tri1/decode_test,exp/tri1/decode_dev" \
+  echo "== stage 6: BLSTM teacher on tri2's alignments (fbank), decoded with tri2's graph"
+  # shellcheck disable=SC2086  # option strings are meant to split
+  steps_kd/train_teacher.sh --cmd "$train_cmd" --max-epochs "$teacher_epochs" --seed "$seed" \
+    $teacher_opts data/train_fbank data/lang exp/tri2_ali exp/teacher
+  decode_nnet exp/teacher
+fi
+
+if [ "$stage" -le 7 ]; then
+  echo "== stage 7: soft alignments (dense + top-20 Posteriors) and teacher hard alignments"
+  steps_kd/make_soft_targets.sh --nj "$nj" --cmd "$train_cmd" --topk 20 \
+    data/train_fbank exp/teacher exp/teacher_targets
+  steps_kd/align_nnet.sh --nj "$nj" --cmd "$train_cmd" --mode viterbi \
+    data/train_fbank data/lang exp/teacher exp/teacher_ali
+fi
+
+if [ "$stage" -le 8 ]; then
+  echo "== stage 8: DNN students, one architecture and budget, only the targets differ ($grid grid)"
+  if [ "$grid" = full ]; then run_seeds=$seeds; else run_seeds=$seed; fi
+  for s in $run_seeds; do
+    student "student_gmm_s$s" exp/tri2_ali --seed "$s"
+    student "student_rnnhard_s$s" exp/teacher_ali --seed "$s"
+    student "student_soft_s$s" exp/teacher_targets --seed "$s" --soft-topk 20
+    if [ "$grid" = full ]; then
+      student "student_soft_t2_s$s" exp/teacher_targets --seed "$s" --soft-topk 20 --temperature 2
+      student "student_soft_t5_s$s" exp/teacher_targets --seed "$s" --soft-topk 20 --temperature 5
+      student "student_softhard_s$s" exp/teacher_targets --seed "$s" --soft-topk 20 \
+        --hard-weight 0.5 --hard-ali-dir exp/tri2_ali
+    fi
+  done
+fi
+
+runs_of() {  # runs_of <student-name>: the ';'-separated test,dev decode dirs of its seeds
+  local out="" s
+  if [ "$grid" = full ]; then run_seeds=$seeds; else run_seeds=$seed; fi
+  for s in $run_seeds; do
+    out+="${out:+;}exp/${1}_s$s/decode_test,exp/${1}_s$s/decode_dev"
+  done
+  echo "$out"
+}
+
+if [ "$stage" -le 9 ]; then
+  echo "== stage 9: RESULTS.md"
+  systems=("mono GMM=exp/mono/decode_test,exp/mono/decode_dev"
+    "tri1 GMM (deltas)=exp/tri1/decode_test,exp/tri1/decode_dev"
     "tri2 GMM (LDA+MLLT)=exp/tri2/decode_test,exp/tri2/decode_dev"
+    "BLSTM teacher=exp/teacher/decode_test,exp/teacher/decode_dev"
+    "DNN student, GMM hard=$(runs_of student_gmm)"
+    "DNN student, RNN hard=$(runs_of student_rnnhard)"
+    "DNN student, RNN soft T=1=$(runs_of student_soft)")
+  if [ "$grid" = full ]; then
+    systems+=("DNN student, RNN soft T=2=$(runs_of student_soft_t2)"
+      "DNN student, RNN soft T=5=$(runs_of student_soft_t5)"
+      "DNN student, RNN soft + GMM hard (0.5)=$(runs_of student_softhard)")
+  fi
+  steps_kd/make_results.sh --title "synth read speech ($size, $grid grid), dev/test = held-out voices" \
+    --baseline "DNN student, GMM hard" --corpus-info corpus/corpus.json \
+    --soft-targets exp/teacher_targets --topk 20 RESULTS.md "${systems[@]}"
   cat RESULTS.md
 fi
