@@ -84,7 +84,8 @@ def check_decode_own_data(work: Path, tmp_path: Path, env: dict[str, str]) -> No
 
 @pytest.mark.slow
 def test_synth_recipe_tiny(tmp_path: Path) -> None:
-    """The read-speech recipe's GMM half: trigram LM, mono, tri1, lattices, dev-chosen LMWT."""
+    """The default recipe end to end: trigram LM, mono, tri1, tri2, lattices, dev-chosen
+    LMWT, BLSTM teacher, soft/hard teacher alignments, three students, plots, RESULTS.md."""
     work = make_recipe_copy(tmp_path, "synth")
     env = {**os.environ, "PKD_ROOT": str(ROOT)}
     log = tmp_path / "run.log"
@@ -97,9 +98,16 @@ def test_synth_recipe_tiny(tmp_path: Path) -> None:
               "exp/tri2/final.mat", "exp/tri2_ali/final.mat", "exp/tri2_ali/ali.2.gz",
               "exp/tri2/decode_test/scoring_kaldi/best_wer"]:
         assert (work / f).is_file(), f
+    for f in ["exp/teacher/final.pt", "exp/teacher_targets/targets.scp",
+              "exp/teacher_targets/post.scp", "exp/teacher_ali/ali.1.gz",
+              "exp/student_soft_s1/ali_train_pdf.counts", "plots/learning_curves.png",
+              "plots/teacher_posteriors.png", "exp/tri2/decode_dev/scoring_kaldi/wer_vs_lmwt.png"]:
+        assert (work / f).is_file(), f
     results = (work / "RESULTS.md").read_text()
-    assert "| mono GMM |" in results and "| tri1 GMM (deltas) |" in results
-    assert "| tri2 GMM (LDA+MLLT) |" in results and "## Corpus" in results
+    for row in ["mono GMM", "tri1 GMM (deltas)", "tri2 GMM (LDA+MLLT)", "BLSTM teacher",
+                "DNN student, GMM hard", "DNN student, RNN hard", "DNN student, RNN soft T=1"]:
+        assert f"| {row} |" in results, row
+    assert "## Corpus" in results and "## Soft targets on disk" in results
     check_wheel_readers(work, "tri2")
     oracle = (work / "exp/mono/decode_test/scoring_kaldi/oracle_wer").read_text()
     best = (work / "exp/mono/decode_test/scoring_kaldi/best_wer").read_text()

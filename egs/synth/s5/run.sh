@@ -196,6 +196,11 @@ if [ "$stage" -le 9 ]; then
       "DNN student, RNN soft T=5=$(runs_of student_soft_t5)"
       "DNN student, RNN soft + GMM hard (0.5)=$(runs_of student_softhard)")
   fi
+  mkdir -p plots
+  curves=("teacher=exp/teacher")
+  for x in student_gmm student_rnnhard student_soft; do curves+=("$x=exp/${x}_s$seed"); done
+  python -m pykaldi_distill.bin.plot_learning_curves plots/learning_curves.png "${curves[@]}"
+  python -m pykaldi_distill.bin.plot_posteriors exp/teacher_targets exp/tri2_ali plots/teacher_posteriors.png
   steps_kd/make_results.sh --title "synth read speech ($size, $grid grid), dev/test = held-out voices" \
     --baseline "DNN student, GMM hard" --corpus-info corpus/corpus.json \
     --soft-targets exp/teacher_targets --topk 20 RESULTS.md "${systems[@]}"
