@@ -52,7 +52,7 @@ def test_test_voices_are_held_out_and_span_engines() -> None:
     assert not set(digits.TRAIN_VOICES) & set(digits.TEST_VOICES)
     assert len({tts.VOICES[v].engine for v in digits.TEST_VOICES}) >= 2
     assert len({tts.VOICES[v].engine for v in digits.TRAIN_VOICES}) == len(tts.ENGINES)
-    assert set(digits.TRAIN_VOICES) | set(digits.TEST_VOICES) == set(tts.VOICES)
+    assert set(digits.TRAIN_VOICES) | set(digits.TEST_VOICES) <= set(tts.VOICES)
 
 
 def test_perturb_params_deterministic_and_in_range() -> None:

@@ -10,6 +10,7 @@ set -euo pipefail
 
 # Begin configuration section.
 stage=0
+stop_stage=100    # last stage to run
 size=tiny           # tiny (CI, ~5 min of audio) | small (~1 h) | demo (~3 h) | full (~10 h)
 nj=2
 seed=1
@@ -40,7 +41,7 @@ decode_cmd=${decode_cmd:-run.pl}
 case $size in
   tiny) leaves=(80 600 100 800) ;;
   small) leaves=(250 2000 250 2000) ;;
-  demo) leaves=(600 5000 600 5000) ;;
+  demo) leaves=(450 3500 450 3500) ;;
   *) leaves=(1500 12000 2000 15000) ;;
 esac
 # The teacher is a deep BLSTM with feed-forward layers around it (the paper's shape), sized
@@ -60,7 +61,7 @@ tri2_leaves=${tri2_leaves:-${leaves[2]}}
 tri2_gauss=${tri2_gauss:-${leaves[3]}}
 
 corpus=corpus
-if [ "$stage" -le 0 ]; then
+if [ "$stage" -le 0 ] && [ "$stop_stage" -ge 0 ]; then
   echo "== stage 0: synthesise the corpus ($size): train/dev/test data dirs and LM text"
   local/prepare_data.sh --size "$size" --seed "$seed" --nj "$nj" "$corpus"
   mkdir -p data/local
@@ -72,7 +73,7 @@ if [ "$stage" -le 0 ]; then
   awk '{printf "lm-%07d %s\n", NR, $0}' "$corpus/data/local/lm_text.txt" > data/local/lm_text
 fi
 
-if [ "$stage" -le 1 ]; then
+if [ "$stage" -le 1 ] && [ "$stop_stage" -ge 1 ]; then
   echo "== stage 1: CMUdict lexicon over the LM vocabulary, lang dir, trigram LM"
   steps_kd/prepare_dict.sh data/local/lm_text data/local/dict
   steps_kd/prepare_lang.sh data/local/dict "<UNK>" data/local/lang_tmp data/lang
@@ -81,7 +82,7 @@ if [ "$stage" -le 1 ]; then
   steps_kd/format_lm.sh data/lang data/local/lm/lm.arpa.gz data/lang_test
 fi
 
-if [ "$stage" -le 2 ]; then
+if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
   echo "== stage 2: MFCC (GMMs) and fbank (networks) features with per-speaker CMVN"
   for x in train dev test; do
     steps_kd/copy_data_dir.sh "data/$x" "data/${x}_fbank"
@@ -118,14 +119,14 @@ student() {  # student <name> <targets-or-ali-dir> [train_student.sh options]: t
   decode_nnet "exp/$name"
 }
 
-if [ "$stage" -le 3 ]; then
+if [ "$stage" -le 3 ] && [ "$stop_stage" -ge 3 ]; then
   echo "== stage 3: monophone GMM-HMM"
   steps_kd/train_mono.sh --cmd "$train_cmd" data/train data/lang exp/mono
   decode_sets exp/mono
   steps_kd/align_si.sh --nj "$nj" --cmd "$train_cmd" data/train data/lang exp/mono exp/mono_ali
 fi
 
-if [ "$stage" -le 4 ]; then
+if [ "$stage" -le 4 ] && [ "$stop_stage" -ge 4 ]; then
   echo "== stage 4: triphone GMM-HMM on deltas (tri1)"
   steps_kd/train_deltas.sh --cmd "$train_cmd" "$tri1_leaves" "$tri1_gauss" \
     data/train data/lang exp/mono_ali exp/tri1
@@ -133,7 +134,7 @@ if [ "$stage" -le 4 ]; then
   steps_kd/align_si.sh --nj "$nj" --cmd "$train_cmd" data/train data/lang exp/tri1 exp/tri1_ali
 fi
 
-if [ "$stage" -le 5 ]; then
+if [ "$stage" -le 5 ] && [ "$stop_stage" -ge 5 ]; then
   echo "== stage 5: triphone GMM-HMM on LDA+MLLT features (tri2)"
   steps_kd/train_lda_mllt.sh --cmd "$train_cmd" "$tri2_leaves" "$tri2_gauss" \
     data/train data/lang exp/tri1_ali exp/tri2
@@ -141,7 +142,7 @@ if [ "$stage" -le 5 ]; then
   steps_kd/align_si.sh --nj "$nj" --cmd "$train_cmd" data/train data/lang exp/tri2 exp/tri2_ali
 fi
 
-if [ "$stage" -le 6 ]; then
+if [ "$stage" -le 6 ] && [ "$stop_stage" -ge 6 ]; then
   echo "== stage 6: BLSTM teacher on tri2's alignments (fbank), decoded with tri2's graph"
   # shellcheck disable=SC2086  # option strings are meant to split
   steps_kd/train_teacher.sh --cmd "$train_cmd" --max-epochs "$teacher_epochs" --seed "$seed" \
@@ -149,7 +150,7 @@ if [ "$stage" -le 6 ]; then
   decode_nnet exp/teacher
 fi
 
-if [ "$stage" -le 7 ]; then
+if [ "$stage" -le 7 ] && [ "$stop_stage" -ge 7 ]; then
   echo "== stage 7: soft alignments (dense + top-20 Posteriors) and teacher hard alignments"
   steps_kd/make_soft_targets.sh --nj "$nj" --cmd "$train_cmd" --topk 20 \
     data/train_fbank exp/teacher exp/teacher_targets
@@ -157,7 +158,7 @@ if [ "$stage" -le 7 ]; then
     data/train_fbank data/lang exp/teacher exp/teacher_ali
 fi
 
-if [ "$stage" -le 8 ]; then
+if [ "$stage" -le 8 ] && [ "$stop_stage" -ge 8 ]; then
   echo "== stage 8: DNN students, one architecture and budget, only the targets differ ($grid grid)"
   if [ "$grid" = full ]; then run_seeds=$seeds; else run_seeds=$seed; fi
   for s in $run_seeds; do
@@ -182,7 +183,7 @@ runs_of() {  # runs_of <student-name>: the ';'-separated test,dev decode dirs of
   echo "$out"
 }
 
-if [ "$stage" -le 9 ]; then
+if [ "$stage" -le 9 ] && [ "$stop_stage" -ge 9 ]; then
   echo "== stage 9: RESULTS.md"
   systems=("mono GMM=exp/mono/decode_test,exp/mono/decode_dev"
     "tri1 GMM (deltas)=exp/tri1/decode_test,exp/tri1/decode_dev"
