@@ -14,7 +14,8 @@ stop_stage=100    # last stage to run
 size=tiny           # tiny (CI, ~5 min of audio) | small (~1 h) | demo (~3 h) | full (~10 h)
 nj=2
 seed=1
-decode_beam=11      # Kaldi's 13 is 3x slower here (no max-active in the lattice decoder)
+decode_beam=        # empty: 11 (Kaldi's 13 is 3x slower here: the lattice decoder has no
+                    # max-active), 8 at --size tiny, whose barely trained nets search widely
 tri1_leaves=        # tree leaves / Gaussians; empty: the size's default below
 tri1_gauss=
 tri2_leaves=
@@ -53,6 +54,7 @@ case $size in
   *) default_teacher="--num-layers 3 --hidden 320 --dnn-dim 512 --dropout 0.1"; epochs=(10 15) ;;
 esac
 teacher_opts=${teacher_opts:-$default_teacher}
+if [ "$size" = tiny ]; then decode_beam=${decode_beam:-8}; else decode_beam=${decode_beam:-11}; fi
 teacher_epochs=${teacher_epochs:-${epochs[0]}}
 student_epochs=${student_epochs:-${epochs[1]}}
 tri1_leaves=${tri1_leaves:-${leaves[0]}}
