@@ -9,11 +9,11 @@ import sys
 from pathlib import Path
 
 from ..cli import log, log_config, run
-from ..data import load_data_dir
+from ..data import DataDir, load_data_dir
 from ..expdir import read_alignments, write_gmm_exp_dir
 from ..features import FeaturePipeline, load_features
 from ..gmm import GmmSystem, IterStats, transcript_graph_compiler
-from ..lang import load_lang, read_int_lines, read_ints
+from ..lang import Lang, load_lang, read_int_lines, read_ints
 from ..model_io import read_gmm_model, read_tree
 from ..triphone import PhoneSets, TriConfig, train_deltas
 
@@ -40,30 +40,42 @@ def read_phone_sets(lang_dir: Path) -> PhoneSets:
                      ci_phones=read_ints(phones / "context_indep.int"))
 
 
-def main_args(args: argparse.Namespace) -> None:
-    config = TriConfig(num_leaves=args.num_leaves, totgauss=args.totgauss,
-                       num_iters=args.num_iters, boost_silence=args.boost_silence)
+def fit_schedule(config: TriConfig) -> None:
+    """Shorter runs (--num-iters): mix up until 10 iterations before the end, realign only
+    on iterations that exist."""
     config.max_iter_inc = min(config.max_iter_inc, max(1, config.num_iters - 10))
     config.realign_iters = [i for i in config.realign_iters if i < config.num_iters]
-    log_config(config)
+
+
+def load_source(args: argparse.Namespace) -> tuple[DataDir, Lang, GmmSystem,
+                                                   dict[str, list[int]]]:
+    """The training data dir, lang dir, and the source system with its alignments."""
     data = load_data_dir(args.data_dir, need_text=True)
     lang = load_lang(args.lang_dir)
     tm, am = read_gmm_model(args.ali_dir / "final.mdl")
     source = GmmSystem(tm, read_tree(args.ali_dir / "tree"), am)
-    alignments = dict(read_alignments(args.ali_dir))
+    return data, lang, source, dict(read_alignments(args.ali_dir))
+
+
+def log_iter(stats: IterStats) -> None:
+    log(str(stats))
+
+
+def main_args(args: argparse.Namespace) -> None:
+    config = TriConfig(num_leaves=args.num_leaves, totgauss=args.totgauss,
+                       num_iters=args.num_iters, boost_silence=args.boost_silence)
+    fit_schedule(config)
+    log_config(config)
+    data, lang, source, alignments = load_source(args)
     pipeline = FeaturePipeline(norm_means=True, norm_vars=False, delta_order=2)
-    compile_graph = transcript_graph_compiler(lang, data)
     feats = dict(load_features(data, pipeline))
-
-    def on_iter(stats: IterStats) -> None:
-        log(str(stats))
-
     system, final_alis = train_deltas(source, alignments, feats, lang.topo,
                                       read_phone_sets(args.lang_dir), lang.silence_phone_ids,
-                                      compile_graph, config, on_iter)
+                                      transcript_graph_compiler(lang, data), config, log_iter)
     log(f"tree: {system.tm.num_pdfs} leaves; aligned {len(final_alis)} of {len(feats)} utts")
     write_gmm_exp_dir(args.exp_dir, system.tm, system.tree, system.am, final_alis, pipeline,
                       data.path, config)
+
 
 def main(argv: list[str] | None = None) -> int:
     return run(main_args, get_parser(), argv)

@@ -9,15 +9,12 @@ import sys
 from pathlib import Path
 
 from ..cli import log, log_config, run
-from ..data import load_data_dir
 from ..errors import PkdError
-from ..expdir import read_alignments, write_gmm_exp_dir
+from ..expdir import write_gmm_exp_dir
 from ..features import FeaturePipeline, load_features
-from ..gmm import GmmSystem, IterStats, transcript_graph_compiler
-from ..lang import load_lang
-from ..model_io import read_gmm_model, read_tree
+from ..gmm import transcript_graph_compiler
 from ..triphone import LdaMlltConfig, train_lda_mllt
-from .train_deltas import read_phone_sets
+from .train_deltas import fit_schedule, load_source, log_iter, read_phone_sets
 
 
 def get_parser() -> argparse.ArgumentParser:
@@ -43,14 +40,9 @@ def main_args(args: argparse.Namespace) -> None:
                            num_iters=args.num_iters, boost_silence=args.boost_silence,
                            splice=args.splice, lda_dim=args.dim,
                            mllt_iters=[int(x) for x in args.mllt_iters.split()])
-    config.max_iter_inc = min(config.max_iter_inc, max(1, config.num_iters - 10))
-    config.realign_iters = [i for i in config.realign_iters if i < config.num_iters]
+    fit_schedule(config)
     log_config(config)
-    data = load_data_dir(args.data_dir, need_text=True)
-    lang = load_lang(args.lang_dir)
-    tm, am = read_gmm_model(args.ali_dir / "final.mdl")
-    source = GmmSystem(tm, read_tree(args.ali_dir / "tree"), am)
-    alignments = dict(read_alignments(args.ali_dir))
+    data, lang, source, alignments = load_source(args)
     spliced_pipeline = FeaturePipeline(norm_means=True, norm_vars=False, splice=config.splice)
     spliced = dict(load_features(data, spliced_pipeline))
     dim_in = next(iter(spliced.values())).shape[1]
@@ -59,15 +51,12 @@ def main_args(args: argparse.Namespace) -> None:
                        f"{dim_in} of {data.path / 'feats.scp'} (fix: lower --dim or raise "
                        "--splice)")
 
-    def on_iter(stats: IterStats) -> None:
-        log(str(stats))
-
     def on_mllt(it: int, gain: float) -> None:
         log(f"iter {it}: MLLT objective improvement {gain:.4f} per frame")
 
     system, final_alis, transform = train_lda_mllt(
         source, alignments, spliced, lang.topo, read_phone_sets(args.lang_dir),
-        lang.silence_phone_ids, transcript_graph_compiler(lang, data), config, on_iter, on_mllt)
+        lang.silence_phone_ids, transcript_graph_compiler(lang, data), config, log_iter, on_mllt)
     log(f"tree: {system.tm.num_pdfs} leaves, {system.am.num_gauss} Gaussians; "
         f"aligned {len(final_alis)} of {len(spliced)} utts")
     pipeline = FeaturePipeline(norm_means=True, norm_vars=False, splice=config.splice,
