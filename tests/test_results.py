@@ -98,6 +98,8 @@ def test_make_results_cli_bad_corpus_info(tmp_path: Path, capsys) -> None:  # no
     assert "corpus.json" in capsys.readouterr().err and not out.exists()
     assert make_results.main([str(out), f"mono={test}"]) == 0
     assert "| mono |" in out.read_text()
+    assert make_results.main([str(out), f"soft T=2={test};{test}"]) == 0
+    assert "| soft T=2 (2 runs) |" in out.read_text()
 
 
 def test_runs_give_mean_and_std(tmp_path: Path) -> None:

@@ -42,7 +42,7 @@ def main_args(args: argparse.Namespace) -> None:
     for spec in args.systems:
         if "=" not in spec:
             raise PkdError(f"system '{spec}' must be given as name=decode-dir")
-        name, paths = spec.split("=", 1)
+        name, paths = spec.rsplit("=", 1)  # names may hold '=' (T=2); paths do not
         runs = []
         for run_spec in paths.split(";"):
             test, _, dev = run_spec.partition(",")
