@@ -18,6 +18,7 @@ from .lda_mllt import LdaStats, MlltStats, estimate_lda, estimate_mllt, transfor
 from .tree import (
     Event,
     Stats,
+    TidInfo,
     Tree,
     TreeConfig,
     accumulate_tree_stats,
@@ -125,26 +126,24 @@ def train_deltas(source: GmmSystem, source_alignments: Mapping[str, Alignment],
                                     list(silence_phones), on_iter)
 
 
-def frame_pdfs(tm: khg.TransitionModel, ali: Alignment, silence_phones: Collection[int]
-               ) -> tuple[np.ndarray, np.ndarray]:
-    """ali-to-post | weight-silence-post 0.0: (pdfs (frames,), weights (frames,)) with
-    weight 0 on frames of silence phones."""
-    tids = np.asarray(ali, dtype=np.int64)
+def pdf_and_weight_tables(tm: khg.TransitionModel, silence_phones: Collection[int]
+                          ) -> tuple[np.ndarray, np.ndarray]:
+    """ali-to-post | weight-silence-post 0.0 as lookup tables over transition-ids, computed
+    once per model: (pdf of each tid, weight of each tid: 0 for silence phones), (tids+1,)."""
     tid2pdf = np.asarray(tm.transition_id_to_pdf_array(), dtype=np.int64)
-    tid2phone = np.array([0] + [tm.transition_id_to_phone(t)
-                                for t in range(1, tm.num_transition_ids + 1)])
-    silent = np.isin(tid2phone[tids], list(silence_phones))
-    return tid2pdf[tids], np.where(silent, 0.0, 1.0)
+    silent = np.isin(np.asarray(TidInfo.of(tm).phone), list(silence_phones))
+    return tid2pdf, np.where(silent, 0.0, 1.0)
 
 
 def estimate_lda_transform(tm: khg.TransitionModel, alignments: Mapping[str, Alignment],
                            spliced: Mapping[str, np.ndarray], silence_phones: Collection[int],
                            dim: int) -> np.ndarray:
     """acc-lda (pdf classes of the source model, silence excluded) + est-lda: (dim, D)."""
+    tid2pdf, tid2weight = pdf_and_weight_tables(tm, silence_phones)
     stats = LdaStats.zeros(tm.num_pdfs, next(iter(spliced.values())).shape[1])
     for utt, ali in alignments.items():
-        pdfs, weights = frame_pdfs(tm, ali, silence_phones)
-        stats.accumulate(spliced[utt], pdfs, weights)
+        tids = np.asarray(ali, dtype=np.int64)
+        stats.accumulate(spliced[utt], tid2pdf[tids], tid2weight[tids])
     return estimate_lda(stats, dim)
 
 
@@ -152,10 +151,11 @@ def estimate_mllt_update(system: GmmSystem, alignments: Mapping[str, Alignment],
                          feats: Mapping[str, np.ndarray], silence_phones: Collection[int]
                          ) -> tuple[np.ndarray, float]:
     """gmm-acc-mllt + est-mllt: the MLLT matrix A (D, D) and the objective gain per frame."""
+    tid2pdf, tid2weight = pdf_and_weight_tables(system.tm, silence_phones)
     stats = MlltStats.zeros(system.am.dim)
     for utt, ali in alignments.items():
-        pdfs, weights = frame_pdfs(system.tm, ali, silence_phones)
-        stats.accumulate(system.am, feats[utt], pdfs, weights)
+        tids = np.asarray(ali, dtype=np.int64)
+        stats.accumulate(system.am, feats[utt], tid2pdf[tids], tid2weight[tids])
     return estimate_mllt(stats)
 
 

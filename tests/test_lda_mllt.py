@@ -331,3 +331,17 @@ def test_read_kaldi_matrix_rejects_bad_files(tmp_path: Path) -> None:
     truncated.write_bytes(truncated.read_bytes()[:-8])
     with pytest.raises(InputError, match="truncated.mat"):
         read_kaldi_matrix(truncated)
+
+
+def test_pdf_and_weight_tables_match_the_transition_model() -> None:
+    from test_model_io import make_model
+
+    from pykaldi_distill.triphone import pdf_and_weight_tables
+
+    tm, _, _ = make_model()
+    silence = {1}
+    tid2pdf, tid2weight = pdf_and_weight_tables(tm, silence)
+    for tid in range(1, tm.num_transition_ids + 1):
+        assert tid2pdf[tid] == tm.transition_id_to_pdf(tid)
+        assert tid2weight[tid] == (0.0 if tm.transition_id_to_phone(tid) in silence else 1.0)
+    assert 0.0 in tid2weight[1:] and 1.0 in tid2weight[1:]
