@@ -83,6 +83,7 @@ class HybridModel:
     log_priors: np.ndarray  # (pdfs,) float32
     pipeline: FeaturePipeline
     input_dim: int
+    tree: khg.ContextDependency
 
     def pseudo_loglikes(self, feats: np.ndarray) -> np.ndarray:
         """(frames, dim) -> (frames, pdfs) log p(s|x) - log p(s)."""
@@ -102,7 +103,7 @@ def load_hybrid_model(model_dir: Path) -> HybridModel:
                          f"{hmm.num_pdfs} pdfs, ali_train_pdf.counts {counts.size} entries",
                          "these must come from the same training run")
     return HybridModel(model, hmm.tm, log_priors_from_counts(counts), read_pipeline(model_dir),
-                       model.config.input_dim)
+                       model.config.input_dim, hmm.tree)
 
 
 def pdf_representative_tids(tm: khg.TransitionModel) -> np.ndarray:

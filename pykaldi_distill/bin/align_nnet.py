@@ -19,7 +19,7 @@ from ..data import load_data_dir
 from ..errors import PkdError
 from ..features import check_feature_dim, load_features
 from ..gmm import GmmSystem, MonoConfig, transcript_graph_compiler
-from ..hybrid import argmax_alignment, load_hmm_info, load_hybrid_model, viterbi_alignment
+from ..hybrid import argmax_alignment, load_hybrid_model, viterbi_alignment
 from ..io import write_int_vectors_gz
 from ..lang import load_lang
 
@@ -49,8 +49,7 @@ def main_args(args: argparse.Namespace) -> None:
     compile_graph = None
     if args.mode == "viterbi":
         compile_graph = transcript_graph_compiler(load_lang(args.lang_dir), data)
-        hmm = load_hmm_info(args.nnet_dir)
-        system = GmmSystem(model.tm, hmm.tree, None)
+        system = GmmSystem(model.tm, model.tree, None)
     alignments = {}
     for utt, feats in load_features(data, model.pipeline):
         check_feature_dim(feats, model.input_dim, data.path / "feats.scp")
