@@ -48,7 +48,9 @@ sub quote_arg {
 }
 
 sub num_cpus {
-  my $n = `nproc 2>/dev/null`;  # respects CPU affinity (containers, taskset)
+  # nproc respects CPU affinity (containers, taskset) but also OMP_NUM_THREADS, which
+  # path.sh sets to 1 for the jobs' own threads: ask it without that.
+  my $n = `env -u OMP_NUM_THREADS -u OMP_THREAD_LIMIT nproc 2>/dev/null`;
   return $1 if $n && $n =~ m/^(\d+)/ && $1 > 0;
   if (open(my $fh, '<', '/proc/cpuinfo')) {
     $n = grep { m/^processor\s*:/ } <$fh>;

@@ -110,6 +110,18 @@ def test_run_pl_respects_max_jobs_run(tmp_path: Path, limit: int) -> None:
     assert max_overlap(intervals(tmp_path, 4)) == limit
 
 
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs 2 CPUs")
+def test_run_pl_runs_jobs_in_parallel_under_path_sh_thread_limits(tmp_path: Path) -> None:
+    # path.sh exports OMP_NUM_THREADS=1, which GNU nproc also obeys: the default job limit
+    # must still be the number of CPUs, not 1.
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "OMP_THREAD_LIMIT": "1"}
+    proc = run([str(LOCAL / "run.pl"), "JOB=1:2", "log/t.JOB.log",
+                "echo", "T", "$(date +%s.%N)", ";", "sleep", "0.5", ";",
+                "echo", "T", "$(date +%s.%N)"], tmp_path, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert max_overlap(intervals(tmp_path, 2)) == 2
+
+
 # --------------------------------------------------------------------------- parse_options.sh
 
 SCRIPT = """#!/usr/bin/env bash
