@@ -49,7 +49,9 @@ if [ -s "$dir/scoring_kaldi/best_wer" ] && [ "$dir/scoring_kaldi/best_wer" -nt "
 fi
 mkdir -p "$dir/log"
 rm -rf "$dir/scoring_kaldi" "$dir"/wer_* "$dir"/tmp.* "$dir"/lat.*.gz
-pkd split_data "$data" "$nj"
+# By utterance, not speaker: a few held-out voices that differ in decoding cost would
+# otherwise leave one job running long after the others (CMVN stays per speaker).
+pkd split_data --per-utt "$data" "$nj"
 lat_opts=()
 if [ "$lattices" = true ]; then
   lat_opts=(--lattices --lattice-beam "$lattice_beam" --min-lmwt "$min_lmwt"
@@ -57,7 +59,7 @@ if [ "$lattices" = true ]; then
 fi
 $cmd JOB=1:"$nj" "$dir/log/decode.JOB.log" \
   "$pkd_python" -m pykaldi_distill.bin.decode --lmwts "$lmwts" --beam "$beam" \
-    --max-active "$max_active" "${lat_opts[@]}" "$graph" "$data/split$nj/JOB" "$model_dir" \
+    --max-active "$max_active" "${lat_opts[@]}" "$graph" "$data/split${nj}utt/JOB" "$model_dir" \
     "$dir/tmp.JOB"
 pkd merge_decode "$dir" "$nj"
 pkd score --min-lmwt "$min_lmwt" --max-lmwt "$max_lmwt" "$data" "$dir"

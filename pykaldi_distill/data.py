@@ -173,14 +173,17 @@ def subset(data: DataDir, utts: list[str], path: Path) -> DataDir:
     )
 
 
-def split_data(data: DataDir, nj: int) -> list[DataDir]:
-    """Split into `nj` parts by speaker where possible (split_data.sh), written to
-    `<data>/split<nj>/<n>` for n = 1..nj."""
+def split_data(data: DataDir, nj: int, per_utt: bool = False) -> list[DataDir]:
+    """Split into `nj` parts (split_data.sh), written to `<data>/split<nj>/<n>` for
+    n = 1..nj: by speaker where there are enough speakers, so per-speaker state stays in
+    one job. `per_utt` (split_data.sh --per-utt, `<data>/split<nj>utt/<n>`) deals the
+    utterances out in turn instead, balancing jobs when the speakers differ in decoding
+    cost; each part keeps the cmvn.scp entries of its speakers."""
     spk2utt = data.spk2utt
     speakers = sorted(spk2utt)
     if nj < 1:
         raise ValueError("nj must be >= 1")
-    if len(speakers) >= nj:
+    if len(speakers) >= nj and not per_utt:
         groups: list[list[str]] = [[] for _ in range(nj)]
         sizes = [0] * nj
         for spk in sorted(speakers, key=lambda s: -len(spk2utt[s])):
@@ -190,12 +193,13 @@ def split_data(data: DataDir, nj: int) -> list[DataDir]:
     else:
         utts = data.utts
         groups = [utts[i::nj] for i in range(nj)]
+    root = data.path / (f"split{nj}utt" if per_utt else f"split{nj}")
     parts = []
     for n, group in enumerate(groups, 1):
         if not group:
             raise InputError(data.path, f"cannot split {len(data.utts)} utterances into {nj} jobs",
                              "use a smaller --nj")
-        part = subset(data, sorted(group), data.path / f"split{nj}" / str(n))
+        part = subset(data, sorted(group), root / str(n))
         write_data_dir(part, part.path)
         parts.append(part)
     return parts

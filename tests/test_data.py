@@ -61,6 +61,17 @@ def test_split_by_speaker(tiny_data_dir: Path) -> None:
         assert load_data_dir(p.path).utts == p.utts
 
 
+def test_split_per_utt_balances_a_slow_speaker(tiny_data_dir: Path) -> None:
+    data = load_data_dir(tiny_data_dir)
+    data.cmvn_scp = {"spkA": "cmvn.ark:5", "spkB": "cmvn.ark:90"}
+    parts = split_data(data, 2, per_utt=True)
+    assert [p.utts for p in parts] == [["spkA-001", "spkB-001"], ["spkA-002"]]
+    assert parts[0].path == tiny_data_dir / "split2utt" / "1"
+    assert parts[0].cmvn_scp == data.cmvn_scp  # both speakers' CMVN stats travel along
+    assert parts[1].cmvn_scp == {"spkA": "cmvn.ark:5"}
+    assert load_data_dir(parts[1].path).spk2utt == {"spkA": ["spkA-002"]}
+
+
 def test_split_too_many_jobs(tiny_data_dir: Path) -> None:
     with pytest.raises(InputError, match="--nj"):
         split_data(load_data_dir(tiny_data_dir), 5)
