@@ -199,63 +199,14 @@ def prune(g: LatGraph, beam: float) -> LatGraph:
     return LatGraph(index[g.start], arcs, finals)
 
 
-def _better(x: tuple[float, float], y: tuple[float, float]) -> bool:
+def _less(xg: float, xa: float, yg: float, ya: float) -> bool:
     """LatticeWeight natural order: lower graph + acoustic, ties broken on graph - acoustic."""
-    return (x[0] + x[1], x[0] - x[1]) < (y[0] + y[1], y[0] - y[1])
-
-
-def _times(x: tuple[float, float], gc: float, ac: float) -> tuple[float, float]:
-    return (x[0] + gc, x[1] + ac)
-
-
-def _eps_closure(g: LatGraph, seeds: Mapping[int, tuple[float, float]],
-                 rank: Mapping[int, int]) -> dict[int, tuple[float, float]]:
-    """Best LatticeWeight to every state reachable over olabel-0 arcs (acyclic: in topo
-    order each state is final when popped)."""
-    best = dict(seeds)
-    heap = [(rank[s], s) for s in best]
-    heapq.heapify(heap)
-    done: set[int] = set()
-    while heap:
-        _, s = heapq.heappop(heap)
-        if s in done:
-            continue
-        done.add(s)
-        for a in g.arcs[s]:
-            if a.olabel != 0:
-                continue
-            w = _times(best[s], a.graph, a.acoustic)
-            if a.nextstate not in best or _better(w, best[a.nextstate]):
-                best[a.nextstate] = w
-                heapq.heappush(heap, (rank[a.nextstate], a.nextstate))
-    return best
-
-
-def word_graph(g: LatGraph) -> LatGraph:
-    """Project onto words and remove epsilons: states are the start and the targets of word
-    arcs; ilabel = olabel = word."""
-    order = topo_order(g)
-    rank = {s: i for i, s in enumerate(order)}
-    anchors = [g.start] + sorted({a.nextstate for s in order for a in g.arcs[s] if a.olabel},
-                                 key=rank.__getitem__)
-    index = {s: i for i, s in enumerate(anchors)}
-    arcs: list[list[Arc]] = []
-    finals: dict[int, tuple[float, float]] = {}
-    for i, anchor in enumerate(anchors):
-        closure = _eps_closure(g, {anchor: (0.0, 0.0)}, rank)
-        out = []
-        for s, w in closure.items():
-            if s in g.finals:
-                f = _times(w, *g.finals[s])
-                if i not in finals or _better(f, finals[i]):
-                    finals[i] = f
-            out.extend(Arc(a.olabel, a.olabel, w[0] + a.graph, w[1] + a.acoustic,
-                           index[a.nextstate]) for a in g.arcs[s] if a.olabel)
-        arcs.append(out)
-    return LatGraph(0, arcs, finals)
+    x, y = xg + xa, yg + ya
+    return x < y or (x == y and xg - xa < yg - ya)
 
 
 Subset = dict[int, tuple[float, float]]
+_Adj = dict[int, list[tuple[int, float, float, int]]]  # state -> [(olabel, graph, ac, next)]
 
 
 def _subset_key(subset: Subset, delta: float) -> tuple:
@@ -263,20 +214,33 @@ def _subset_key(subset: Subset, delta: float) -> tuple:
                         for s, w in subset.items()))
 
 
-def determinize(g: LatGraph, delta: float = 1e-3) -> LatGraph:
-    """Weighted subset construction for an epsilon-free acyclic acceptor in the LatticeWeight
-    semiring: one path per word sequence, carrying its best path's (graph, acoustic) split."""
+def determinize_words(g: LatGraph, delta: float = 1e-3) -> LatGraph:
+    """Word-level determinization of an acyclic lattice (lattice-determinize on the word
+    labels): olabel-0 arcs are epsilons, removed inside the weighted subset construction
+    (each subset's epsilon closure is found once, not once per word-arc end). The result is
+    an acceptor, ilabel = olabel = word, one path per word sequence carrying the (graph,
+    acoustic) split of that sequence's best path."""
     if g.start < 0:
         return LatGraph(-1, [], {})
+    order = topo_order(g)
+    rank = {s: i for i, s in enumerate(order)}
+    eps: _Adj = {s: [] for s in order}
+    words: _Adj = {s: [] for s in order}
+    for s in order:
+        for a in g.arcs[s]:
+            (words if a.olabel else eps)[s].append((a.olabel, a.graph, a.acoustic, a.nextstate))
     subsets: list[Subset] = [{g.start: (0.0, 0.0)}]
     ids = {_subset_key(subsets[0], delta): 0}
     arcs: list[list[Arc]] = []
     finals: dict[int, tuple[float, float]] = {}
     i = 0
     while i < len(subsets):
-        subset, out = subsets[i], []
-        _subset_final(g, subset, i, finals)
-        for label, (best, residual) in _subset_successors(g, subset).items():
+        closure = _eps_closure(subsets[i], eps, rank)
+        final = _closure_final(g, closure)
+        if final is not None:
+            finals[i] = final
+        out = []
+        for label, (best, residual) in _word_successors(closure, words).items():
             key = _subset_key(residual, delta)
             if key not in ids:
                 ids[key] = len(subsets)
@@ -287,24 +251,47 @@ def determinize(g: LatGraph, delta: float = 1e-3) -> LatGraph:
     return LatGraph(0, arcs, finals)
 
 
-def _subset_final(g: LatGraph, subset: Subset, i: int,
-                  finals: dict[int, tuple[float, float]]) -> None:
-    for s, w in subset.items():
-        if s in g.finals:
-            f = _times(w, *g.finals[s])
-            if i not in finals or _better(f, finals[i]):
-                finals[i] = f
+def _eps_closure(seeds: Subset, eps: _Adj, rank: Mapping[int, int]) -> Subset:
+    """Best LatticeWeight to every state reachable over epsilon arcs (acyclic: popped in
+    topological order, each state is final when popped)."""
+    best = dict(seeds)
+    heap = [(rank[s], s) for s in best]
+    heapq.heapify(heap)
+    done: set[int] = set()
+    while heap:
+        _, s = heapq.heappop(heap)
+        if s in done:
+            continue
+        done.add(s)
+        wg, wa = best[s]
+        for _, ag, aa, nxt in eps[s]:
+            old = best.get(nxt)
+            if old is None:
+                heapq.heappush(heap, (rank[nxt], nxt))
+            if old is None or _less(wg + ag, wa + aa, *old):
+                best[nxt] = (wg + ag, wa + aa)
+    return best
 
 
-def _subset_successors(g: LatGraph, subset: Subset
-                       ) -> dict[int, tuple[tuple[float, float], Subset]]:
+def _closure_final(g: LatGraph, closure: Subset) -> tuple[float, float] | None:
+    best = None
+    for s, (wg, wa) in closure.items():
+        f = g.finals.get(s)
+        if f is not None and (best is None or _less(wg + f[0], wa + f[1], *best)):
+            best = (wg + f[0], wa + f[1])
+    return best
+
+
+def _word_successors(closure: Subset, words: _Adj
+                     ) -> dict[int, tuple[tuple[float, float], Subset]]:
+    """label -> (best weight, destination subset with weights relative to it)."""
     by_label: dict[int, Subset] = {}
-    for s, w in subset.items():
-        for a in g.arcs[s]:
-            dest = by_label.setdefault(a.olabel, {})
-            nw = _times(w, a.graph, a.acoustic)
-            if a.nextstate not in dest or _better(nw, dest[a.nextstate]):
-                dest[a.nextstate] = nw
+    for s, (wg, wa) in closure.items():
+        for label, ag, aa, nxt in words[s]:
+            dest = by_label.setdefault(label, {})
+            old = dest.get(nxt)
+            if old is None or _less(wg + ag, wa + aa, *old):
+                dest[nxt] = (wg + ag, wa + aa)
     result = {}
     for label in sorted(by_label):
         dest = by_label[label]
@@ -344,7 +331,7 @@ def word_lattice(raw: kaldifst.Lattice, config: LatticeConfig) -> kaldifst.Latti
     determinization happen at the decoding acoustic scale; the result is stored unscaled."""
     g = scaled(from_kaldifst(raw), 1.0, config.acwt)
     g = prune(g, config.lattice_beam)
-    g = determinize(word_graph(g), config.delta)
+    g = determinize_words(g, config.delta)
     g = prune(g, config.lattice_beam)
     return to_kaldifst(scaled(g, 1.0, 1.0 / config.acwt))
 
