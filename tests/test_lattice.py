@@ -95,6 +95,34 @@ def test_oracle_exact_on_hand_lattice() -> None:
     assert lt.oracle_wer_path(lat, []).errors == 2
 
 
+def test_determinize_words_on_hand_lattice() -> None:
+    A = lt.Arc
+    # Word 7 ends after one or two frames of epsilon arcs (two timings, two weights), then
+    # word 8; or word 9 alone. State-level arcs carry transition-ids as ilabels.
+    g = lt.LatGraph(0, [
+        [A(3, 7, 1.0, 2.0, 1), A(4, 9, 0.5, 9.0, 5)],
+        [A(3, 0, 0.0, 1.0, 2), A(3, 0, 0.0, 0.5, 3)],
+        [A(5, 8, 1.0, 1.0, 4)],
+        [A(3, 0, 0.0, 1.0, 2), A(5, 8, 2.0, 1.0, 4)],
+        [], []], {4: (0.0, 0.5), 5: (0.25, 0.0)})
+    det = lt.determinize_words(g)
+    paths = {}
+
+    def walk(s: int, words: tuple, gc: float, ac: float) -> None:
+        if s in det.finals:
+            paths[words] = (gc + det.finals[s][0], ac + det.finals[s][1])
+        for a in det.arcs[s]:
+            assert a.ilabel == a.olabel != 0
+            walk(a.nextstate, (*words, a.olabel), gc + a.graph, ac + a.acoustic)
+
+    walk(det.start, (), 0.0, 0.0)
+    # 7 8: via 1->2 (cost 1+2+1+2+0.5 = 6.5) or 1->3->2 (6.5 + 0.5, worse) or 1->3->4
+    # (1+2+0.5+2+1+0.5 = 7): the best keeps its own graph/acoustic split (2, 4.5).
+    assert paths == {(7, 8): (2.0, 4.5), (9,): (0.75, 9.0)}
+    for arcs in det.arcs:
+        assert len({a.olabel for a in arcs}) == len(arcs)
+
+
 def test_higher_wip_gives_fewer_words(decoded: dict[str, Utt]) -> None:
     for u in decoded.values():
         counts = [len(lt.best_path(u.lat, 10.0, wip)) for wip in (-5.0, 0.0, 0.5, 1.0, 5.0)]
