@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -335,10 +336,24 @@ def test_queue_submits_and_collects(tmp_path: Path, fake_grid: dict[str, str]) -
 # --------------------------------------------------------------------------- lint
 
 
+def _shell_scripts() -> list[str]:
+    patterns = ("local/*.sh", "egs/*/s5/*.sh", "egs/*/s5/local/*.sh", "tools/*.sh")
+    return sorted(str(p.relative_to(REPO)) for pat in patterns for p in REPO.glob(pat))
+
+
 @pytest.mark.skipif(shutil.which("shellcheck") is None, reason="shellcheck not installed")
 def test_shell_scripts_are_shellcheck_clean() -> None:
-    scripts = [str(LOCAL / n) for n in ("parse_options.sh", "score.sh")]
+    scripts = _shell_scripts()
+    assert "local/decode.sh" in scripts and "egs/synth/s5/run.sh" in scripts
     proc = run(["shellcheck", "-x", *scripts], REPO)
+    assert proc.returncode == 0, proc.stdout
+
+
+def test_python_is_ruff_clean() -> None:
+    ruff = Path(sys.executable).with_name("ruff")
+    if not ruff.exists():
+        pytest.skip("ruff is not installed in this environment")
+    proc = run([str(ruff), "check", "pykaldi_distill", "tests", "bench"], REPO)
     assert proc.returncode == 0, proc.stdout
 
 

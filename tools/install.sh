@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Idempotent installer used by `make demo` and `make test`:
-#  1. Debian packages (sox, flac, TTS engines + voices) when missing;
+#  1. Debian packages (sox, flac, TTS engines + voices, shellcheck for the lint test) when missing;
 #  2. a .venv with the exact pins of requirements.txt (re-done only when that file changes).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
 apt_pkgs=(sox libsox-fmt-all flac espeak-ng flite festival festvox-kallpc16k festvox-kdlpc16k
-  bible-kjv)
+  bible-kjv shellcheck)
 missing=()
 for p in "${apt_pkgs[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
