@@ -7,10 +7,13 @@ baseline=
 corpus_info=   # corpus.json of a synthetic corpus: adds a corpus section
 soft_targets=  # a make_soft_targets.sh dir: adds its disk size per frame
 topk=          # the k of its top-k Posteriors
+test_data=     # the test data dir: adds WER per test (and, with --dev-data, dev) speaker
+dev_data=
 
 echo "$0 $*"
 help_message="Usage: $0 [--title T] [--baseline NAME] [--corpus-info corpus.json]
-       [--soft-targets <dir> --topk <k>] <out.md> <name=decode-dir> ...
+       [--soft-targets <dir> --topk <k>] [--test-data <dir> [--dev-data <dir>]]
+       <out.md> <name=decode-dir> ...
  e.g.: $0 RESULTS.md \"mono=exp/mono/decode_test\" \"student=exp/student/decode_test\""
 . "$(dirname "$0")/parse_options.sh"
 . "$(dirname "$0")/pkd_env.sh"
@@ -24,4 +27,6 @@ if [ -n "$baseline" ]; then opts+=(--baseline "$baseline"); fi
 if [ -n "$corpus_info" ]; then opts+=(--corpus-info "$corpus_info"); fi
 if [ -n "$soft_targets" ]; then opts+=(--soft-targets "$soft_targets"); fi
 if [ -n "$topk" ]; then opts+=(--topk "$topk"); fi
+if [ -n "$test_data" ]; then opts+=(--test-data "$test_data"); fi
+if [ -n "$dev_data" ]; then opts+=(--dev-data "$dev_data"); fi
 pkd make_results "${opts[@]}" "$@"

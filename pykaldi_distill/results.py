@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from .errors import InputError, require_file
+from .score import Setting, align_utterances, hyp_path, per_spk_stats, read_text
 
 
 @dataclass
@@ -225,3 +227,50 @@ def results_markdown(title: str, results: list[SystemResult], baseline: str | No
     text = "\n".join(lines) + "\n"
     text += "\n" + extra if extra else ""
     return text + ("\n" + corpus_markdown(corpus) if corpus else "")
+
+
+# --------------------------------------------------------------------------- per voice
+
+
+def speaker_wers(decode_dir: Path, setting: str, utt2spk: Mapping[str, str]) -> dict[str, float]:
+    """Per-speaker WER % of a scored decode dir at one `<lmwt>_<wip>` setting: its
+    hypotheses (scoring_kaldi/penalty_<wip>/<lmwt>.txt) against scoring_kaldi/test_filt.txt,
+    aligned the way the wer files are (no token filter), sorted by speaker."""
+    fix = "decode and score this system first (local/decode.sh)"
+    refs = read_text(require_file(decode_dir / "scoring_kaldi" / "test_filt.txt", fix))
+    hyps = read_text(require_file(hyp_path(decode_dir, Setting.parse(setting)), fix))
+    alignments, _ = align_utterances(refs, hyps, "present")
+    return {spk: 100.0 * s.errors / max(s.words, 1)
+            for spk, s in per_spk_stats(alignments, utt2spk).items()}
+
+
+def run_speaker_wers(runs: Sequence[tuple[Path, Path | None]], test_utt2spk: Mapping[str, str],
+                     dev_utt2spk: Mapping[str, str] | None) -> dict[str, float]:
+    """{"dev:<spk>"/"test:<spk>": WER %} of one system, averaged over its runs (seeds).
+
+    Dev is read at its own best setting; test at the dev-best setting when there is a dev
+    decode (no tuning on test), otherwise at test's best."""
+    sums: dict[str, float] = {}
+    for test, dev in runs:
+        setting = dev_setting(test if dev is None else dev)
+        for spk, wer in speaker_wers(test, setting, test_utt2spk).items():
+            sums[f"test:{spk}"] = sums.get(f"test:{spk}", 0.0) + wer
+        if dev is not None and dev_utt2spk is not None:
+            for spk, wer in speaker_wers(dev, dev_setting(dev), dev_utt2spk).items():
+                sums[f"dev:{spk}"] = sums.get(f"dev:{spk}", 0.0) + wer
+    return {key: total / len(runs) for key, total in sums.items()}
+
+
+def per_speaker_markdown(rows: Sequence[tuple[str, Mapping[str, float]]]) -> str:
+    """A table of per-voice WER %: one row per system, one column per dev/test speaker."""
+    columns = sorted({key for _, wers in rows for key in wers},
+                     key=lambda k: (not k.startswith("dev:"), k))
+    lines = ["## WER per held-out voice", "",
+             "Dev voices at their best LM weight / insertion penalty, test voices at the "
+             "dev-best one (means over runs).", "",
+             "| system | " + " | ".join(columns) + " |",
+             "|---|" + "---:|" * len(columns)]
+    for name, wers in rows:
+        cells = [f"{wers[c]:.2f}" if c in wers else "" for c in columns]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"

@@ -142,3 +142,48 @@ def test_soft_target_size(tmp_path: Path) -> None:
     assert size.topk_bytes < size.dense_bytes / 3
     text = results.soft_target_markdown(size, 5)
     assert "| top-5 Kaldi Posteriors (post.scp) |" in text
+
+
+def scored_dir(path: Path, refs: dict[str, str], hyps_by_setting: dict[str, dict[str, str]],
+               best: str) -> Path:
+    """A decode dir as score.py leaves it: test_filt.txt, penalty_<wip>/<lmwt>.txt, best."""
+    sk = path / "scoring_kaldi"
+    (sk / "wer_details").mkdir(parents=True)
+    (sk / "test_filt.txt").write_text("".join(f"{u} {t}\n" for u, t in refs.items()))
+    for setting, hyps in hyps_by_setting.items():
+        lmwt, wip = setting.split("_")
+        (sk / f"penalty_{wip}").mkdir(exist_ok=True)
+        (sk / f"penalty_{wip}" / f"{lmwt}.txt").write_text(
+            "".join(f"{u} {t}\n" for u, t in hyps.items()))
+    lmwt, wip = best.split("_")
+    (sk / "wer_details" / "lmwt").write_text(lmwt + "\n")
+    (sk / "wer_details" / "wip").write_text(wip + "\n")
+    return path
+
+
+def test_speaker_wers_use_the_dev_setting_for_test(tmp_path: Path) -> None:
+    utt2spk = {"a1": "alice", "a2": "alice", "b1": "bob"}
+    refs = {"a1": "one two", "a2": "three four", "b1": "five six seven eight"}
+    test = scored_dir(tmp_path / "decode_test", refs, {
+        "10_0.0": {"a1": "one two", "a2": "three", "b1": "five six seven eight"},
+        "12_0.5": {"a1": "one", "a2": "three four", "b1": "five"},
+    }, best="10_0.0")
+    dev = scored_dir(tmp_path / "decode_dev", {"d1": "x y"}, {"12_0.5": {"d1": "x z"}},
+                     best="12_0.5")
+    # alice: 1 deletion of 4 words; bob: 3 deletions of 4 words.
+    assert results.speaker_wers(test, "12_0.5", utt2spk) == {"alice": 25.0, "bob": 75.0}
+    wers = results.run_speaker_wers([(test, dev)], utt2spk, {"d1": "carol"})
+    assert wers == {"test:alice": 25.0, "test:bob": 75.0, "dev:carol": 50.0}
+    # Without a dev decode, test is read at its own best setting; runs are averaged.
+    alone = results.run_speaker_wers([(test, None), (test, dev)], utt2spk, None)
+    assert alone == {"test:alice": 25.0, "test:bob": 37.5}
+    text = results.per_speaker_markdown([("tri1", wers), ("dnn", alone)])
+    assert "| system | dev:carol | test:alice | test:bob |" in text
+    assert "| tri1 | 50.00 | 25.00 | 75.00 |" in text
+    assert "| dnn |  | 25.00 | 37.50 |" in text
+
+
+def test_speaker_wers_name_the_missing_file(tmp_path: Path) -> None:
+    test = scored_dir(tmp_path / "decode_test", {"a1": "x"}, {"10_0.0": {"a1": "x"}}, "10_0.0")
+    with pytest.raises(InputError, match="penalty_1.0"):
+        results.speaker_wers(test, "10_1.0", {"a1": "alice"})

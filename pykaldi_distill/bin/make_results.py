@@ -11,10 +11,12 @@ from pathlib import Path
 
 from ..cli import run
 from ..errors import InputError, PkdError, require_file
-from ..io import write_text_atomic
+from ..io import read_table, write_text_atomic
 from ..results import (
     collect_runs,
+    per_speaker_markdown,
     results_markdown,
+    run_speaker_wers,
     soft_target_markdown,
     soft_target_size,
 )
@@ -29,6 +31,10 @@ def get_parser() -> argparse.ArgumentParser:
     p.add_argument("--soft-targets", type=Path, default=None,
                    help="a make_soft_targets.sh dir: adds its disk size per frame")
     p.add_argument("--topk", type=int, default=None, help="the k of its top-k Posteriors")
+    p.add_argument("--test-data", type=Path, default=None,
+                   help="the test data dir: adds a table of WER per test (and dev) speaker")
+    p.add_argument("--dev-data", type=Path, default=None,
+                   help="the dev data dir, for the dev speakers of that table")
     p.add_argument("out", type=Path)
     p.add_argument("systems", nargs="+",
                    help="name=test-decode-dir[,dev-decode-dir][;test2[,dev2]...]: with a dev "
@@ -37,17 +43,30 @@ def get_parser() -> argparse.ArgumentParser:
     return p
 
 
+def parse_system(spec: str) -> tuple[str, list[tuple[Path, Path | None]]]:
+    """name=test[,dev][;test2[,dev2]...] -> (name, [(test, dev or None), ...])."""
+    if "=" not in spec:
+        raise PkdError(f"system '{spec}' must be given as name=decode-dir")
+    name, paths = spec.rsplit("=", 1)  # names may hold '=' (T=2); paths do not
+    runs = []
+    for run_spec in paths.split(";"):
+        test, _, dev = run_spec.partition(",")
+        runs.append((Path(test), Path(dev) if dev else None))
+    return name, runs
+
+
+def per_speaker_section(systems: list[tuple[str, list[tuple[Path, Path | None]]]],
+                        test_data: Path, dev_data: Path | None) -> str:
+    fix = "pass the data dir the decode used"
+    test_spk = read_table(test_data / "utt2spk", fix)
+    dev_spk = None if dev_data is None else read_table(dev_data / "utt2spk", fix)
+    rows = [(name, run_speaker_wers(runs, test_spk, dev_spk)) for name, runs in systems]
+    return per_speaker_markdown(rows)
+
+
 def main_args(args: argparse.Namespace) -> None:
-    results = []
-    for spec in args.systems:
-        if "=" not in spec:
-            raise PkdError(f"system '{spec}' must be given as name=decode-dir")
-        name, paths = spec.rsplit("=", 1)  # names may hold '=' (T=2); paths do not
-        runs = []
-        for run_spec in paths.split(";"):
-            test, _, dev = run_spec.partition(",")
-            runs.append((Path(test), Path(dev) if dev else None))
-        results.append(collect_runs(name, runs))
+    systems = [parse_system(spec) for spec in args.systems]
+    results = [collect_runs(name, runs) for name, runs in systems]
     corpus = None
     if args.corpus_info is not None:
         path = require_file(args.corpus_info, "pass the corpus.json the corpus step wrote")
@@ -56,8 +75,10 @@ def main_args(args: argparse.Namespace) -> None:
         except json.JSONDecodeError as e:
             raise InputError(path, f"not JSON ({e})", "re-run the corpus stage") from e
     extra = ""
+    if args.test_data is not None:
+        extra += per_speaker_section(systems, args.test_data, args.dev_data) + "\n"
     if args.soft_targets is not None:
-        extra = soft_target_markdown(soft_target_size(args.soft_targets), args.topk)
+        extra += soft_target_markdown(soft_target_size(args.soft_targets), args.topk)
     write_text_atomic(args.out, results_markdown(args.title, results, args.baseline, corpus,
                                                  extra))
 

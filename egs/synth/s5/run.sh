@@ -154,7 +154,8 @@ if [ "$stage" -le 5 ] && [ "$stop_stage" -ge 5 ]; then
   steps_kd/align_si.sh --nj "$nj" --cmd "$train_cmd" data/train data/lang exp/tri2 exp/tri2_ali
   # The GMM systems' table; stage 9 rewrites RESULTS.md with every system.
   steps_kd/make_results.sh --title "synth read speech ($size), GMM systems, dev/test = held-out voices" \
-    --baseline "mono GMM" --corpus-info corpus/corpus.json RESULTS.md "${gmm_systems[@]}"
+    --baseline "mono GMM" --corpus-info corpus/corpus.json --test-data data/test \
+    --dev-data data/dev RESULTS.md "${gmm_systems[@]}"
 fi
 
 if [ "$stage" -le 6 ] && [ "$stop_stage" -ge 6 ]; then
@@ -217,6 +218,7 @@ if [ "$stage" -le 9 ] && [ "$stop_stage" -ge 9 ]; then
   python -m pykaldi_distill.bin.plot_posteriors exp/teacher_targets exp/tri2_ali plots/teacher_posteriors.png
   steps_kd/make_results.sh --title "synth read speech ($size, $grid grid), dev/test = held-out voices" \
     --baseline "DNN student, GMM hard" --corpus-info corpus/corpus.json \
-    --soft-targets exp/teacher_targets --topk 20 RESULTS.md "${systems[@]}"
+    --soft-targets exp/teacher_targets --topk 20 --test-data data/test --dev-data data/dev \
+    RESULTS.md "${systems[@]}"
   cat RESULTS.md
 fi
