@@ -1,6 +1,7 @@
 """The digits recipe end to end at its smallest size: every stage, Kaldi files in between,
 and a RESULTS.md the recipe wrote itself."""
 
+import json
 import os
 import re
 import shutil
@@ -108,10 +109,35 @@ def test_synth_recipe_tiny(tmp_path: Path) -> None:
                 "DNN student, GMM hard", "DNN student, RNN hard", "DNN student, RNN soft T=1"]:
         assert f"| {row} |" in results, row
     assert "## Corpus" in results and "## Soft targets on disk" in results
+    assert "## WER per held-out voice" in results
+    voices = re.search(r"\| system \|(( (dev|test):\S+ \|)+)", results)
+    assert voices is not None and voices.group(1).count("test:") >= 2, results
     check_wheel_readers(work, "tri2")
+    check_teacher_study(work, env)
     oracle = (work / "exp/mono/decode_test/scoring_kaldi/oracle_wer").read_text()
     best = (work / "exp/mono/decode_test/scoring_kaldi/best_wer").read_text()
     assert float(oracle.split()[1]) <= float(best.split()[1])
+
+
+def check_teacher_study(work: Path, env: dict[str, str]) -> None:
+    """local/teacher_study.sh continues the teacher's training in a copy, trains a soft
+    student on it and writes STUDY_teacher.md; the original teacher is left alone."""
+    before = (work / "exp/teacher/final.pt").stat().st_mtime
+    first = json.loads((work / "exp/teacher/history.json").read_text())
+    proc = subprocess.run(["bash", "local/teacher_study.sh", "--size", "tiny", "--epochs", "3",
+                           "--teacher-opts", "--num-layers 1 --hidden 64 --dnn-dim 64",
+                           "--decode-beam", "8", "--lattices", "false"],
+                          cwd=work, env=env, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    history = json.loads((work / "exp/teacher_e3/history.json").read_text())
+    assert history["epochs"][:len(first["epochs"])] == first["epochs"]
+    if first["stop_reason"] != "converged":  # a converged teacher is not trained further
+        assert [e["epoch"] for e in history["epochs"]] == [0, 1, 2, 3]
+    assert (work / "exp/teacher/final.pt").stat().st_mtime == before
+    study = (work / "STUDY_teacher.md").read_text()
+    for row in ["BLSTM teacher, 3 epochs", "DNN student, RNN soft T=1 (3-epoch teacher)"]:
+        assert f"| {row} |" in study, row
+    assert "## WER per held-out voice" in study
 
 
 def check_wheel_readers(work: Path, system: str) -> None:
