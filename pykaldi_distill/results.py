@@ -240,8 +240,7 @@ def speaker_wers(decode_dir: Path, setting: str, utt2spk: Mapping[str, str]) -> 
     refs = read_text(require_file(decode_dir / "scoring_kaldi" / "test_filt.txt", fix))
     hyps = read_text(require_file(hyp_path(decode_dir, Setting.parse(setting)), fix))
     alignments, _ = align_utterances(refs, hyps, "present")
-    return {spk: 100.0 * s.errors / max(s.words, 1)
-            for spk, s in per_spk_stats(alignments, utt2spk).items()}
+    return {spk: s.wer for spk, s in per_spk_stats(alignments, utt2spk).items()}
 
 
 def run_speaker_wers(runs: Sequence[tuple[Path, Path | None]], test_utt2spk: Mapping[str, str],
@@ -251,13 +250,15 @@ def run_speaker_wers(runs: Sequence[tuple[Path, Path | None]], test_utt2spk: Map
     Dev is read at its own best setting; test at the dev-best setting when there is a dev
     decode (no tuning on test), otherwise at test's best."""
     sums: dict[str, float] = {}
+
+    def add(split: str, wers: Mapping[str, float]) -> None:
+        for spk, wer in wers.items():
+            sums[f"{split}:{spk}"] = sums.get(f"{split}:{spk}", 0.0) + wer
+
     for test, dev in runs:
-        setting = dev_setting(test if dev is None else dev)
-        for spk, wer in speaker_wers(test, setting, test_utt2spk).items():
-            sums[f"test:{spk}"] = sums.get(f"test:{spk}", 0.0) + wer
+        add("test", speaker_wers(test, dev_setting(test if dev is None else dev), test_utt2spk))
         if dev is not None and dev_utt2spk is not None:
-            for spk, wer in speaker_wers(dev, dev_setting(dev), dev_utt2spk).items():
-                sums[f"dev:{spk}"] = sums.get(f"dev:{spk}", 0.0) + wer
+            add("dev", speaker_wers(dev, dev_setting(dev), dev_utt2spk))
     return {key: total / len(runs) for key, total in sums.items()}
 
 

@@ -238,6 +238,11 @@ class SpkStats:
     def errors(self) -> int:
         return self.subs + self.ins + self.dels
 
+    @property
+    def wer(self) -> float:
+        """Word error rate in %, as compute-wer computes it (nan/inf without words)."""
+        return _kaldi_percent(self.errors, self.words)
+
     def add(self, a: Alignment) -> None:
         c = a.counts()
         self.sents += 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import subprocess
 from pathlib import Path
@@ -397,3 +398,14 @@ def test_plot_wer_vs_lmwt(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="no WERs"):
         plot_wer_vs_lmwt({}, tmp_path / "empty.png")
     assert not (tmp_path / "empty.png").exists()
+
+
+def test_spk_stats_wer_is_compute_wers_percent() -> None:
+    from pykaldi_distill.score import SpkStats, align_utterances, per_spk_stats
+
+    alignments, _ = align_utterances(REFS, HYPS)
+    stats = per_spk_stats(alignments, {"u1": "s1", "u2": "s1", "u3": "s2"})
+    assert stats["s1"].wer == pytest.approx(100 * 2 / 6, abs=1e-4)
+    assert stats["s2"].wer == pytest.approx(100 * 2 / 3, abs=1e-4)
+    assert math.isnan(SpkStats().wer)
+    assert SpkStats(ins=1).wer == math.inf
