@@ -124,8 +124,7 @@ def check_teacher_study(work: Path, env: dict[str, str]) -> None:
     student on it and writes STUDY_teacher.md; the original teacher is left alone."""
     before = (work / "exp/teacher/final.pt").stat().st_mtime
     first = json.loads((work / "exp/teacher/history.json").read_text())
-    proc = subprocess.run(["bash", "local/teacher_study.sh", "--size", "tiny", "--epochs", "3",
-                           "--teacher-opts", "--num-layers 1 --hidden 64 --dnn-dim 64",
+    proc = subprocess.run(["bash", "local/teacher_study.sh", "--epochs", "3",
                            "--decode-beam", "8", "--lattices", "false"],
                           cwd=work, env=env, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
@@ -134,6 +133,12 @@ def check_teacher_study(work: Path, env: dict[str, str]) -> None:
     if first["stop_reason"] != "converged":  # a converged teacher is not trained further
         assert [e["epoch"] for e in history["epochs"]] == [0, 1, 2, 3]
     assert (work / "exp/teacher/final.pt").stat().st_mtime == before
+    config = json.loads((work / "exp/teacher_e3/config.json").read_text())
+    assert config["model"] == json.loads((work / "exp/teacher/config.json").read_text())["model"]
+    soft, gmm = (json.loads((work / f"exp/{x}/config.json").read_text())
+                 for x in ["student_soft_e3_s1", "student_gmm_s1"])
+    assert soft["model"] == gmm["model"]  # the run's student shape and budget, read back
+    assert soft["train"]["max_epochs"] == gmm["train"]["max_epochs"]
     study = (work / "STUDY_teacher.md").read_text()
     for row in ["BLSTM teacher, 3 epochs", "DNN student, RNN soft T=1 (3-epoch teacher)"]:
         assert f"| {row} |" in study, row

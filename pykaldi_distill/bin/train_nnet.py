@@ -83,6 +83,27 @@ def model_config(args: argparse.Namespace, input_dim: int, num_pdfs: int
                      dropout=args.dropout)
 
 
+def train_config(args: argparse.Namespace, targets_kind: str) -> TrainConfig:
+    return TrainConfig(loss="ce" if targets_kind == "hard" else "kl",
+                       temperature=args.temperature, hard_weight=args.hard_weight, lr=args.lr,
+                       batch_size=args.batch_size or (16 if args.model == "blstm" else 256),
+                       max_epochs=args.max_epochs, min_epochs=args.min_epochs, seed=args.seed)
+
+
+def resolve_config(args: argparse.Namespace, targets_kind: str,
+                   config: BlstmConfig | DnnConfig, tconfig: TrainConfig,
+                   pipeline: FeaturePipeline) -> dict[str, object]:
+    """Everything the run was trained with, as written to config.json."""
+    resolved: dict[str, object] = {
+        "model_kind": args.model, "model": dataclasses.asdict(config),
+        "train": dataclasses.asdict(tconfig), "targets": str(args.targets_dir),
+        "targets_kind": targets_kind, "data": str(args.data_dir),
+        "cmvn_opts": pipeline.cmvn_opts(), "cv_fraction": args.cv_fraction}
+    if args.model == "blstm":
+        resolved["chunk_frames"] = args.chunk_frames
+    return resolved
+
+
 def load_targets(targets_dir: Path, hmm: HmmInfo) -> tuple[str, Mapping[str, np.ndarray]]:
     """("hard", utt -> (frames,) pdf ids) or ("soft", utt -> (frames, pdfs) posteriors)."""
     scp = targets_dir / "targets.scp"
@@ -145,14 +166,8 @@ def main_args(args: argparse.Namespace) -> None:
     for x in feats.values():
         check_feature_dim(x, input_dim, data.path / "feats.scp")
     config = model_config(args, input_dim, hmm.num_pdfs)
-    tconfig = TrainConfig(loss="ce" if kind == "hard" else "kl", temperature=args.temperature,
-                          hard_weight=args.hard_weight, lr=args.lr,
-                          batch_size=args.batch_size or (16 if args.model == "blstm" else 256),
-                          max_epochs=args.max_epochs, min_epochs=args.min_epochs, seed=args.seed)
-    resolved = {"model_kind": args.model, "model": dataclasses.asdict(config),
-                "train": dataclasses.asdict(tconfig), "targets": str(args.targets_dir),
-                "targets_kind": kind, "data": str(args.data_dir),
-                "cmvn_opts": pipeline.cmvn_opts(), "cv_fraction": args.cv_fraction}
+    tconfig = train_config(args, kind)
+    resolved = resolve_config(args, kind, config, tconfig, pipeline)
     log("config: " + json.dumps(resolved, sort_keys=True))
     log_config(config)
     train_set, cv_set = make_datasets(args, feats, targets, hard, hmm.num_pdfs,

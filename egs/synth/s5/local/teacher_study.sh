@@ -3,25 +3,22 @@
 # run (stages 0-8), continue the teacher's training from its last epoch to --epochs epochs
 # (a copy in exp/teacher_e<N>; the original stays), decode it, extract its soft targets,
 # train the RNN-soft student on them (same student options and budget as run.sh) and decode
-# it; optionally soft students at other temperatures on the original teacher. Writes
-# STUDY_teacher.md with make_results.sh (the table and WER per held-out voice) and both
-# teachers' learning curves to plots/teacher_study_curves.png.
-#   local/teacher_study.sh --epochs 8 --size demo
+# it; optionally soft students at other temperatures on the original teacher. The teacher's
+# and the students' shape and budget are the run's own, read from exp/teacher/config.json
+# and exp/student_gmm_s<seed>/config.json. Writes STUDY_teacher.md with make_results.sh
+# (the table and WER per held-out voice) and both teachers' learning curves to
+# plots/teacher_study_curves.png.
+#   local/teacher_study.sh --epochs 8 --temperatures "2 5"
 # shellcheck source-path=SCRIPTDIR/..  # sourced files are named relative to the recipe dir
 set -euo pipefail
 
 # Begin configuration section.
 epochs=8
-size=demo           # the run.sh --size of the run this continues (sets the student epochs)
 nj=2
-seed=1
+seed=1              # the run's student seed whose GMM-hard student is the baseline
 decode_beam=11
 lattices=true       # false: best-path decoding (run.sh does that at --size tiny)
 temperatures=       # e.g. "2 5": also soft students of the original teacher at these T
-student_opts="--num-layers 3 --hidden 256 --context 5"  # as in run.sh
-# The run's teacher options (run.sh's --size demo default); train_teacher.sh refuses to
-# resume a checkpoint of another shape.
-teacher_opts="--num-layers 2 --hidden 192 --dnn-dim 256 --dropout 0.1"
 # End configuration section.
 
 . ./cmd.sh
@@ -31,19 +28,17 @@ teacher_opts="--num-layers 2 --hidden 192 --dnn-dim 256 --dropout 0.1"
 train_cmd=${train_cmd:-run.pl}
 decode_cmd=${decode_cmd:-run.pl}
 
-case $size in
-  tiny) student_epochs=2 ;;
-  small) student_epochs=12 ;;
-  demo) student_epochs=8 ;;
-  *) student_epochs=15 ;;
-esac
-for f in exp/teacher/final.pt exp/teacher_targets/targets.scp \
-  exp/student_gmm_s"$seed"/decode_test/scoring_kaldi/best_wer exp/tri2/graph/HCLG.fst; do
+for f in exp/teacher/final.pt exp/teacher/config.json exp/teacher_targets/targets.scp \
+  exp/student_gmm_s"$seed"/config.json exp/student_gmm_s"$seed"/decode_test/scoring_kaldi/best_wer \
+  exp/tri2/graph/HCLG.fst; do
   if [ ! -f "$f" ]; then
-    echo "$0: ERROR: $f is missing; run ./run.sh --size $size through stage 8 first" >&2
+    echo "$0: ERROR: $f is missing; run ./run.sh through stage 8 (with --seed $seed) first" >&2
     exit 1
   fi
 done
+teacher_opts=$(python -m pykaldi_distill.bin.nnet_options --with-seed exp/teacher)
+student_opts=$(python -m pykaldi_distill.bin.nnet_options "exp/student_gmm_s$seed")
+echo "$0: teacher options: $teacher_opts; student options: $student_opts"
 
 decode_nnet() {  # decode_nnet <exp-dir>: as run.sh decodes every network
   local x
@@ -57,8 +52,8 @@ student() {  # student <name> <targets-dir> [train_student.sh options]: as run.s
   local name=$1 targets=$2
   shift 2
   # shellcheck disable=SC2086  # option strings are meant to split
-  steps_kd/train_student.sh --cmd "$train_cmd" --max-epochs "$student_epochs" $student_opts \
-    --seed "$seed" --soft-topk 20 "$@" data/train_fbank data/lang "$targets" "exp/$name"
+  steps_kd/train_student.sh --cmd "$train_cmd" $student_opts --seed "$seed" --soft-topk 20 "$@" \
+    data/train_fbank data/lang "$targets" "exp/$name"
   decode_nnet "exp/$name"
 }
 
@@ -70,9 +65,9 @@ if [ ! -f "$long/final.pt" ] || [ "$long/final.pt" -ot exp/teacher/final.pt ]; t
   cp -r exp/teacher/. "$long/"
   rm -rf "$long"/final.pt "$long"/decode_* "$long"/log
 fi
-# shellcheck disable=SC2086  # option strings are meant to split
-steps_kd/train_teacher.sh --cmd "$train_cmd" --max-epochs "$epochs" --seed "$seed" \
-  $teacher_opts data/train_fbank data/lang exp/tri2_ali "$long"
+# shellcheck disable=SC2086  # option strings are meant to split; the last --max-epochs wins
+steps_kd/train_teacher.sh --cmd "$train_cmd" $teacher_opts --max-epochs "$epochs" \
+  data/train_fbank data/lang exp/tri2_ali "$long"
 decode_nnet "$long"
 steps_kd/make_soft_targets.sh --nj "$nj" --cmd "$train_cmd" --topk 20 \
   data/train_fbank "$long" "${long}_targets"
@@ -89,7 +84,7 @@ for t in $temperatures; do
   rows+=("DNN student, RNN soft T=$t (run.sh teacher)=exp/student_soft_t${t}_s$seed/decode_test,exp/student_soft_t${t}_s$seed/decode_dev")
 done
 
-steps_kd/make_results.sh --title "teacher study ($size): teacher epochs, dev/test = held-out voices" \
+steps_kd/make_results.sh --title "teacher study: teacher epochs, dev/test = held-out voices" \
   --baseline "DNN student, GMM hard" --test-data data/test --dev-data data/dev \
   STUDY_teacher.md "${rows[@]}"
 python -m pykaldi_distill.bin.plot_learning_curves plots/teacher_study_curves.png \

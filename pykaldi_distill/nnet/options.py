@@ -1,0 +1,57 @@
+"""The step-script options (train_teacher.sh / train_student.sh / train_nnet) that
+reproduce the shape and budget of a resolved training config (an exp dir's config.json),
+so a follow-up run — a teacher trained longer, a student on other targets — matches the
+original without repeating its options by hand. Target options (temperature, hard
+weight) are left out, and the seed unless asked for: they are what a follow-up run changes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from ..errors import InputError
+
+_MODEL_OPTIONS = {
+    "blstm": ("num_layers", "hidden", "projection", "dnn_dim", "dropout"),
+    "dnn": ("num_layers", "hidden", "context", "dropout"),
+}
+_TRAIN_OPTIONS = ("lr", "batch_size", "max_epochs", "min_epochs")
+
+
+def _flag(name: str, value: Any) -> list[str]:
+    return [] if value is None else ["--" + name.replace("_", "-"), str(value)]
+
+
+def training_options(resolved: Mapping[str, Any], with_seed: bool = False) -> list[str]:
+    """["--num-layers", "2", ...] for a config.json dict written by train_nnet."""
+    kind = resolved["model_kind"]
+    model, train = resolved["model"], resolved["train"]
+    opts: list[str] = []
+    for name in _MODEL_OPTIONS[kind]:
+        opts += _flag(name, model[name])
+    for name in _TRAIN_OPTIONS:
+        opts += _flag(name, train[name])
+    opts += _flag("cv_fraction", resolved["cv_fraction"])
+    if kind == "blstm":
+        opts += _flag("chunk_frames", resolved.get("chunk_frames"))
+    if with_seed:
+        opts += _flag("seed", train["seed"])
+    return opts
+
+
+def load_resolved_config(exp_dir: Path) -> dict[str, Any]:
+    """An exp dir's config.json (or the file itself), checked to be a train_nnet config."""
+    path = exp_dir / "config.json" if exp_dir.is_dir() else exp_dir
+    try:
+        resolved = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise InputError(path, "does not exist", "train the network first "
+                         "(local/train_teacher.sh or local/train_student.sh)") from None
+    except json.JSONDecodeError as e:
+        raise InputError(path, f"is not JSON ({e})") from None
+    if not isinstance(resolved, dict) or resolved.get("model_kind") not in _MODEL_OPTIONS \
+            or not {"model", "train", "cv_fraction"} <= resolved.keys():
+        raise InputError(path, "is not a config.json written by train_nnet")
+    return resolved
