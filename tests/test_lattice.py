@@ -56,6 +56,16 @@ def test_one_best_matches_decoder(decoded: dict[str, Utt]) -> None:
         assert lt.best_path(u.raw, lmwt=1 / ACWT) == u.words
 
 
+def test_best_paths_equal_best_path_per_setting(decoded: dict[str, Utt]) -> None:
+    settings = [(lmwt, wip) for wip in (-5.0, 0.0, 0.5, 1.0, 5.0)
+                for lmwt in (1.0, 7.0, 10.0, 17.0)]
+    for u in decoded.values():
+        for lat in (u.lat, u.raw):
+            assert lt.best_paths(lat, settings) == [lt.best_path(lat, m, w) for m, w in settings]
+    assert lt.best_paths(kaldifst.Lattice(), [(10.0, 0.0)]) == [[]]
+    assert lt.best_paths(u.lat, []) == []
+
+
 def test_word_lattice_is_deterministic_and_epsilon_free(decoded: dict[str, Utt]) -> None:
     for u in decoded.values():
         g = lt.from_kaldifst(u.lat)

@@ -102,6 +102,8 @@ def main_args(args: argparse.Namespace) -> None:
     hyps, lattices, oracle = Hyps(), [], {}
     frames, seconds, failed, passes = 0, 0.0, 0, 0
     decoder = None if args.lattices else make_decoder(hclg, config)
+    settings = [(lmwt, float(wip)) for wip in args.wips.split()
+                for lmwt in range(args.min_lmwt, args.max_lmwt + 1)]
     for utt, feats in load_features(data, pipeline):
         check_feature_dim(feats, input_dim, data.path / "feats.scp")
         start = time.perf_counter()
@@ -117,9 +119,8 @@ def main_args(args: argparse.Namespace) -> None:
                 failed += 1
                 continue
             lattices.append((utt, lat))
-            for wip in [float(w) for w in args.wips.split()]:
-                for lmwt in range(args.min_lmwt, args.max_lmwt + 1):
-                    hyps.add(wip, lmwt, utt, words_of(lattice.best_path(lat, lmwt, wip), id2word))
+            for (lmwt, wip), words in zip(settings, lattice.best_paths(lat, settings), strict=True):
+                hyps.add(wip, lmwt, utt, words_of(words, id2word))
             if utt in data.text:
                 ref = [word2id.get(w, -1) for w in data.text[utt].split()]
                 oracle[utt] = words_of(lattice.oracle_wer_path(lat, ref).words, id2word)
