@@ -126,13 +126,14 @@ def train_deltas(source: GmmSystem, source_alignments: Mapping[str, Alignment],
                                     list(silence_phones), on_iter)
 
 
-def pdf_and_weight_tables(tm: khg.TransitionModel, silence_phones: Collection[int]
-                          ) -> tuple[np.ndarray, np.ndarray]:
-    """ali-to-post | weight-silence-post 0.0 as lookup tables over transition-ids, computed
-    once per model: (pdf of each tid, weight of each tid: 0 for silence phones), (tids+1,)."""
+def pdf_and_weight_tables(tm: khg.TransitionModel, silence_phones: Collection[int],
+                          silence_weight: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """ali-to-post | weight-silence-post <silence_weight> as lookup tables over
+    transition-ids, computed once per model: (pdf of each tid, weight of each tid:
+    `silence_weight` for silence phones, else 1), each (tids+1,)."""
     tid2pdf = np.asarray(tm.transition_id_to_pdf_array(), dtype=np.int64)
     silent = np.isin(np.asarray(TidInfo.of(tm).phone), list(silence_phones))
-    return tid2pdf, np.where(silent, 0.0, 1.0)
+    return tid2pdf, np.where(silent, silence_weight, 1.0)
 
 
 def estimate_lda_transform(tm: khg.TransitionModel, alignments: Mapping[str, Alignment],

@@ -1,0 +1,141 @@
+"""Speaker adaptive training on fMLLR-adapted LDA+MLLT features (Kaldi steps/train_sat.sh)
+and the speaker-independent alignment model (final.alimdl) that first-pass decoding uses
+(steps/decode_fmllr.sh). Per-speaker transforms are fmllr.estimate_fmllr's [A b] matrices."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import kaldi_hmm_gmm as khg
+import kaldifst
+import numpy as np
+
+from .features import apply_transform
+from .fmllr import FmllrStats, estimate_fmllr
+from .gmm import Alignment, GmmSystem, IterStats, train_iterations
+from .tree import convert_alignment
+from .triphone import PhoneSets, TriConfig, build_triphone_system, pdf_and_weight_tables
+
+Transforms = dict[str, np.ndarray]  # speaker -> (D, D+1)
+
+
+@dataclass
+class SatConfig(TriConfig):
+    """Defaults of Kaldi's steps/train_sat.sh (and gmm-est-fmllr's --fmllr-min-count)."""
+
+    fmllr_iters: list[int] = field(default_factory=lambda: [2, 4, 6, 12])
+    silence_weight: float = 0.0
+    fmllr_min_count: float = 50.0
+    fmllr_num_iters: int = 40
+
+
+def estimate_transforms(am: khg.AmDiagGmm, tm: khg.TransitionModel,
+                        si_feats: Mapping[str, np.ndarray],
+                        alignments: Mapping[str, Alignment], utt2spk: Mapping[str, str],
+                        silence_phones: Collection[int], silence_weight: float,
+                        start: Mapping[str, np.ndarray] | None = None,
+                        posterior_feats: Mapping[str, np.ndarray] | None = None,
+                        min_count: float = 50.0, num_iters: int = 40
+                        ) -> tuple[Transforms, float]:
+    """ali-to-post | weight-silence-post | gmm-est-fmllr --spk2utt: one transform per speaker
+    with aligned utterances, from `start` (default identity); Gaussian posteriors from the
+    model on `posterior_feats` (default the unadapted features). Returns the transforms and
+    the mean objective gain per frame."""
+    tid2pdf, tid2weight = pdf_and_weight_tables(tm, silence_phones, silence_weight)
+    stats: dict[str, FmllrStats] = {}
+    for utt, ali in alignments.items():
+        if utt not in si_feats:
+            continue
+        tids = np.asarray(ali, dtype=np.int64)
+        post_x = None if posterior_feats is None else posterior_feats[utt]
+        stats.setdefault(utt2spk[utt], FmllrStats.zeros(am.dim)).accumulate(
+            am, si_feats[utt], tid2pdf[tids], tid2weight[tids], post_x)
+    transforms, gain, frames = {}, 0.0, 0.0
+    for spk, s in sorted(stats.items()):
+        first = None if start is None else start.get(spk)
+        transforms[spk], spk_gain = estimate_fmllr(s, first, num_iters, min_count)
+        gain += spk_gain * s.beta
+        frames += s.beta
+    return transforms, gain / max(frames, 1e-10)
+
+
+def adapt(si_feats: Mapping[str, np.ndarray], transforms: Mapping[str, np.ndarray],
+          utt2spk: Mapping[str, str]) -> dict[str, np.ndarray]:
+    """transform-feats --utt2spk: speakers without a transform keep their features."""
+    return {utt: apply_transform(x, transforms.get(utt2spk[utt])) for utt, x in si_feats.items()}
+
+
+def estimate_alimdl(system: GmmSystem, adapted: Mapping[str, np.ndarray],
+                    si_feats: Mapping[str, np.ndarray], alignments: Mapping[str, Alignment]
+                    ) -> khg.AmDiagGmm:
+    """gmm-acc-stats-twofeats + gmm-est --update-flags=mv: the SAT model's Gaussians
+    re-estimated on unadapted features with the adapted model's posteriors (final.alimdl)."""
+    accs = khg.AccumAmDiagGmm()
+    accs.init(model=system.am, flags=khg.GmmUpdateFlags.kGmmAll)
+    tid2pdf = np.asarray(system.tm.transition_id_to_pdf_array(), dtype=np.int64)
+    for utt, ali in alignments.items():
+        x, x_si = adapted[utt], si_feats[utt]
+        for t, pdf in enumerate(tid2pdf[np.asarray(ali, dtype=np.int64)]):
+            accs.accumulate_for_gmm_two_feats(model=system.am, data1=x[t], data2=x_si[t],
+                                              gmm_index=int(pdf), weight=1.0)
+    alimdl = khg.AmDiagGmm()
+    alimdl.copy_from_am_diag_gmm(system.am)
+    opts = khg.MleDiagGmmOptions()
+    opts.remove_low_count_gaussians = False
+    khg.mle_am_diag_gmm_update(config=opts, amdiag_gmm_acc=accs,
+                               flags=khg.str_to_gmm_flags("mv"), am_gmm=alimdl)
+    return alimdl
+
+
+@dataclass
+class SatResult:
+    system: GmmSystem
+    alignments: dict[str, Alignment]
+    transforms: Transforms  # trans.* of the training speakers
+    alimdl: khg.AmDiagGmm
+
+
+def train_sat(source: GmmSystem, source_alignments: Mapping[str, Alignment],
+              si_feats: Mapping[str, np.ndarray], utt2spk: Mapping[str, str],
+              topo: khg.HmmTopology, phone_sets: PhoneSets, silence_phones: Sequence[int],
+              compile_graph: Callable[[GmmSystem, str], kaldifst.StdVectorFst],
+              config: SatConfig, on_iter: Callable[[IterStats], None] | None = None,
+              on_fmllr: Callable[[int, float], None] | None = None) -> SatResult:
+    """Kaldi's train_sat.sh. `si_feats`: the source system's (LDA+MLLT) features; the first
+    transforms come from the source model and alignments, then the tree and model are built
+    on adapted features and the transforms re-estimated on `config.fmllr_iters`."""
+    usable = {u: a for u, a in source_alignments.items() if u in si_feats}
+
+    def transforms_of(system: GmmSystem, alis: Mapping[str, Alignment],
+                      start: Transforms | None, post: Mapping[str, np.ndarray] | None
+                      ) -> tuple[Transforms, float]:
+        return estimate_transforms(system.am, system.tm, si_feats, alis, utt2spk,
+                                   silence_phones, config.silence_weight, start, post,
+                                   config.fmllr_min_count, config.fmllr_num_iters)
+
+    transforms, gain = transforms_of(source, usable, None, None)
+    if on_fmllr:
+        on_fmllr(-1, gain)
+    feats = adapt(si_feats, transforms, utt2spk)
+    system, _ = build_triphone_system(source, usable, feats, topo, phone_sets, config)
+    alignments = {u: convert_alignment(source.tm, system.tm, system.tree, a)
+                  for u, a in usable.items()}
+    graphs = {u: compile_graph(system, u) for u in sorted(feats)}
+
+    def update_features(it: int, alis: Mapping[str, Alignment]
+                        ) -> Mapping[str, np.ndarray] | None:
+        nonlocal transforms, feats
+        if it not in config.fmllr_iters:
+            return None
+        transforms, it_gain = transforms_of(system, alis, transforms, feats)
+        feats = adapt(si_feats, transforms, utt2spk)
+        if on_fmllr:
+            on_fmllr(it, it_gain)
+        return feats
+
+    final = train_iterations(system, graphs, feats, alignments, config, list(silence_phones),
+                             on_iter, update_features)
+    alimdl = estimate_alimdl(system, feats, si_feats, final)
+    return SatResult(system, final, transforms, alimdl)
+
