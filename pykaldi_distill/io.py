@@ -91,6 +91,23 @@ def write_matrices(
         _point_scp_at(tmp_scp, tmp_ark, ark_path)
 
 
+def write_matrix_ark(ark_path: str | Path, mats: Iterable[tuple[str, np.ndarray]],
+                     dtype: str = "float32") -> None:
+    """A binary ark of matrices without an index (Kaldi's ark:trans.JOB)."""
+    with atomic_path(ark_path) as tmp, kaldiio.WriteHelper(f"ark:{tmp}") as writer:
+        for key, mat in mats:
+            writer(key, np.ascontiguousarray(mat, dtype=dtype))
+
+
+def read_matrix_ark(ark_path: str | Path) -> dict[str, np.ndarray]:
+    """All matrices of a binary or text ark, by key."""
+    p = require_file(ark_path)
+    try:
+        return {key: np.asarray(mat) for key, mat in kaldiio.load_ark(str(p))}
+    except (OSError, ValueError) as err:
+        raise InputError(p, f"is not a Kaldi matrix archive: {err}") from err
+
+
 def read_scp_matrices(scp_path: str | Path) -> Iterator[tuple[str, np.ndarray]]:
     """Iterate (key, matrix) over an scp of matrices, in scp order."""
     p = require_file(scp_path)

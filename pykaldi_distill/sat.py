@@ -11,6 +11,7 @@ import kaldi_hmm_gmm as khg
 import kaldifst
 import numpy as np
 
+from .decode import DecoderConfig, decode_gmm, make_decoder
 from .features import apply_transform
 from .fmllr import FmllrStats, estimate_fmllr
 from .gmm import Alignment, GmmSystem, IterStats, train_iterations
@@ -139,3 +140,51 @@ def train_sat(source: GmmSystem, source_alignments: Mapping[str, Alignment],
     alimdl = estimate_alimdl(system, feats, si_feats, final)
     return SatResult(system, final, transforms, alimdl)
 
+
+
+@dataclass
+class FmllrDecodeConfig:
+    """steps/decode_fmllr.sh: the first, speaker-independent pass (final.alimdl) and the
+    weight of silence frames in the fMLLR statistics."""
+
+    first_beam: float = 10.0
+    first_max_active: int = 2000
+    acwt: float = 1.0 / 12
+    silence_weight: float = 0.01
+    min_count: float = 50.0
+    num_iters: int = 40
+
+
+def _best_path_alignments(decoder: khg.LatticeFasterDecoder, tm: khg.TransitionModel,
+                          am: khg.AmDiagGmm, feats: Mapping[str, np.ndarray],
+                          config: FmllrDecodeConfig) -> dict[str, Alignment]:
+    decoder_config = DecoderConfig(beam=config.first_beam, max_active=config.first_max_active)
+    alignments = {}
+    for utt, x in feats.items():
+        result = decode_gmm(decoder, tm, am, x, config.acwt, decoder_config, utt)
+        if result.ok and len(result.alignment) == x.shape[0]:
+            alignments[utt] = result.alignment
+    return alignments
+
+
+def decode_transforms(hclg: kaldifst.StdVectorFst, tm: khg.TransitionModel,
+                      am: khg.AmDiagGmm, alimdl: khg.AmDiagGmm,
+                      si_feats: Mapping[str, np.ndarray], utt2spk: Mapping[str, str],
+                      silence_phones: Collection[int], config: FmllrDecodeConfig
+                      ) -> Transforms:
+    """The speaker transforms decode_fmllr.sh estimates before its final pass: a best path
+    with the SI model on unadapted features gives the first transforms (final.mdl's
+    statistics), a best path with final.mdl on the adapted features refines them."""
+    decoder = make_decoder(hclg, DecoderConfig(beam=config.first_beam,
+                                               max_active=config.first_max_active))
+
+    def estimate(alis: Mapping[str, Alignment], start: Transforms | None,
+                 post: Mapping[str, np.ndarray] | None) -> Transforms:
+        transforms, _ = estimate_transforms(am, tm, si_feats, alis, utt2spk, silence_phones,
+                                            config.silence_weight, start, post,
+                                            config.min_count, config.num_iters)
+        return transforms
+
+    first = estimate(_best_path_alignments(decoder, tm, alimdl, si_feats, config), None, None)
+    adapted = adapt(si_feats, first, utt2spk)
+    return estimate(_best_path_alignments(decoder, tm, am, adapted, config), first, adapted)

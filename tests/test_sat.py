@@ -16,11 +16,13 @@ SCHEDULE = dict(num_leaves=12, totgauss=30, num_iters=6, max_iter_inc=4, realign
                 tree_thresh=0.0)
 
 
-def speaker_corpus(num_utts: int, seed: int) -> tuple[dict, dict, dict]:
-    """The toy corpus, utterance i spoken by speaker i % 3 through x -> M x + c."""
-    feats, texts = toy.corpus(num_utts, seed)
+def speaker_corpus(num_utts: int, seed: int, utt_seed: int | None = None
+                   ) -> tuple[dict, dict, dict]:
+    """The toy corpus (`utt_seed`, default `seed`), utterance i spoken by speaker i % 3
+    through x -> M x + c, the speakers' maps drawn from `seed`."""
+    feats, texts = toy.corpus(num_utts, seed if utt_seed is None else utt_seed)
     rng = np.random.default_rng(seed + 100)
-    maps = [(np.eye(3) + 0.4 * rng.normal(size=(3, 3)), rng.normal(scale=2.0, size=3))
+    maps = [(np.eye(3) + 0.2 * rng.normal(size=(3, 3)), rng.normal(scale=1.0, size=3))
             for _ in range(SPEAKERS)]
     utt2spk = {u: f"s{i % SPEAKERS}" for i, u in enumerate(sorted(feats))}
     for i, u in enumerate(sorted(feats)):
@@ -101,3 +103,32 @@ def test_silence_weight_table(systems: dict) -> None:
     phones = [tm.transition_id_to_phone(t) for t in range(1, tm.num_transition_ids + 1)]
     for tid, phone in enumerate(phones, start=1):
         assert weights[tid] == (0.01 if phone == toy.SIL else 1.0)
+
+
+def test_two_pass_fmllr_decoding_of_new_utterances(systems: dict) -> None:
+    """decode_fmllr.sh's transforms for unseen utterances of the training speakers: the
+    adapted final pass makes fewer errors than the SI alignment model and the SI triphones."""
+    from pykaldi_distill import graph
+    from pykaldi_distill.sat import FmllrDecodeConfig, decode_transforms
+
+    sat = systems["sat"]
+    test, texts, utt2spk = speaker_corpus(60, seed=0, utt_seed=5)
+    lg = graph.compose_lg(toy.lexicon_fst(with_disambig=True), toy.grammar_fst())
+    transforms = decode_transforms(graph.make_hclg(lg, sat.system.tree, sat.system.tm,
+                                                   [toy.DISAMBIG], graph.GraphConfig()),
+                                   sat.system.tm, sat.system.am, sat.alimdl, test, utt2spk,
+                                   [toy.SIL], FmllrDecodeConfig())
+    assert sorted(transforms) == ["s0", "s1", "s2"]
+    for spk, w in transforms.items():  # close to the transforms training estimated
+        np.testing.assert_allclose(w, sat.transforms[spk], atol=0.5)
+
+    def errors(system: gmm.GmmSystem, am, feats: dict) -> int:  # noqa: ANN001
+        hclg = graph.make_hclg(lg, system.tree, system.tm, [toy.DISAMBIG], graph.GraphConfig())
+        config = decode.DecoderConfig()
+        decoder = decode.make_decoder(hclg, config)
+        return sum(decode.decode_gmm(decoder, system.tm, am, feats[u], 0.1, config).words
+                   != texts[u] for u in feats)
+
+    adapted = errors(sat.system, sat.system.am, adapt(test, transforms, utt2spk))
+    assert adapted < errors(sat.system, sat.alimdl, test)
+    assert adapted < errors(systems["tri"], systems["tri"].am, test)
