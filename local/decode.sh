@@ -16,6 +16,7 @@ lattice_beam=6.0
 min_lmwt=7
 max_lmwt=17
 wips="0.0 0.5 1.0"
+fmllr=false          # true: speaker-adapted decoding of a SAT model (local/decode_fmllr.sh)
 # End configuration section.
 
 echo "$0 $*"
@@ -28,7 +29,8 @@ Options:
   --lmwts \"<w> ...\"         # LM weights = 1/acoustic scale (default: 12 GMM, 10 nnet)
   --beam <f> --max-active <n>
   --lattices <true|false>   # lattices + LMWT/WIP sweep + oracle (default: $lattices)
-  --lattice-beam <f> --min-lmwt <n> --max-lmwt <n> --wips \"<p> ...\""
+  --lattice-beam <f> --min-lmwt <n> --max-lmwt <n> --wips \"<p> ...\"
+  --fmllr <true|false>      # per-speaker fMLLR first (SAT models; default: $fmllr)"
 . "$(dirname "$0")/parse_options.sh"
 . "$(dirname "$0")/pkd_env.sh"
 
@@ -48,10 +50,20 @@ if [ -s "$dir/scoring_kaldi/best_wer" ] && [ "$dir/scoring_kaldi/best_wer" -nt "
   exit 0
 fi
 mkdir -p "$dir/log"
-rm -rf "$dir/scoring_kaldi" "$dir"/wer_* "$dir"/tmp.* "$dir"/lat.*.gz
+rm -rf "$dir/scoring_kaldi" "$dir"/wer_* "$dir"/tmp.* "$dir"/lat.*.gz "$dir"/trans.*
 # By utterance, not speaker: a few held-out voices that differ in decoding cost would
-# otherwise leave one job running long after the others (CMVN stays per speaker).
-pkd split_data --per-utt "$data" "$nj"
+# otherwise leave one job running long after the others (CMVN stays per speaker). fMLLR
+# estimates one transform per speaker, so it splits by speaker, as Kaldi does.
+split_opts=(--per-utt)
+sdata=$data/split${nj}utt
+fmllr_opts=()
+if [ "$fmllr" = true ]; then
+  require "$model_dir/final.alimdl" "$graph/phones/silence.int"
+  split_opts=()
+  sdata=$data/split$nj
+  fmllr_opts=(--fmllr)
+fi
+pkd split_data "${split_opts[@]}" "$data" "$nj"
 lat_opts=()
 if [ "$lattices" = true ]; then
   lat_opts=(--lattices --lattice-beam "$lattice_beam" --min-lmwt "$min_lmwt"
@@ -59,8 +71,8 @@ if [ "$lattices" = true ]; then
 fi
 $cmd JOB=1:"$nj" "$dir/log/decode.JOB.log" \
   "$pkd_python" -m pykaldi_distill.bin.decode --lmwts "$lmwts" --beam "$beam" \
-    --max-active "$max_active" "${lat_opts[@]}" "$graph" "$data/split${nj}utt/JOB" "$model_dir" \
-    "$dir/tmp.JOB"
+    --max-active "$max_active" "${lat_opts[@]}" "${fmllr_opts[@]}" "$graph" "$sdata/JOB" \
+    "$model_dir" "$dir/tmp.JOB"
 pkd merge_decode "$dir" "$nj"
 pkd score --min-lmwt "$min_lmwt" --max-lmwt "$max_lmwt" "$data" "$dir"
 if [ -f "$dir/scoring_kaldi/oracle.txt" ]; then

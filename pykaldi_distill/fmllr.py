@@ -105,8 +105,8 @@ def fmllr_objective(stats: FmllrStats, W: np.ndarray) -> float:
 def estimate_fmllr(stats: FmllrStats, W: np.ndarray | None = None, num_iters: int = 40,
                    min_count: float = 50.0) -> tuple[np.ndarray, float]:
     """ComputeFmllrMatrixDiagGmmFull: (W (D, D+1), objective gain per frame). Starts from W
-    (default identity); with less than `min_count` frames of occupancy returns the start
-    unchanged (Kaldi's --fmllr-min-count)."""
+    (default identity); with less than `min_count` frames of occupancy (Kaldi's
+    --fmllr-min-count) or statistics too degenerate to invert, returns the start unchanged."""
     dim = stats.dim
     w = identity_transform(dim) if W is None else np.array(W, np.float64)
     if w.shape != (dim, dim + 1):
@@ -114,11 +114,18 @@ def estimate_fmllr(stats: FmllrStats, W: np.ndarray | None = None, num_iters: in
     if stats.beta < min_count:
         return w, 0.0
     start = fmllr_objective(stats, w)
-    g_inv = np.linalg.inv(stats.G)  # (D, D+1, D+1)
+    try:
+        g_inv = np.linalg.inv(stats.G)  # (D, D+1, D+1)
+    except np.linalg.LinAlgError:
+        return w, 0.0
+    first = w.copy()
     for _ in range(num_iters):
         for i in range(dim):
             w[i] = _updated_row(w, i, stats.beta, stats.K[i], g_inv[i])
-    return w, (fmllr_objective(stats, w) - start) / stats.beta
+    end = fmllr_objective(stats, w)
+    if not (np.all(np.isfinite(w)) and end >= start):
+        return first, 0.0
+    return w, (end - start) / stats.beta
 
 
 def _updated_row(w: np.ndarray, i: int, beta: float, k: np.ndarray,

@@ -188,3 +188,42 @@ def test_train_lda_mllt_cli(world: dict[str, Path], tmp_path: Path) -> None:
                                 str(world["lang"]), str(world["mono"]),
                                 str(tmp_path / "bad")]) == 1
     assert not (tmp_path / "bad" / "final.mdl").exists()
+
+
+def test_train_sat_cli_and_fmllr_decoding(world: dict[str, Path], tmp_path: Path) -> None:
+    """tri3 (SAT) on tri2: trans.1 per training speaker and final.alimdl next to final.mdl;
+    decode --fmllr writes the test speakers' transforms; plain decoding of a SAT model and
+    --fmllr on a model without final.alimdl fail, naming the file."""
+    from pykaldi_distill.bin import merge_decode, train_sat
+    from pykaldi_distill.data import load_data_dir
+    from pykaldi_distill.io import read_matrix_ark
+    from pykaldi_distill.model_io import read_gmm_model
+
+    # On the world's three pure-tone utterances MLLT degenerates; SAT starts from mono here.
+    tri3 = tmp_path / "tri3"
+    assert train_sat.main(["--num-leaves", "30", "--totgauss", "60", "--num-iters", "3",
+                           "--fmllr-iters", "1 2", str(world["data"]), str(world["lang"]),
+                           str(world["mono"]), str(tri3)]) == 0
+    speakers = set(load_data_dir(world["data"]).utt2spk.values())
+    trans = read_matrix_ark(tri3 / "trans.1")
+    _, am = read_gmm_model(tri3 / "final.mdl")
+    _, alimdl = read_gmm_model(tri3 / "final.alimdl")
+    assert set(trans) == speakers
+    assert all(w.shape == (am.dim, am.dim + 1) for w in trans.values())
+    assert alimdl.num_gauss == am.num_gauss
+    assert (tri3 / "cmvn_opts").read_text() == (world["mono"] / "cmvn_opts").read_text()
+    graph = tmp_path / "graph"
+    assert mkgraph.main([str(world["lang_test"]), str(tri3), str(graph)]) == 0
+    out = tmp_path / "decode" / "tmp.1"
+    assert decode.main(["--fmllr", "--lattices", str(graph), str(world["data"]), str(tri3),
+                        str(out)]) == 0
+    assert set(read_matrix_ark(out / "trans.ark")) == speakers
+    assert merge_decode.main([str(tmp_path / "decode"), "1"]) == 0
+    assert (tmp_path / "decode" / "trans.1").is_file()
+    assert decode.main([str(graph), str(world["data"]), str(tri3), str(tmp_path / "si")]) == 1
+    assert not (tmp_path / "si" / "rtf.json").exists()
+    assert decode.main(["--fmllr", str(graph), str(world["data"]), str(world["mono"]),
+                        str(tmp_path / "no_alimdl")]) == 1
+    assert train_sat.main([str(world["data"]), str(world["lang"]), str(tmp_path / "none"),
+                           str(tmp_path / "bad")]) == 1
+    assert not (tmp_path / "bad" / "final.mdl").exists()

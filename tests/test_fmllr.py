@@ -101,6 +101,17 @@ def test_too_little_data_keeps_the_start() -> None:
     assert gain == 0.0
 
 
+def test_singular_statistics_keep_the_start() -> None:
+    am, feats, labels, _ = _speaker(np.random.default_rng(5), frames=200)
+    stats = FmllrStats.zeros(3)
+    flat = feats.copy()
+    flat[:, 2] = 1.0  # a constant dimension: G is singular
+    stats.accumulate(am, flat, labels)
+    w, gain = estimate_fmllr(stats)
+    np.testing.assert_array_equal(w, identity_transform(3))
+    assert gain == 0.0
+
+
 def test_bad_input_is_refused() -> None:
     am, feats, labels, _ = _speaker(np.random.default_rng(4), frames=10)
     stats = FmllrStats.zeros(3)

@@ -8,6 +8,11 @@ latgen-mapped at acoustic scale 1/`--lattice-lmwt`), writes them to `<out-dir>/l
 and rescores every LMWT in [--min-lmwt, --max-lmwt] and every WIP in
 `--wips`, plus the lattice oracle. Hypotheses go to `<out-dir>/penalty_<wip>/<lmwt>.txt`
 (Kaldi text), the oracle to `<out-dir>/oracle.txt`, timing to `<out-dir>/rtf.json`.
+
+With `--fmllr` (a SAT model dir: final.mdl + final.alimdl), it first estimates each
+speaker's fMLLR transform as steps/decode_fmllr.sh does (a speaker-independent best path
+with final.alimdl, then one with final.mdl on the adapted features), writes them to
+`<out-dir>/trans.ark` and decodes the adapted features; rtf.json counts all passes.
 """
 
 from __future__ import annotations
@@ -24,13 +29,15 @@ import numpy as np
 
 from .. import lattice
 from ..cli import log, run
-from ..data import load_data_dir
+from ..data import DataDir, load_data_dir
 from ..decode import DecoderConfig, GmmTables, decode_loglikes, make_decoder, transition_id_matrix
-from ..errors import InputError, require_file
+from ..errors import InputError, PkdError, require_file
 from ..expdir import read_pipeline
-from ..features import FeaturePipeline, check_feature_dim, load_features
-from ..io import read_table, write_table, write_text_atomic
+from ..features import FeaturePipeline, apply_transform, check_feature_dim, load_features
+from ..io import read_table, write_matrix_ark, write_table, write_text_atomic
+from ..lang import read_ints
 from ..model_io import read_gmm_model
+from ..sat import FmllrDecodeConfig, decode_transforms
 
 
 def get_parser() -> argparse.ArgumentParser:
@@ -50,6 +57,8 @@ def get_parser() -> argparse.ArgumentParser:
     p.add_argument("--min-lmwt", type=int, default=7)
     p.add_argument("--max-lmwt", type=int, default=17)
     p.add_argument("--wips", default="0.0 0.5 1.0", help="word insertion penalties")
+    p.add_argument("--fmllr", action="store_true",
+                   help="speaker-adapted decoding of a SAT model (see above)")
     p.add_argument("graph_dir", type=Path)
     p.add_argument("data_dir", type=Path)
     p.add_argument("model_dir", type=Path)
@@ -69,6 +78,40 @@ def load_scorer(model_dir: Path) -> tuple[object, FeaturePipeline, Scorer, int, 
         return hybrid.tm, hybrid.pipeline, hybrid.pseudo_loglikes, hybrid.input_dim, 10.0
     tm, am = read_gmm_model(model_dir / "final.mdl")
     return tm, read_pipeline(model_dir), GmmTables.of(am).loglikes, am.dim, 12.0
+
+
+def fmllr_transforms(args: argparse.Namespace, hclg: kaldifst.StdVectorFst, data: DataDir,
+                     pipeline: FeaturePipeline) -> dict[str, np.ndarray]:
+    """decode_fmllr.sh's speaker transforms for this job's data."""
+    if (args.model_dir / "final.pt").is_file():
+        raise PkdError(f"--fmllr needs a SAT GMM model dir; {args.model_dir} holds a neural "
+                       "model (decode it without --fmllr)")
+    fix = "train it with local/train_sat.sh, or decode without --fmllr"
+    tm, am = read_gmm_model(args.model_dir / "final.mdl")
+    _, alimdl = read_gmm_model(require_file(args.model_dir / "final.alimdl", fix))
+    silence = read_ints(require_file(args.graph_dir / "phones" / "silence.int",
+                                     "rebuild the graph with local/mkgraph.sh"))
+    si_feats = dict(load_features(data, pipeline))
+    lmwt = float(args.lmwts.split()[0]) if args.lmwts.split() else 12.0
+    return decode_transforms(hclg, tm, am, alimdl, si_feats, data.utt2spk, silence,
+                             FmllrDecodeConfig(acwt=1.0 / lmwt))
+
+
+def speaker_transforms(args: argparse.Namespace, hclg: kaldifst.StdVectorFst, data: DataDir,
+                       pipeline: FeaturePipeline) -> tuple[dict[str, np.ndarray], float]:
+    """With --fmllr: the speakers' transforms (also written to trans.ark) and the seconds
+    their passes took; otherwise none, after checking the model needs none."""
+    if not args.fmllr:
+        if (args.model_dir / "final.alimdl").is_file():
+            raise InputError(args.model_dir / "final.alimdl", "this is a speaker-adapted "
+                             "(SAT) model: its final.mdl needs fMLLR-adapted features",
+                             "decode with --fmllr (local/decode_fmllr.sh)")
+        return {}, 0.0
+    start = time.perf_counter()
+    transforms = fmllr_transforms(args, hclg, data, pipeline)
+    write_matrix_ark(args.out_dir / "trans.ark", sorted(transforms.items()))
+    log(f"fMLLR: {len(transforms)} speaker transforms")
+    return transforms, time.perf_counter() - start
 
 
 def words_of(ids: list[int], id2word: dict[int, str]) -> str:
@@ -104,8 +147,11 @@ def main_args(args: argparse.Namespace) -> None:
     decoder = None if args.lattices else make_decoder(hclg, config)
     settings = [(lmwt, float(wip)) for wip in args.wips.split()
                 for lmwt in range(args.min_lmwt, args.max_lmwt + 1)]
+    transforms, seconds = speaker_transforms(args, hclg, data, pipeline)
     for utt, feats in load_features(data, pipeline):
         check_feature_dim(feats, input_dim, data.path / "feats.scp")
+        if args.fmllr:
+            feats = apply_transform(feats, transforms.get(data.utt2spk[utt]))
         start = time.perf_counter()
         loglikes = scorer(feats)  # (frames, pdfs)
         if args.lattices:

@@ -1,7 +1,7 @@
 """Merge the per-job outputs of decode.py: `merge_decode.py <decode-dir> <nj>` turns
 <decode-dir>/tmp.JOB/penalty_<wip>/<lmwt>.txt into scoring_kaldi/penalty_<wip>/<lmwt>.txt,
-tmp.JOB/oracle.txt into scoring_kaldi/oracle.txt, tmp.JOB/lat.gz into lat.JOB.gz, and sums
-the jobs' rtf.json."""
+tmp.JOB/oracle.txt into scoring_kaldi/oracle.txt, tmp.JOB/lat.gz into lat.JOB.gz,
+tmp.JOB/trans.ark (fMLLR) into trans.JOB, and sums the jobs' rtf.json."""
 
 from __future__ import annotations
 
@@ -44,6 +44,8 @@ def main_args(args: argparse.Namespace) -> None:
     for n, job in enumerate(jobs, 1):
         if (job / "lat.gz").is_file():
             shutil.move(job / "lat.gz", out / f"lat.{n}.gz")
+        if (job / "trans.ark").is_file():
+            shutil.move(job / "trans.ark", out / f"trans.{n}")
     totals = {"frames": 0, "decode_seconds": 0.0, "audio_seconds": 0.0, "failed": 0}
     for job in jobs:
         stats = json.loads(require_file(job / "rtf.json").read_text())
