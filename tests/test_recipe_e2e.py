@@ -97,15 +97,19 @@ def test_synth_recipe_tiny(tmp_path: Path) -> None:
     for f in ["exp/tri1/tree", "exp/tri1/final.mdl", "exp/tri1_ali/ali.1.gz",
               "exp/tri1/decode_test/lat.1.gz", "exp/tri1/decode_dev/scoring_kaldi/oracle_wer",
               "exp/tri2/final.mat", "exp/tri2_ali/final.mat", "exp/tri2_ali/ali.2.gz",
-              "exp/tri2/decode_test/scoring_kaldi/best_wer"]:
+              "exp/tri2/decode_test/scoring_kaldi/best_wer", "exp/tri3/final.alimdl",
+              "exp/tri3/trans.1", "exp/tri3/decode_test/trans.1",
+              "exp/tri3/decode_dev/scoring_kaldi/best_wer"]:
         assert (work / f).is_file(), f
+    check_fmllr_transforms(work)
     for f in ["exp/teacher/final.pt", "exp/teacher_targets/targets.scp",
               "exp/teacher_targets/post.scp", "exp/teacher_ali/ali.1.gz",
               "exp/student_soft_s1/ali_train_pdf.counts", "plots/learning_curves.png",
               "plots/teacher_posteriors.png", "exp/tri2/decode_dev/scoring_kaldi/wer_vs_lmwt.png"]:
         assert (work / f).is_file(), f
     results = (work / "RESULTS.md").read_text()
-    for row in ["mono GMM", "tri1 GMM (deltas)", "tri2 GMM (LDA+MLLT)", "BLSTM teacher",
+    for row in ["mono GMM", "tri1 GMM (deltas)", "tri2 GMM (LDA+MLLT)",
+                "tri3 GMM (LDA+MLLT+SAT)", "BLSTM teacher",
                 "DNN student, GMM hard", "DNN student, RNN hard", "DNN student, RNN soft T=1"]:
         assert f"| {row} |" in results, row
     assert "## Corpus" in results and "## Soft targets on disk" in results
@@ -143,6 +147,24 @@ def check_teacher_study(work: Path, env: dict[str, str]) -> None:
     for row in ["BLSTM teacher, 3 epochs", "DNN student, RNN soft T=1 (3-epoch teacher)"]:
         assert f"| {row} |" in study, row
     assert "## WER per held-out voice" in study
+
+
+def check_fmllr_transforms(work: Path) -> None:
+    """tri3's fMLLR transforms are Kaldi matrix archives that kaldi-native-io reads: one
+    (dim, dim+1) matrix per training speaker, and per test speaker in the decode dir."""
+    import kaldi_native_io as knio
+
+    from pykaldi_distill.data import load_data_dir
+    from pykaldi_distill.model_io import read_gmm_model
+
+    dim = read_gmm_model(work / "exp/tri3/final.mdl")[1].dim
+    for trans, data in [("exp/tri3/trans.1", "train"), ("exp/tri3/decode_test/trans.*", "test")]:
+        mats = {}
+        for f in sorted(work.glob(trans)):
+            with knio.SequentialFloatMatrixReader(f"ark:{f}") as reader:
+                mats.update({key: value.numpy() for key, value in reader})
+        assert set(mats) == set(load_data_dir(work / "data" / data).utt2spk.values())
+        assert all(m.shape == (dim, dim + 1) for m in mats.values())
 
 
 def check_wheel_readers(work: Path, system: str) -> None:

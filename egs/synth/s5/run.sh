@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Read speech synthesised from the King James Bible (public domain) by several TTS voices,
 # dev and test voices held out: the GMM half of the pipeline (mono -> tri1 on deltas ->
-# tri2 on LDA+MLLT) with a trigram LM, lattices, and LM weight / insertion penalty chosen
-# on dev; then the distillation experiment of Chan, Ke & Lane (2015): a BLSTM teacher on
+# tri2 on LDA+MLLT -> tri3 with speaker adaptive training, decoded with fMLLR) with a
+# trigram LM, lattices, and LM weight / insertion penalty chosen on dev; then the distillation experiment of Chan, Ke & Lane (2015): a BLSTM teacher on
 # tri2's alignments, its soft and hard alignments, and DNN students trained on each.
 # `make demo` runs --size demo (reduced grid); the paper's full table:
 #   ./run.sh --size demo --grid full
@@ -20,6 +20,7 @@ tri1_leaves=        # tree leaves / Gaussians; empty: the size's default below
 tri1_gauss=
 tri2_leaves=
 tri2_gauss=
+sat=true            # also tri3: SAT on fMLLR-adapted tri2 features, fMLLR decoding
 grid=reduced        # reduced: one seed of GMM-hard / RNN-hard / RNN-soft students;
                     # full: the paper's table (also T=2, T=5, soft+hard), seeds below
 seeds="1 2 3"       # student seeds of the full grid
@@ -114,6 +115,9 @@ decode_sets() {  # decode_sets <exp-dir>: graph, then lattice decoding of dev an
 gmm_systems=("mono GMM=exp/mono/decode_test,exp/mono/decode_dev"
   "tri1 GMM (deltas)=exp/tri1/decode_test,exp/tri1/decode_dev"
   "tri2 GMM (LDA+MLLT)=exp/tri2/decode_test,exp/tri2/decode_dev")
+if [ "$sat" = true ]; then
+  gmm_systems+=("tri3 GMM (LDA+MLLT+SAT)=exp/tri3/decode_test,exp/tri3/decode_dev")
+fi
 
 decode_nnet() {  # decode_nnet <exp-dir>: hybrid decoding of dev and test with tri2's HCLG
   for x in dev test; do
@@ -147,11 +151,21 @@ if [ "$stage" -le 4 ] && [ "$stop_stage" -ge 4 ]; then
 fi
 
 if [ "$stage" -le 5 ] && [ "$stop_stage" -ge 5 ]; then
-  echo "== stage 5: triphone GMM-HMM on LDA+MLLT features (tri2)"
+  echo "== stage 5: triphone GMM-HMM on LDA+MLLT features (tri2), then SAT (tri3)"
   steps_kd/train_lda_mllt.sh --cmd "$train_cmd" "$tri2_leaves" "$tri2_gauss" \
     data/train data/lang exp/tri1_ali exp/tri2
   decode_sets exp/tri2
   steps_kd/align_si.sh --nj "$nj" --cmd "$train_cmd" data/train data/lang exp/tri2 exp/tri2_ali
+  if [ "$sat" = true ]; then
+    # Speaker adaptation for the unseen voices (the networks still train on tri2_ali).
+    steps_kd/train_sat.sh --cmd "$train_cmd" "$tri2_leaves" "$tri2_gauss" \
+      data/train data/lang exp/tri2_ali exp/tri3
+    steps_kd/mkgraph.sh data/lang_test exp/tri3 exp/tri3/graph
+    for x in dev test; do
+      steps_kd/decode_fmllr.sh --nj "$nj" --cmd "$decode_cmd" --beam "$decode_beam" \
+        --lattices true exp/tri3/graph "data/$x" "exp/tri3/decode_$x"
+    done
+  fi
   # The GMM systems' table; stage 9 rewrites RESULTS.md with every system.
   steps_kd/make_results.sh --title "synth read speech ($size), GMM systems, dev/test = held-out voices" \
     --baseline "mono GMM" --corpus-info corpus/corpus.json --test-data data/test \
