@@ -12,7 +12,12 @@ from dataclasses import dataclass
 import kaldi_hmm_gmm as khg
 import numpy as np
 
-from .lda_mllt import _CHUNK_ELEMENTS, _check_frames, _component_posteriors, _frame_weights
+from .lda_mllt import (
+    _CHUNK_ELEMENTS,
+    _check_aligned_frames,
+    _component_posteriors,
+    _frame_weights,
+)
 
 
 @dataclass
@@ -44,15 +49,10 @@ class FmllrStats:
         x = np.asarray(feats, np.float64)
         p = np.asarray(pdfs, np.int64).reshape(-1)
         w = _frame_weights(weights, x.shape[0])
-        _check_frames(x, p, self.dim, "pdfs")
+        _check_aligned_frames(am, x, p, self.dim, "fMLLR")
         xp = x if posterior_feats is None else np.asarray(posterior_feats, np.float64)
         if xp.shape != x.shape:
             raise ValueError(f"posterior features {xp.shape} differ from features {x.shape}")
-        if am.dim != self.dim:
-            raise ValueError(f"model dim {am.dim} != fMLLR stats dim {self.dim}")
-        if p.size and (p.min() < 0 or p.max() >= am.num_pdfs):
-            raise ValueError(f"pdf ids must be in [0, {am.num_pdfs}), "
-                             f"got range [{p.min()}, {p.max()}]")
         frames = np.flatnonzero(w != 0.0)
         var_weight = np.zeros((frames.size, self.dim))  # sum_g gamma_g / var_g, per frame
         mean_weight = np.zeros((frames.size, self.dim))  # sum_g gamma_g mu_g / var_g

@@ -161,12 +161,7 @@ class MlltStats:
         x = np.asarray(feats)
         p = np.asarray(pdfs, np.int64).reshape(-1)
         w = _frame_weights(weights, x.shape[0])
-        _check_frames(x, p, self.dim, "pdfs")
-        if am.dim != self.dim:
-            raise ValueError(f"model dim {am.dim} != MLLT stats dim {self.dim}")
-        if p.size and (p.min() < 0 or p.max() >= am.num_pdfs):
-            raise ValueError(f"pdf ids must be in [0, {am.num_pdfs}), "
-                             f"got range [{p.min()}, {p.max()}]")
+        _check_aligned_frames(am, x, p, self.dim, "MLLT")
         frames = np.flatnonzero(w != 0.0)
         frames = frames[np.argsort(p[frames], kind="stable")]  # grouped by pdf
         pdf_ids, starts = np.unique(p[frames], return_index=True)
@@ -346,6 +341,17 @@ def _check_frames(x: np.ndarray, labels: np.ndarray, dim: int, what: str) -> Non
         raise ValueError(f"features must be (frames, {dim}), got shape {x.shape}")
     if labels.shape[0] != x.shape[0]:
         raise ValueError(f"{labels.shape[0]} {what} for {x.shape[0]} frames")
+
+
+def _check_aligned_frames(am: khg.AmDiagGmm, x: np.ndarray, pdfs: np.ndarray, dim: int,
+                          what: str) -> None:
+    """Frames (T, dim) with one pdf id of `am` each, for `what` statistics of dim `dim`."""
+    _check_frames(x, pdfs, dim, "pdfs")
+    if am.dim != dim:
+        raise ValueError(f"model dim {am.dim} != {what} stats dim {dim}")
+    if pdfs.size and (pdfs.min() < 0 or pdfs.max() >= am.num_pdfs):
+        raise ValueError(f"pdf ids must be in [0, {am.num_pdfs}), "
+                         f"got range [{pdfs.min()}, {pdfs.max()}]")
 
 
 def _component_posteriors(x: np.ndarray, gconsts: np.ndarray, means_invvars: np.ndarray,

@@ -15,8 +15,7 @@ from .decode import DecoderConfig, decode_gmm, make_decoder
 from .features import apply_transform
 from .fmllr import FmllrStats, estimate_fmllr
 from .gmm import Alignment, GmmSystem, IterStats, train_iterations
-from .tree import convert_alignment
-from .triphone import PhoneSets, TriConfig, build_triphone_system, pdf_and_weight_tables
+from .triphone import PhoneSets, TriConfig, pdf_and_weight_tables, start_from_source
 
 Transforms = dict[str, np.ndarray]  # speaker -> (D, D+1)
 
@@ -119,10 +118,8 @@ def train_sat(source: GmmSystem, source_alignments: Mapping[str, Alignment],
     if on_fmllr:
         on_fmllr(-1, gain)
     feats = adapt(si_feats, transforms, utt2spk)
-    system, _ = build_triphone_system(source, usable, feats, topo, phone_sets, config)
-    alignments = {u: convert_alignment(source.tm, system.tm, system.tree, a)
-                  for u, a in usable.items()}
-    graphs = {u: compile_graph(system, u) for u in sorted(feats)}
+    system, alignments, graphs = start_from_source(source, usable, feats, topo, phone_sets,
+                                                   config, compile_graph)
 
     def update_features(it: int, alis: Mapping[str, Alignment]
                         ) -> Mapping[str, np.ndarray] | None:

@@ -110,6 +110,20 @@ def build_triphone_system(source: GmmSystem, alignments: Mapping[str, Alignment]
     return GmmSystem(khg.TransitionModel(ctx_dep=ctx, hmm_topo=topo), ctx, am), tree
 
 
+def start_from_source(source: GmmSystem, usable: Mapping[str, Alignment],
+                      feats: Mapping[str, np.ndarray], topo: khg.HmmTopology,
+                      phone_sets: PhoneSets, config: TriConfig,
+                      compile_graph: Callable[[GmmSystem, str], kaldifst.StdVectorFst]
+                      ) -> tuple[GmmSystem, dict[str, Alignment],
+                                 dict[str, kaldifst.StdVectorFst]]:
+    """The new triphone system on `feats`, the source alignments converted to its tree
+    (convert-ali) and every utterance's training graph."""
+    system, _ = build_triphone_system(source, usable, feats, topo, phone_sets, config)
+    alignments = {u: convert_alignment(source.tm, system.tm, system.tree, a)
+                  for u, a in usable.items()}
+    return system, alignments, {u: compile_graph(system, u) for u in sorted(feats)}
+
+
 def train_deltas(source: GmmSystem, source_alignments: Mapping[str, Alignment],
                  feats: Mapping[str, np.ndarray], topo: khg.HmmTopology,
                  phone_sets: PhoneSets, silence_phones: Sequence[int],
@@ -118,10 +132,8 @@ def train_deltas(source: GmmSystem, source_alignments: Mapping[str, Alignment],
                  ) -> tuple[GmmSystem, dict[str, Alignment]]:
     """Kaldi's train_deltas.sh from a source system's alignments (e.g. exp/mono_ali)."""
     usable = {u: a for u, a in source_alignments.items() if u in feats}
-    system, _ = build_triphone_system(source, usable, feats, topo, phone_sets, config)
-    alignments = {u: convert_alignment(source.tm, system.tm, system.tree, a)
-                  for u, a in usable.items()}
-    graphs = {u: compile_graph(system, u) for u in sorted(feats)}
+    system, alignments, graphs = start_from_source(source, usable, feats, topo, phone_sets,
+                                                   config, compile_graph)
     return system, train_iterations(system, graphs, feats, alignments, config,
                                     list(silence_phones), on_iter)
 
@@ -173,10 +185,8 @@ def train_lda_mllt(source: GmmSystem, source_alignments: Mapping[str, Alignment]
     transform = estimate_lda_transform(source.tm, usable, spliced, silence_phones,
                                        config.lda_dim)
     feats = {u: apply_transform(x, transform) for u, x in spliced.items()}
-    system, _ = build_triphone_system(source, usable, feats, topo, phone_sets, config)
-    alignments = {u: convert_alignment(source.tm, system.tm, system.tree, a)
-                  for u, a in usable.items()}
-    graphs = {u: compile_graph(system, u) for u in sorted(feats)}
+    system, alignments, graphs = start_from_source(source, usable, feats, topo, phone_sets,
+                                                   config, compile_graph)
 
     def update_features(it: int, alis: Mapping[str, Alignment]
                         ) -> Mapping[str, np.ndarray] | None:

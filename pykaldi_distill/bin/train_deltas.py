@@ -18,9 +18,8 @@ from ..model_io import read_gmm_model, read_tree
 from ..triphone import PhoneSets, TriConfig, train_deltas
 
 
-def get_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="train_deltas", description=__doc__)
-    d = TriConfig()
+def add_triphone_arguments(p: argparse.ArgumentParser, d: TriConfig) -> None:
+    """The options and arguments every triphone trainer takes (train_deltas/lda_mllt/sat)."""
     p.add_argument("--num-leaves", type=int, default=d.num_leaves)
     p.add_argument("--totgauss", type=int, default=d.totgauss)
     p.add_argument("--num-iters", type=int, default=d.num_iters)
@@ -29,6 +28,11 @@ def get_parser() -> argparse.ArgumentParser:
     p.add_argument("lang_dir", type=Path)
     p.add_argument("ali_dir", type=Path)
     p.add_argument("exp_dir", type=Path)
+
+
+def get_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="train_deltas", description=__doc__)
+    add_triphone_arguments(p, TriConfig())
     return p
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from ..cli import log, log_config, run
 from ..errors import PkdError
@@ -14,24 +13,23 @@ from ..expdir import write_gmm_exp_dir
 from ..features import FeaturePipeline, load_features
 from ..gmm import transcript_graph_compiler
 from ..triphone import LdaMlltConfig, train_lda_mllt
-from .train_deltas import fit_schedule, load_source, log_iter, read_phone_sets
+from .train_deltas import (
+    add_triphone_arguments,
+    fit_schedule,
+    load_source,
+    log_iter,
+    read_phone_sets,
+)
 
 
 def get_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="train_lda_mllt", description=__doc__)
     d = LdaMlltConfig()
-    p.add_argument("--num-leaves", type=int, default=d.num_leaves)
-    p.add_argument("--totgauss", type=int, default=d.totgauss)
-    p.add_argument("--num-iters", type=int, default=d.num_iters)
-    p.add_argument("--boost-silence", type=float, default=d.boost_silence)
+    add_triphone_arguments(p, d)
     p.add_argument("--splice", type=int, default=d.splice,
                    help="frames of context on each side before LDA (splice_opts)")
     p.add_argument("--dim", type=int, default=d.lda_dim, help="LDA output dimension")
     p.add_argument("--mllt-iters", default=" ".join(map(str, d.mllt_iters)))
-    p.add_argument("data_dir", type=Path)
-    p.add_argument("lang_dir", type=Path)
-    p.add_argument("ali_dir", type=Path)
-    p.add_argument("exp_dir", type=Path)
     return p
 
 

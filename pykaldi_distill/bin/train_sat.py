@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from ..cli import log, log_config, run
 from ..expdir import read_pipeline, write_gmm_exp_dir
@@ -18,23 +17,22 @@ from ..gmm import transcript_graph_compiler
 from ..io import write_matrix_ark
 from ..model_io import write_gmm_model
 from ..sat import SatConfig, train_sat
-from .train_deltas import fit_schedule, load_source, log_iter, read_phone_sets
+from .train_deltas import (
+    add_triphone_arguments,
+    fit_schedule,
+    load_source,
+    log_iter,
+    read_phone_sets,
+)
 
 
 def get_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="train_sat", description=__doc__)
     d = SatConfig()
-    p.add_argument("--num-leaves", type=int, default=d.num_leaves)
-    p.add_argument("--totgauss", type=int, default=d.totgauss)
-    p.add_argument("--num-iters", type=int, default=d.num_iters)
-    p.add_argument("--boost-silence", type=float, default=d.boost_silence)
+    add_triphone_arguments(p, d)
     p.add_argument("--fmllr-iters", default=" ".join(map(str, d.fmllr_iters)))
     p.add_argument("--silence-weight", type=float, default=d.silence_weight,
                    help="weight of silence frames in the fMLLR statistics")
-    p.add_argument("data_dir", type=Path)
-    p.add_argument("lang_dir", type=Path)
-    p.add_argument("ali_dir", type=Path)
-    p.add_argument("exp_dir", type=Path)
     return p
 
 
