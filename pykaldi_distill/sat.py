@@ -152,13 +152,13 @@ class FmllrDecodeConfig:
     num_iters: int = 40
 
 
-def _best_path_alignments(decoder: khg.LatticeFasterDecoder, tm: khg.TransitionModel,
-                          am: khg.AmDiagGmm, feats: Mapping[str, np.ndarray],
-                          config: FmllrDecodeConfig) -> dict[str, Alignment]:
-    decoder_config = DecoderConfig(beam=config.first_beam, max_active=config.first_max_active)
+def _best_path_alignments(decoder: khg.LatticeFasterDecoder, decoder_config: DecoderConfig,
+                          tm: khg.TransitionModel, am: khg.AmDiagGmm,
+                          feats: Mapping[str, np.ndarray], acwt: float
+                          ) -> dict[str, Alignment]:
     alignments = {}
     for utt, x in feats.items():
-        result = decode_gmm(decoder, tm, am, x, config.acwt, decoder_config, utt)
+        result = decode_gmm(decoder, tm, am, x, acwt, decoder_config, utt)
         if result.ok and len(result.alignment) == x.shape[0]:
             alignments[utt] = result.alignment
     return alignments
@@ -172,8 +172,12 @@ def decode_transforms(hclg: kaldifst.StdVectorFst, tm: khg.TransitionModel,
     """The speaker transforms decode_fmllr.sh estimates before its final pass: a best path
     with the SI model on unadapted features gives the first transforms (final.mdl's
     statistics), a best path with final.mdl on the adapted features refines them."""
-    decoder = make_decoder(hclg, DecoderConfig(beam=config.first_beam,
-                                               max_active=config.first_max_active))
+    decoder_config = DecoderConfig(beam=config.first_beam, max_active=config.first_max_active)
+    decoder = make_decoder(hclg, decoder_config)
+
+    def best_paths(model: khg.AmDiagGmm, feats: Mapping[str, np.ndarray]
+                   ) -> dict[str, Alignment]:
+        return _best_path_alignments(decoder, decoder_config, tm, model, feats, config.acwt)
 
     def estimate(alis: Mapping[str, Alignment], start: Transforms | None,
                  post: Mapping[str, np.ndarray] | None) -> Transforms:
@@ -182,6 +186,6 @@ def decode_transforms(hclg: kaldifst.StdVectorFst, tm: khg.TransitionModel,
                                             config.min_count, config.num_iters)
         return transforms
 
-    first = estimate(_best_path_alignments(decoder, tm, alimdl, si_feats, config), None, None)
+    first = estimate(best_paths(alimdl, si_feats), None, None)
     adapted = adapt(si_feats, first, utt2spk)
-    return estimate(_best_path_alignments(decoder, tm, am, adapted, config), first, adapted)
+    return estimate(best_paths(am, adapted), first, adapted)

@@ -21,7 +21,7 @@ import argparse
 import json
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 import kaldifst
@@ -81,7 +81,7 @@ def load_scorer(model_dir: Path) -> tuple[object, FeaturePipeline, Scorer, int, 
 
 
 def fmllr_transforms(args: argparse.Namespace, hclg: kaldifst.StdVectorFst, data: DataDir,
-                     pipeline: FeaturePipeline) -> dict[str, np.ndarray]:
+                     si_feats: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
     """decode_fmllr.sh's speaker transforms for this job's data."""
     if (args.model_dir / "final.pt").is_file():
         raise PkdError(f"--fmllr needs a SAT GMM model dir; {args.model_dir} holds a neural "
@@ -91,27 +91,31 @@ def fmllr_transforms(args: argparse.Namespace, hclg: kaldifst.StdVectorFst, data
     _, alimdl = read_gmm_model(require_file(args.model_dir / "final.alimdl", fix))
     silence = read_ints(require_file(args.graph_dir / "phones" / "silence.int",
                                      "rebuild the graph with local/mkgraph.sh"))
-    si_feats = dict(load_features(data, pipeline))
     lmwt = float(args.lmwts.split()[0]) if args.lmwts.split() else 12.0
     return decode_transforms(hclg, tm, am, alimdl, si_feats, data.utt2spk, silence,
                              FmllrDecodeConfig(acwt=1.0 / lmwt))
 
 
-def speaker_transforms(args: argparse.Namespace, hclg: kaldifst.StdVectorFst, data: DataDir,
-                       pipeline: FeaturePipeline) -> tuple[dict[str, np.ndarray], float]:
-    """With --fmllr: the speakers' transforms (also written to trans.ark) and the seconds
-    their passes took; otherwise none, after checking the model needs none."""
+def decode_features(args: argparse.Namespace, hclg: kaldifst.StdVectorFst, data: DataDir,
+                    pipeline: FeaturePipeline
+                    ) -> tuple[Iterable[tuple[str, np.ndarray]], float]:
+    """The (utt, features) to decode and the seconds spent before decoding: the pipeline's
+    features, or with --fmllr the same features adapted by each speaker's transform
+    (estimated here from those features, written to trans.ark)."""
     if not args.fmllr:
         if (args.model_dir / "final.alimdl").is_file():
             raise InputError(args.model_dir / "final.alimdl", "this is a speaker-adapted "
                              "(SAT) model: its final.mdl needs fMLLR-adapted features",
                              "decode with --fmllr (local/decode_fmllr.sh)")
-        return {}, 0.0
+        return load_features(data, pipeline), 0.0
     start = time.perf_counter()
-    transforms = fmllr_transforms(args, hclg, data, pipeline)
+    si_feats = dict(load_features(data, pipeline))
+    transforms = fmllr_transforms(args, hclg, data, si_feats)
     write_matrix_ark(args.out_dir / "trans.ark", sorted(transforms.items()))
     log(f"fMLLR: {len(transforms)} speaker transforms")
-    return transforms, time.perf_counter() - start
+    adapted = ((utt, apply_transform(x, transforms.get(data.utt2spk[utt])))
+               for utt, x in si_feats.items())
+    return adapted, time.perf_counter() - start
 
 
 def words_of(ids: list[int], id2word: dict[int, str]) -> str:
@@ -147,11 +151,9 @@ def main_args(args: argparse.Namespace) -> None:
     decoder = None if args.lattices else make_decoder(hclg, config)
     settings = [(lmwt, float(wip)) for wip in args.wips.split()
                 for lmwt in range(args.min_lmwt, args.max_lmwt + 1)]
-    transforms, seconds = speaker_transforms(args, hclg, data, pipeline)
-    for utt, feats in load_features(data, pipeline):
+    features, seconds = decode_features(args, hclg, data, pipeline)
+    for utt, feats in features:
         check_feature_dim(feats, input_dim, data.path / "feats.scp")
-        if args.fmllr:
-            feats = apply_transform(feats, transforms.get(data.utt2spk[utt]))
         start = time.perf_counter()
         loglikes = scorer(feats)  # (frames, pdfs)
         if args.lattices:
