@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Align a data dir with a GMM system (Kaldi steps/align_si.sh): <ali-dir>/{ali.JOB.gz,
-# final.mdl,tree,num_jobs,cmvn_opts,delta_opts}, in parallel over speaker splits.
+# final.mdl,tree,num_jobs,cmvn_opts,delta_opts}, in parallel over speaker splits. With
+# --fmllr true (local/align_fmllr.sh) a SAT system aligns speaker-adapted features and
+# writes each job's speaker transforms to trans.JOB.
 set -euo pipefail
 
 # Begin configuration section.
@@ -9,6 +11,7 @@ cmd=run.pl
 beam=10.0
 retry_beam=40.0
 boost_silence=1.0
+fmllr=false          # true: speaker-adapted alignment of a SAT model (local/align_fmllr.sh)
 # End configuration section.
 
 echo "$0 $*"
@@ -17,7 +20,8 @@ help_message="Usage: $0 [options] <data-dir> <lang-dir> <src-dir> <ali-dir>
 Options:
   --nj <n>                  # number of parallel jobs (default: $nj)
   --cmd <run.pl|slurm.pl>   # how to run jobs (default: $cmd)
-  --beam <f> --retry-beam <f> --boost-silence <f>"
+  --beam <f> --retry-beam <f> --boost-silence <f>
+  --fmllr <true|false>      # per-speaker fMLLR, writes trans.JOB (SAT models; default: $fmllr)"
 . "$(dirname "$0")/parse_options.sh"
 . "$(dirname "$0")/pkd_env.sh"
 
@@ -37,14 +41,19 @@ if [ -f "$dir/num_jobs" ] && [ "$dir/num_jobs" -nt "$srcdir/final.mdl" ]; then
   exit 0
 fi
 mkdir -p "$dir/log"
-rm -f "$dir"/ali.*.gz "$dir/num_jobs"
+rm -f "$dir"/ali.*.gz "$dir"/trans.* "$dir/num_jobs"
+fmllr_opts=()
+if [ "$fmllr" = true ]; then
+  require "$srcdir/final.alimdl"
+  fmllr_opts=(--fmllr --trans-name trans.JOB)
+fi
 pkd split_data "$data" "$nj"
-for f in final.mdl final.mat tree cmvn_opts delta_opts splice_opts feat_type fbank.conf mfcc.conf; do
+for f in final.mdl final.alimdl final.mat tree cmvn_opts delta_opts splice_opts feat_type fbank.conf mfcc.conf; do
   if [ -f "$srcdir/$f" ]; then cp "$srcdir/$f" "$dir/$f"; fi
 done
 $cmd JOB=1:"$nj" "$dir/log/align.JOB.log" \
   "$pkd_python" -m pykaldi_distill.bin.align_si --beam "$beam" --retry-beam "$retry_beam" \
-    --boost-silence "$boost_silence" --ali-name ali.JOB.gz \
+    --boost-silence "$boost_silence" --ali-name ali.JOB.gz "${fmllr_opts[@]}" \
     "$data/split$nj/JOB" "$lang" "$srcdir" "$dir"
 echo "$nj" > "$dir/num_jobs"
 echo "$0: aligned $data with $srcdir into $dir"

@@ -14,7 +14,7 @@ import numpy as np
 from .decode import DecoderConfig, decode_gmm, make_decoder
 from .features import apply_transform
 from .fmllr import FmllrStats, estimate_fmllr
-from .gmm import Alignment, GmmSystem, IterStats, train_iterations
+from .gmm import Alignment, GmmSystem, IterStats, MonoConfig, align_all, train_iterations
 from .triphone import PhoneSets, TriConfig, pdf_and_weight_tables, start_from_source
 
 Transforms = dict[str, np.ndarray]  # speaker -> (D, D+1)
@@ -137,6 +137,22 @@ def train_sat(source: GmmSystem, source_alignments: Mapping[str, Alignment],
     alimdl = estimate_alimdl(system, feats, si_feats, final)
     return SatResult(system, final, transforms, alimdl)
 
+
+def align_fmllr(system: GmmSystem, alimdl: khg.AmDiagGmm | None,
+                graphs: Mapping[str, kaldifst.StdVectorFst], si_feats: Mapping[str, np.ndarray],
+                utt2spk: Mapping[str, str], silence_phones: Sequence[int], config: MonoConfig,
+                silence_weight: float = 0.0, min_count: float = 50.0, num_iters: int = 40
+                ) -> tuple[dict[str, Alignment], Transforms]:
+    """Kaldi's align_fmllr.sh: align the unadapted features with final.alimdl (final.mdl
+    when there is none), estimate each speaker's transform from those alignments, then align
+    the adapted features with final.mdl. Returns the alignments and the transforms."""
+    first_system = system if alimdl is None else GmmSystem(system.tm, system.tree, alimdl)
+    first = align_all(first_system, graphs, si_feats, config, list(silence_phones))
+    transforms, _ = estimate_transforms(system.am, system.tm, si_feats, first, utt2spk,
+                                        silence_phones, silence_weight, None, None,
+                                        min_count, num_iters)
+    adapted = adapt(si_feats, transforms, utt2spk)
+    return align_all(system, graphs, adapted, config, list(silence_phones)), transforms
 
 
 @dataclass

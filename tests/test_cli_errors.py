@@ -227,3 +227,20 @@ def test_train_sat_cli_and_fmllr_decoding(world: dict[str, Path], tmp_path: Path
     assert train_sat.main([str(world["data"]), str(world["lang"]), str(tmp_path / "none"),
                            str(tmp_path / "bad")]) == 1
     assert not (tmp_path / "bad" / "final.mdl").exists()
+    # align_fmllr.sh's job: adapted alignments and the speakers' transforms; align_si
+    # refuses a SAT system without --fmllr, and --fmllr needs final.alimdl.
+    from pykaldi_distill.bin import align_si
+    from pykaldi_distill.io import read_int_vectors
+
+    ali = tmp_path / "tri3_ali"
+    ali.mkdir()
+    assert align_si.main(["--fmllr", "--ali-name", "ali.1.gz", "--trans-name", "trans.1",
+                          str(world["data"]), str(world["lang"]), str(tri3), str(ali)]) == 0
+    assert set(read_matrix_ark(ali / "trans.1")) <= speakers
+    aligned = set(dict(read_int_vectors(ali / "ali.1.gz")))
+    assert aligned and aligned <= set(load_data_dir(world["data"]).utts)
+    assert align_si.main([str(world["data"]), str(world["lang"]), str(tri3),
+                          str(tmp_path / "si_ali")]) == 1
+    assert align_si.main(["--fmllr", str(world["data"]), str(world["lang"]), str(world["mono"]),
+                          str(tmp_path / "no_alimdl_ali")]) == 1
+    assert not (tmp_path / "si_ali" / "ali.1.gz").exists()

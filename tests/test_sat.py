@@ -138,3 +138,28 @@ def test_two_pass_fmllr_decoding_of_new_utterances(systems: dict) -> None:
     alimdl = gmm.GmmSystem(sat.system.tm, sat.system.tree, sat.alimdl)
     assert (mean_aligned_loglike(sat.system, adapted, alis, logdet)
             > mean_aligned_loglike(alimdl, test, alis) + 0.3)
+
+
+def test_align_fmllr_adapts_new_utterances_of_known_speakers(systems: dict) -> None:
+    """align_fmllr.sh on unseen utterances: one transform per speaker, every utterance
+    aligned, and the adapted alignments fit final.mdl better than the alimdl's pass did."""
+    from pykaldi_distill.sat import align_fmllr
+
+    sat = systems["sat"]
+    feats, texts, utt2spk = speaker_corpus(30, seed=0, utt_seed=7)
+    compile_graph = gmm.graph_compiler_fn(toy.lexicon_fst(), [toy.DISAMBIG], texts)
+    graphs = {u: compile_graph(sat.system, u) for u in feats}
+    config = SatConfig()
+    alis, transforms = align_fmllr(sat.system, sat.alimdl, graphs, feats, utt2spk, [toy.SIL],
+                                   config)
+    assert sorted(transforms) == ["s0", "s1", "s2"] and set(alis) == set(feats)
+    assert all(len(alis[u]) == len(feats[u]) for u in feats)
+    adapted = adapt(feats, transforms, utt2spk)
+    logdet = {u: np.linalg.slogdet(transforms[s][:, :3])[1] for u, s in utt2spk.items()}
+    alimdl = gmm.GmmSystem(sat.system.tm, sat.system.tree, sat.alimdl)
+    si_alis = gmm.align_all(alimdl, graphs, feats, config, [toy.SIL])
+    assert (mean_aligned_loglike(sat.system, adapted, alis, logdet)
+            > mean_aligned_loglike(alimdl, feats, si_alis) + 0.3)
+    # Without an alimdl the first pass uses final.mdl itself.
+    _, from_final = align_fmllr(sat.system, None, graphs, feats, utt2spk, [toy.SIL], config)
+    assert sorted(from_final) == ["s0", "s1", "s2"]
