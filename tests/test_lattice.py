@@ -205,3 +205,28 @@ def test_frame_posteriors_sum_to_one(decoded: dict[str, Utt]) -> None:
     assert len(post) > 10
     for frame in post:
         assert sum(p for _, p in frame) == pytest.approx(1.0, abs=1e-3)
+
+
+def test_from_kaldifst_reads_every_arc_and_scales_acoustics(decoded: dict[str, Utt]) -> None:
+    """The binary-serialisation reader agrees with arc-by-arc access through the binding."""
+    import _kaldifst
+    import kaldifst
+
+    def arcs_of(lat: kaldifst.Lattice, s: int) -> list:
+        it, out = _kaldifst._ArcIteratorLattice(lat, s), []
+        while not it.done:
+            out.append(it.value)
+            it.next()
+        return out
+
+    for u in decoded.values():
+        g = lt.from_kaldifst(u.raw, acoustic_scale=0.5)
+        assert g.start == u.raw.start and g.num_states == u.raw.num_states
+        for s in range(u.raw.num_states):
+            expect = [(a.ilabel, a.olabel, a.weight.value1, a.weight.value2 * 0.5, a.nextstate)
+                      for a in arcs_of(u.raw, s)]
+            assert [tuple(a) for a in g.arcs[s]] == expect
+            final = u.raw.final(s)
+            assert g.finals.get(s) == ((final.value1, final.value2 * 0.5)
+                                       if final.value1 != float("inf") else None)
+    assert lt.from_kaldifst(kaldifst.Lattice()).start == -1
