@@ -86,8 +86,9 @@ def check_decode_own_data(work: Path, tmp_path: Path, env: dict[str, str]) -> No
 
 @pytest.mark.slow
 def test_synth_recipe_tiny(tmp_path: Path) -> None:
-    """The default recipe end to end: trigram LM, mono, tri1, tri2, lattices, dev-chosen
-    LMWT, BLSTM teacher, soft/hard teacher alignments, three students, plots, RESULTS.md."""
+    """The default recipe end to end: trigram LM, mono, tri1, tri2, tri3 (SAT) and its fMLLR
+    alignments, lattices, dev-chosen LMWT, BLSTM teacher, soft/hard teacher alignments,
+    three students, plots, RESULTS.md."""
     work = make_recipe_copy(tmp_path, "synth")
     env = {**os.environ, "PKD_ROOT": str(ROOT)}
     log = tmp_path / "run.log"
@@ -100,7 +101,8 @@ def test_synth_recipe_tiny(tmp_path: Path) -> None:
               "exp/tri2/final.mat", "exp/tri2_ali/final.mat", "exp/tri2_ali/ali.2.gz",
               "exp/tri2/decode_test/scoring_kaldi/best_wer", "exp/tri3/final.alimdl",
               "exp/tri3/trans.1", "exp/tri3/decode_test/trans.1",
-              "exp/tri3/decode_dev/scoring_kaldi/best_wer"]:
+              "exp/tri3/decode_dev/scoring_kaldi/best_wer", "exp/tri3_ali/ali.2.gz",
+              "exp/tri3_ali/trans.2", "exp/tri3_ali/final.alimdl"]:
         assert (work / f).is_file(), f
     check_fmllr_transforms(work)
     for f in ["exp/teacher/final.pt", "exp/teacher_targets/targets.scp",
@@ -118,6 +120,11 @@ def test_synth_recipe_tiny(tmp_path: Path) -> None:
     voices = re.search(r"\| system \|(( (dev|test):\S+ \|)+)", results)
     assert voices is not None and voices.group(1).count("test:") >= 2, results
     check_wheel_readers(work, "tri2")
+    check_wheel_readers(work, "tri3")
+    # The networks train on the best GMM system's (tri3's fMLLR) alignments.
+    for net in ["teacher", "student_gmm_s1"]:
+        assert json.loads((work / f"exp/{net}/config.json").read_text())["targets"] == \
+            "exp/tri3_ali"
     check_teacher_study(work, env)
     oracle = (work / "exp/mono/decode_test/scoring_kaldi/oracle_wer").read_text()
     best = (work / "exp/mono/decode_test/scoring_kaldi/best_wer").read_text()
@@ -159,7 +166,8 @@ def check_fmllr_transforms(work: Path) -> None:
     from pykaldi_distill.model_io import read_gmm_model
 
     dim = read_gmm_model(work / "exp/tri3/final.mdl")[1].dim
-    for trans, data in [("exp/tri3/trans.1", "train"), ("exp/tri3/decode_test/trans.*", "test")]:
+    for trans, data in [("exp/tri3/trans.1", "train"), ("exp/tri3/decode_test/trans.*", "test"),
+                        ("exp/tri3_ali/trans.*", "train")]:
         mats = {}
         for f in sorted(work.glob(trans)):
             with knio.SequentialFloatMatrixReader(f"ark:{f}") as reader:

@@ -3,7 +3,8 @@ options that reproduce the network shape and training budget of an exp dir (from
 config.json), e.g. to train a teacher longer or a student on other targets alike:
   local/train_student.sh $(nnet_options.py exp/student_gmm) --seed 2 ... exp/student_soft
 Target options (--temperature, --hard-weight, --soft-topk) are not printed, nor the seed
-without --with-seed (e.g. to continue a run's training)."""
+without --with-seed (e.g. to continue a run's training). `--targets` prints the targets or
+alignment dir the network was trained on instead."""
 
 from __future__ import annotations
 
@@ -19,12 +20,18 @@ def get_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="nnet_options", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--with-seed", action="store_true", help="also print the run's --seed")
+    p.add_argument("--targets", action="store_true",
+                   help="print the targets / alignment dir it was trained on instead")
     p.add_argument("exp_dir", type=Path, help="a trained network's exp dir or its config.json")
     return p
 
 
 def main_args(args: argparse.Namespace) -> None:
-    print(" ".join(training_options(load_resolved_config(args.exp_dir), args.with_seed)))
+    config = load_resolved_config(args.exp_dir)
+    if args.targets:
+        print(config["targets"])
+    else:
+        print(" ".join(training_options(config, args.with_seed)))
 
 
 def main(argv: list[str] | None = None) -> int:

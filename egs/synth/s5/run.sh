@@ -2,8 +2,10 @@
 # Read speech synthesised from the King James Bible (public domain) by several TTS voices,
 # dev and test voices held out: the GMM half of the pipeline (mono -> tri1 on deltas ->
 # tri2 on LDA+MLLT -> tri3 with speaker adaptive training, decoded with fMLLR) with a
-# trigram LM, lattices, and LM weight / insertion penalty chosen on dev; then the distillation experiment of Chan, Ke & Lane (2015): a BLSTM teacher on
-# tri2's alignments, its soft and hard alignments, and DNN students trained on each.
+# trigram LM, lattices, and LM weight / insertion penalty chosen on dev; then the
+# distillation experiment of Chan, Ke & Lane (2015): a BLSTM teacher on the best GMM
+# system's alignments (tri3's fMLLR alignments, tri2's with --sat false), its soft and hard
+# alignments, and DNN students trained on each, all decoded with that system's graph.
 # `make demo` runs --size demo (reduced grid); the paper's full table:
 #   ./run.sh --size demo --grid full
 set -euo pipefail
@@ -70,6 +72,9 @@ tri2_leaves=${tri2_leaves:-${leaves[2]}}
 tri2_gauss=${tri2_gauss:-${leaves[3]}}
 
 corpus=corpus
+# The best GMM system: its alignments train the networks, its graph decodes them.
+if [ "$sat" = true ]; then gmm_best=exp/tri3; else gmm_best=exp/tri2; fi
+gmm_ali=${gmm_best}_ali
 if [ "$stage" -le 0 ] && [ "$stop_stage" -ge 0 ]; then
   echo "== stage 0: synthesise the corpus ($size): train/dev/test data dirs and LM text"
   local/prepare_data.sh --size "$size" --seed "$seed" --nj "$nj" "$corpus"
@@ -119,10 +124,10 @@ if [ "$sat" = true ]; then
   gmm_systems+=("tri3 GMM (LDA+MLLT+SAT)=exp/tri3/decode_test,exp/tri3/decode_dev")
 fi
 
-decode_nnet() {  # decode_nnet <exp-dir>: hybrid decoding of dev and test with tri2's HCLG
+decode_nnet() {  # decode_nnet <exp-dir>: hybrid decoding of dev and test with the best GMM's HCLG
   for x in dev test; do
     steps_kd/decode.sh --nj "$nj" --cmd "$decode_cmd" --beam "$decode_beam" \
-      --lattices "$nnet_lattices" exp/tri2/graph "data/${x}_fbank" "$1/decode_$x"
+      --lattices "$nnet_lattices" "$gmm_best/graph" "data/${x}_fbank" "$1/decode_$x"
   done
 }
 
@@ -157,7 +162,7 @@ if [ "$stage" -le 5 ] && [ "$stop_stage" -ge 5 ]; then
   decode_sets exp/tri2
   steps_kd/align_si.sh --nj "$nj" --cmd "$train_cmd" data/train data/lang exp/tri2 exp/tri2_ali
   if [ "$sat" = true ]; then
-    # Speaker adaptation for the unseen voices (the networks still train on tri2_ali).
+    # Speaker adaptation for the unseen voices.
     steps_kd/train_sat.sh --cmd "$train_cmd" "$tri2_leaves" "$tri2_gauss" \
       data/train data/lang exp/tri2_ali exp/tri3
     steps_kd/mkgraph.sh data/lang_test exp/tri3 exp/tri3/graph
@@ -165,6 +170,7 @@ if [ "$stage" -le 5 ] && [ "$stop_stage" -ge 5 ]; then
       steps_kd/decode_fmllr.sh --nj "$nj" --cmd "$decode_cmd" --beam "$decode_beam" \
         --lattices true exp/tri3/graph "data/$x" "exp/tri3/decode_$x"
     done
+    steps_kd/align_fmllr.sh --nj "$nj" --cmd "$train_cmd" data/train data/lang exp/tri3 exp/tri3_ali
   fi
   # The GMM systems' table; stage 9 rewrites RESULTS.md with every system.
   steps_kd/make_results.sh --title "synth read speech ($size), GMM systems, dev/test = held-out voices" \
@@ -173,10 +179,10 @@ if [ "$stage" -le 5 ] && [ "$stop_stage" -ge 5 ]; then
 fi
 
 if [ "$stage" -le 6 ] && [ "$stop_stage" -ge 6 ]; then
-  echo "== stage 6: BLSTM teacher on tri2's alignments (fbank), decoded with tri2's graph"
+  echo "== stage 6: BLSTM teacher on $gmm_ali (fbank), decoded with $gmm_best's graph"
   # shellcheck disable=SC2086  # option strings are meant to split
   steps_kd/train_teacher.sh --cmd "$train_cmd" --max-epochs "$teacher_epochs" --seed "$seed" \
-    $teacher_opts data/train_fbank data/lang exp/tri2_ali exp/teacher
+    $teacher_opts data/train_fbank data/lang "$gmm_ali" exp/teacher
   decode_nnet exp/teacher
 fi
 
@@ -192,14 +198,14 @@ if [ "$stage" -le 8 ] && [ "$stop_stage" -ge 8 ]; then
   echo "== stage 8: DNN students, one architecture and budget, only the targets differ ($grid grid)"
   if [ "$grid" = full ]; then run_seeds=$seeds; else run_seeds=$seed; fi
   for s in $run_seeds; do
-    student "student_gmm_s$s" exp/tri2_ali --seed "$s"
+    student "student_gmm_s$s" "$gmm_ali" --seed "$s"
     student "student_rnnhard_s$s" exp/teacher_ali --seed "$s"
     student "student_soft_s$s" exp/teacher_targets --seed "$s" --soft-topk 20
     if [ "$grid" = full ]; then
       student "student_soft_t2_s$s" exp/teacher_targets --seed "$s" --soft-topk 20 --temperature 2
       student "student_soft_t5_s$s" exp/teacher_targets --seed "$s" --soft-topk 20 --temperature 5
       student "student_softhard_s$s" exp/teacher_targets --seed "$s" --soft-topk 20 \
-        --hard-weight 0.5 --hard-ali-dir exp/tri2_ali
+        --hard-weight 0.5 --hard-ali-dir "$gmm_ali"
     fi
   done
 fi
@@ -229,7 +235,7 @@ if [ "$stage" -le 9 ] && [ "$stop_stage" -ge 9 ]; then
   curves=("teacher=exp/teacher")
   for x in student_gmm student_rnnhard student_soft; do curves+=("$x=exp/${x}_s$seed"); done
   python -m pykaldi_distill.bin.plot_learning_curves plots/learning_curves.png "${curves[@]}"
-  python -m pykaldi_distill.bin.plot_posteriors exp/teacher_targets exp/tri2_ali plots/teacher_posteriors.png
+  python -m pykaldi_distill.bin.plot_posteriors exp/teacher_targets "$gmm_ali" plots/teacher_posteriors.png
   steps_kd/make_results.sh --title "synth read speech ($size, $grid grid), dev/test = held-out voices" \
     --baseline "DNN student, GMM hard" --corpus-info corpus/corpus.json \
     --soft-targets exp/teacher_targets --topk 20 --test-data data/test --dev-data data/dev \

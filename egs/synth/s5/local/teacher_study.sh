@@ -5,7 +5,8 @@
 # train the RNN-soft student on them (same student options and budget as run.sh) and decode
 # it; optionally soft students at other temperatures on the original teacher. The teacher's
 # and the students' shape and budget are the run's own, read from exp/teacher/config.json
-# and exp/student_gmm_s<seed>/config.json. Writes STUDY_teacher.md with make_results.sh
+# and exp/student_gmm_s<seed>/config.json; the teacher's alignment dir (e.g. exp/tri3_ali)
+# is the run's too, and every network is decoded with that GMM system's graph. Writes STUDY_teacher.md with make_results.sh
 # (the table and WER per held-out voice) and both teachers' learning curves to
 # plots/teacher_study_curves.png.
 #   local/teacher_study.sh --epochs 8 --temperatures "2 5"
@@ -29,8 +30,7 @@ train_cmd=${train_cmd:-run.pl}
 decode_cmd=${decode_cmd:-run.pl}
 
 for f in exp/teacher/final.pt exp/teacher/config.json exp/teacher_targets/targets.scp \
-  exp/student_gmm_s"$seed"/config.json exp/student_gmm_s"$seed"/decode_test/scoring_kaldi/best_wer \
-  exp/tri2/graph/HCLG.fst; do
+  exp/student_gmm_s"$seed"/config.json exp/student_gmm_s"$seed"/decode_test/scoring_kaldi/best_wer; do
   if [ ! -f "$f" ]; then
     echo "$0: ERROR: $f is missing; run ./run.sh through stage 8 (with --seed $seed) first" >&2
     exit 1
@@ -38,13 +38,19 @@ for f in exp/teacher/final.pt exp/teacher/config.json exp/teacher_targets/target
 done
 teacher_opts=$(python -m pykaldi_distill.bin.nnet_options --with-seed exp/teacher)
 student_opts=$(python -m pykaldi_distill.bin.nnet_options "exp/student_gmm_s$seed")
-echo "$0: teacher options: $teacher_opts; student options: $student_opts"
+gmm_ali=$(python -m pykaldi_distill.bin.nnet_options --targets exp/teacher)
+gmm=${gmm_ali%_ali}  # Kaldi's naming: exp/tri3_ali holds exp/tri3's alignments
+if [ ! -f "$gmm/graph/HCLG.fst" ]; then
+  echo "$0: ERROR: $gmm/graph/HCLG.fst is missing (the graph of $gmm_ali's system)" >&2
+  exit 1
+fi
+echo "$0: teacher options: $teacher_opts; student options: $student_opts; alignments: $gmm_ali"
 
 decode_nnet() {  # decode_nnet <exp-dir>: as run.sh decodes every network
   local x
   for x in dev test; do
     steps_kd/decode.sh --nj "$nj" --cmd "$decode_cmd" --beam "$decode_beam" --lattices "$lattices" \
-      exp/tri2/graph "data/${x}_fbank" "$1/decode_$x"
+      "$gmm/graph" "data/${x}_fbank" "$1/decode_$x"
   done
 }
 
@@ -67,13 +73,13 @@ if [ ! -f "$long/final.pt" ] || [ "$long/final.pt" -ot exp/teacher/final.pt ]; t
 fi
 # shellcheck disable=SC2086  # option strings are meant to split; the last --max-epochs wins
 steps_kd/train_teacher.sh --cmd "$train_cmd" $teacher_opts --max-epochs "$epochs" \
-  data/train_fbank data/lang exp/tri2_ali "$long"
+  data/train_fbank data/lang "$gmm_ali" "$long"
 decode_nnet "$long"
 steps_kd/make_soft_targets.sh --nj "$nj" --cmd "$train_cmd" --topk 20 \
   data/train_fbank "$long" "${long}_targets"
 student "student_soft_e${epochs}_s$seed" "${long}_targets"
 
-rows=("tri2 GMM (LDA+MLLT)=exp/tri2/decode_test,exp/tri2/decode_dev"
+rows=("${gmm#exp/} GMM=$gmm/decode_test,$gmm/decode_dev"
   "BLSTM teacher, run.sh epochs=exp/teacher/decode_test,exp/teacher/decode_dev"
   "BLSTM teacher, $epochs epochs=$long/decode_test,$long/decode_dev"
   "DNN student, GMM hard=exp/student_gmm_s$seed/decode_test,exp/student_gmm_s$seed/decode_dev"
