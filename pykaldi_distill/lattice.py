@@ -88,37 +88,25 @@ def from_kaldifst(lat: kaldifst.Lattice, acoustic_scale: float = 1.0) -> LatGrap
     """The lattice as a LatGraph, acoustic costs (arcs and finals) times `acoustic_scale`.
     Read from the wheel's binary serialisation: arc-by-arc access through the binding costs
     about three times as much on decoder lattices."""
-    with tempfile.TemporaryDirectory() as d:
-        scratch = Path(d) / "lat.fst"
-        if not lat.write(str(scratch)):
-            raise OSError(f"kaldifst could not write a lattice to {scratch}")
-        data = scratch.read_bytes()
-    c = _Cursor(data, 0, "<lattice>", "lattice")
+    c = _Cursor(lattice_to_fst_bytes(lat), 0, "<lattice>", "lattice")
     arc_type, start, num_states = _read_fst_header(c)
     if arc_type != "lattice4":
         raise c.fail(f"arc type {arc_type!r}, expected 'lattice4'")
-    finals: dict[int, tuple[float, float]] = {}
-    counts = np.zeros(num_states, dtype=np.int64)
-    offsets = np.zeros(num_states, dtype=np.int64)
-    pos = c.pos
-    for s in range(num_states):
-        gc, ac, n = _LATTICE4_FINAL.unpack_from(data, pos)
-        if math.isfinite(gc):
-            finals[s] = (gc, ac * acoustic_scale)
-        pos += _LATTICE4_FINAL.size
-        offsets[s], counts[s] = pos, n
-        pos += n * _LATTICE4_ARC.itemsize
-    records = _gather_arc_records(data, offsets, counts)
+    layout = _walk_lattice4_states(c, num_states)
+    finals = {s: (gc, ac * acoustic_scale) for s, (gc, ac) in enumerate(layout.finals.tolist())
+              if math.isfinite(gc)}
+    records = _gather_arc_records(c.data, layout.offsets, layout.counts)
     arcs = list(map(Arc, records["ilabel"].tolist(), records["olabel"].tolist(),
                     records["graph"].astype(np.float64).tolist(),
                     (records["acoustic"].astype(np.float64) * acoustic_scale).tolist(),
                     records["nextstate"].tolist()))
-    bounds = np.concatenate([[0], np.cumsum(counts)]).tolist()
+    bounds = np.concatenate([[0], np.cumsum(layout.counts)]).tolist()
     return LatGraph(start if num_states else -1,
                     [arcs[bounds[s]:bounds[s + 1]] for s in range(num_states)], finals)
 
 
-def _gather_arc_records(data: bytes, offsets: np.ndarray, counts: np.ndarray) -> np.ndarray:
+def _gather_arc_records(data: bytes | memoryview, offsets: np.ndarray,
+                        counts: np.ndarray) -> np.ndarray:
     """The arc records of every state, in order: state s has counts[s] records of
     _LATTICE4_ARC at byte offsets[s]."""
     size = _LATTICE4_ARC.itemsize
@@ -766,6 +754,31 @@ _LATTICE4_ARC = np.dtype([("ilabel", "<i4"), ("olabel", "<i4"), ("graph", "<f4")
                           ("acoustic", "<f4"), ("nextstate", "<i4")])
 
 
+@dataclass
+class _Lattice4States:
+    """Where each state of a "lattice4" FST body lies: its final weight and its arcs."""
+
+    finals: np.ndarray  # (states, 2) float32: graph, acoustic cost (inf: not final)
+    offsets: np.ndarray  # (states,) int64: byte offset of the state's first arc record
+    counts: np.ndarray  # (states,) int64: number of arc records
+
+
+def _walk_lattice4_states(c: _Cursor, num_states: int) -> _Lattice4States:
+    """Step the cursor over the state records after a "lattice4" header, checking counts
+    and truncation; the arcs themselves are left for _gather_arc_records."""
+    finals = np.zeros((num_states, 2), dtype=np.float32)
+    offsets = np.zeros(num_states, dtype=np.int64)
+    counts = np.zeros(num_states, dtype=np.int64)
+    for s in range(num_states):
+        gc, ac, n = c.unpack(_LATTICE4_FINAL)
+        if n < 0:
+            raise c.fail(f"state {s} has a negative arc count")
+        finals[s] = gc, ac
+        offsets[s], counts[s] = c.pos, n
+        c.take(n * _LATTICE4_ARC.itemsize)
+    return _Lattice4States(finals, offsets, counts)
+
+
 def _read_binary_lattice(data: bytes, pos: int, source: str | Path, what: str,
                          scratch: Path) -> tuple[kaldifst.Lattice, int]:
     """One binary lattice at data[pos] and the offset past it. A plain "lattice4" FST (what
@@ -777,13 +790,8 @@ def _read_binary_lattice(data: bytes, pos: int, source: str | Path, what: str,
     if arc_type != "lattice4":
         g, end = read_binary_fst(data, pos, source, what)
         return to_kaldifst(g), end
-    blocks = []
-    for s in range(num_states):
-        _gc, _ac, n = c.unpack(_LATTICE4_FINAL)
-        if n < 0:
-            raise c.fail(f"state {s} has a negative arc count")
-        blocks.append(c.take(n * _LATTICE4_ARC.itemsize))
-    nexts = np.frombuffer(b"".join(blocks), dtype=_LATTICE4_ARC)["nextstate"]
+    layout = _walk_lattice4_states(c, num_states)
+    nexts = _gather_arc_records(c.data, layout.offsets, layout.counts)["nextstate"]
     if nexts.size and (nexts.min() < 0 or nexts.max() >= num_states):
         raise c.fail(f"an arc goes to a state outside 0..{num_states - 1}")
     scratch.write_bytes(c.data[pos:c.pos])
