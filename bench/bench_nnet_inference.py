@@ -1,7 +1,7 @@
 """Benchmark: inference cost of the teacher BLSTM vs the student DNN (the paper's point is
 that the student needs a fraction of the teacher's compute). Writes bench/out/nnet_inference.md.
 
-    .venv/bin/python bench/bench_nnet_inference.py [--frames 3000] [--repeats 5]
+    PYTHONPATH=. .venv/bin/python bench/bench_nnet_inference.py [--frames 3000] [--repeats 5]
 """
 
 from __future__ import annotations

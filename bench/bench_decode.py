@@ -1,0 +1,168 @@
+"""Benchmark: lattice-decoding cost and search errors against the decoding beam. For each
+beam, the real-time factor of each stage (LatticeSimpleDecoder, word-lattice determinization
++ pruning, the LMWT x WIP best-path sweep) and how many of the sweep's 1-best hypotheses
+(LMWT 7..17 x WIP 0, 0.5, 1 per utterance) differ from those at the widest beam, taken as
+the search-error-free reference. Acoustic scale 1/default LMWT (12 for GMMs, 10 for neural
+models); acoustic scoring is not timed. Writes bench/out/decode_beam.md.
+
+    PYTHONPATH=. .venv/bin/python bench/bench_decode.py [--beams "9 10 11 13"] [--utts 30] \\
+        [--lattice-beam 6.0] [--out bench/out/decode_beam.md] <model-dir> <graph-dir> <data-dir>
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import kaldifst
+import numpy as np
+
+from pykaldi_distill import lattice
+from pykaldi_distill.bin.decode import load_scorer
+from pykaldi_distill.cli import run
+from pykaldi_distill.data import load_data_dir
+from pykaldi_distill.decode import transition_id_matrix
+from pykaldi_distill.errors import InputError, require_dir, require_file
+from pykaldi_distill.features import check_feature_dim, load_features
+from pykaldi_distill.io import write_text_atomic
+
+FRAMES_PER_SECOND = 100
+SETTINGS = [(float(lmwt), wip) for wip in (0.0, 0.5, 1.0) for lmwt in range(7, 18)]
+
+
+@dataclass
+class BeamStats:
+    """Seconds spent per stage, summed over utterances, and the hypotheses' differences."""
+
+    decoder: float = 0.0
+    word_lattice: float = 0.0
+    best_paths: float = 0.0
+    failed: int = 0  # utterances without a lattice (all their hypotheses count as empty)
+    differing: int = 0
+
+
+def get_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="bench_decode", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--beams", default="9 10 11 13",
+                   help="decoding beams; the widest is the reference for search errors")
+    p.add_argument("--utts", type=int, default=30, help="decode the first N utterances")
+    p.add_argument("--lattice-beam", type=float, default=6.0)
+    p.add_argument("--out", type=Path, default=Path("bench/out/decode_beam.md"))
+    p.add_argument("model_dir", type=Path)
+    p.add_argument("graph_dir", type=Path)
+    p.add_argument("data_dir", type=Path)
+    return p
+
+
+def parse_beams(text: str) -> list[float]:
+    try:
+        beams = sorted({float(b) for b in text.split()})
+    except ValueError as err:
+        raise InputError("--beams", f"not a list of numbers: {text!r}", 'e.g. "9 11 13"') from err
+    if not beams:
+        raise InputError("--beams", "no beam given", 'e.g. "9 11 13"')
+    return beams
+
+
+def decode_one(hclg: kaldifst.StdVectorFst, tid_loglikes: np.ndarray,
+               config: lattice.LatticeConfig, stats: BeamStats) -> list[list[int]]:
+    """One utterance at one beam: the sweep's 1-best word ids, one list per SETTINGS entry;
+    each stage's seconds are added to `stats`."""
+    decodable = lattice.decodable_from_matrix(tid_loglikes)
+    start = time.perf_counter()
+    try:
+        raw = lattice.decode_raw_lattice(hclg, decodable, config)
+    except RuntimeError:  # no lattice: decode.py counts the utterance as failed
+        stats.decoder += time.perf_counter() - start
+        stats.failed += 1
+        return [[] for _ in SETTINGS]
+    decoded = time.perf_counter()
+    word_lat = lattice.word_lattice(raw, config)
+    determinized = time.perf_counter()
+    hyps = lattice.best_paths(word_lat, SETTINGS)
+    done = time.perf_counter()
+    stats.decoder += decoded - start
+    stats.word_lattice += determinized - decoded
+    stats.best_paths += done - determinized
+    return hyps
+
+
+def check_not_sat(model_dir: Path) -> None:
+    """A SAT final.mdl needs fMLLR-adapted features, which this benchmark does not make."""
+    if (model_dir / "final.alimdl").is_file():
+        raise InputError(model_dir / "final.alimdl", "this is a speaker-adapted (SAT) model: "
+                         "its final.mdl needs fMLLR-adapted features",
+                         "benchmark a speaker-independent model dir (e.g. tri1, tri2b)")
+
+
+def run_beams(args: argparse.Namespace, beams: list[float]) -> tuple[dict[float, BeamStats],
+                                                                     int, int]:
+    """(stats per beam, utterances decoded, frames decoded)."""
+    require_dir(args.model_dir, "pass a trained model dir (exp/<system>)")
+    tm, pipeline, scorer, input_dim, default_lmwt = load_scorer(args.model_dir)
+    check_not_sat(args.model_dir)
+    hclg_path = require_file(args.graph_dir / "HCLG.fst", "build it with local/mkgraph.sh")
+    data = load_data_dir(args.data_dir)
+    hclg = kaldifst.StdVectorFst.read(str(hclg_path))
+    acwt = 1.0 / default_lmwt
+    configs = {b: lattice.LatticeConfig(beam=b, lattice_beam=args.lattice_beam, acwt=acwt)
+               for b in beams}
+    stats = {b: BeamStats() for b in beams}
+    utts = frames = 0
+    for _, feats in load_features(data, pipeline):
+        if utts >= args.utts:
+            break
+        check_feature_dim(feats, input_dim, data.path / "feats.scp")
+        tid_loglikes = transition_id_matrix(scorer(feats) * acwt, tm)
+        hyps = {b: decode_one(hclg, tid_loglikes, configs[b], stats[b]) for b in beams}
+        for b in beams:
+            stats[b].differing += sum(h != r for h, r in zip(hyps[b], hyps[beams[-1]],
+                                                             strict=True))
+        utts, frames = utts + 1, frames + feats.shape[0]
+    if not frames:
+        raise InputError(data.path, "no utterance to decode", "pass --utts >= 1")
+    return stats, utts, frames
+
+
+def report(args: argparse.Namespace, beams: list[float], stats: dict[float, BeamStats],
+           utts: int, frames: int) -> str:
+    audio = frames / FRAMES_PER_SECOND
+    lines = ["# Lattice decoding: cost and search errors against the beam", "",
+             f"Model {args.model_dir}, graph {args.graph_dir / 'HCLG.fst'}, data {args.data_dir}: "
+             f"{utts} utterances, {frames} frames ({audio:.1f} s); lattice beam "
+             f"{args.lattice_beam}; {os.cpu_count()} CPUs, {platform.platform()}, "
+             f"Python {platform.python_version()}.", "",
+             f"RTF = seconds / seconds of audio. Differing: 1-best hypotheses of the LMWT 7..17 "
+             f"x WIP {{0, 0.5, 1}} sweep that differ from those at beam {beams[-1]:g} "
+             f"(the reference), out of {utts} x {len(SETTINGS)}.", "",
+             "| beam | decoder RTF | word_lattice RTF | best_paths RTF | total RTF | "
+             "no lattice | differing |",
+             "|---:|---:|---:|---:|---:|---:|---:|"]
+    for b in beams:
+        s = stats[b]
+        total = s.decoder + s.word_lattice + s.best_paths
+        lines.append(f"| {b:g} | {s.decoder / audio:.3f} | {s.word_lattice / audio:.3f} | "
+                     f"{s.best_paths / audio:.3f} | {total / audio:.3f} | {s.failed} | "
+                     f"{s.differing} / {utts * len(SETTINGS)} |")
+    return "\n".join(lines) + "\n"
+
+
+def main_args(args: argparse.Namespace) -> None:
+    beams = parse_beams(args.beams)
+    stats, utts, frames = run_beams(args, beams)
+    write_text_atomic(args.out, report(args, beams, stats, utts, frames))
+    print(args.out.read_text() + f"\nwrote {args.out}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run(main_args, get_parser(), argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
