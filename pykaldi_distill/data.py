@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shlex
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -201,5 +202,7 @@ def split_data(data: DataDir, nj: int, per_utt: bool = False) -> list[DataDir]:
                              "use a smaller --nj")
         part = subset(data, sorted(group), root / str(n))
         write_data_dir(part, part.path)
+        if (data.path / "feat_type").is_file():  # the features' kind, which models check
+            shutil.copyfile(data.path / "feat_type", part.path / "feat_type")
         parts.append(part)
     return parts

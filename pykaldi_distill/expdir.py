@@ -72,6 +72,26 @@ def load_feature_config(exp: Path) -> FeatureConfig:
     return read_conf(exp / f"{kind}.conf", kind)
 
 
+def _feat_type(d: Path) -> str | None:
+    f = d / "feat_type"
+    return f.read_text().strip() if f.is_file() else None
+
+
+def check_feat_type(model_dir: Path, data_dir: Path) -> None:
+    """A model reads only the kind of features it was trained on (its feat_type vs the data
+    dir's): 40 fbank bins and 40-dim fMLLR features pass the dimension check alike."""
+    model_kind, data_kind = _feat_type(model_dir), _feat_type(data_dir)
+    if model_kind is None or data_kind is None or model_kind == data_kind:
+        return
+    if model_kind == "fmllr":
+        fix = ("make fMLLR features of it with local/make_fmllr_feats.sh (the GMM dir is in "
+               f"{model_dir / 'fmllr.conf'}), or decode it with local/decode_data.sh")
+    else:
+        fix = f"make {model_kind} features of it (local/make_feats.sh --feat-type {model_kind})"
+    raise InputError(data_dir / "feat_type", f"'{data_kind}' features, but {model_dir} was "
+                     f"trained on '{model_kind}' features", fix)
+
+
 def alignment_files(ali_dir: Path) -> list[Path]:
     require_dir(ali_dir, "run the alignment stage (local/align_si.sh) first")
     files = sorted(ali_dir.glob("ali.*.gz"), key=lambda p: int(p.name.split(".")[1]))

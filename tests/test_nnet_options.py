@@ -86,5 +86,7 @@ def test_cli_prints_options_and_fails_on_bad_input(tmp_path: Path, capsys) -> No
     assert capsys.readouterr().out.split()[-2:] == ["--seed", "0"]
     assert cli.main(["--targets", str(tmp_path)]) == 0
     assert capsys.readouterr().out.strip() == "exp/tri2_ali"
+    assert cli.main(["--data", str(tmp_path)]) == 0
+    assert capsys.readouterr().out.strip() == "data/train_fbank"
     assert cli.main([str(tmp_path / "missing")]) != 0
     assert "missing" in capsys.readouterr().err

@@ -129,6 +129,57 @@ def test_synth_recipe_tiny(tmp_path: Path) -> None:
     oracle = (work / "exp/mono/decode_test/scoring_kaldi/oracle_wer").read_text()
     best = (work / "exp/mono/decode_test/scoring_kaldi/best_wer").read_text()
     assert float(oracle.split()[1]) <= float(best.split()[1])
+    check_fmllr_network(work, tmp_path, env)
+
+
+def run_step(work: Path, env: dict[str, str], *argv: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["bash", *argv], cwd=work, env=env, capture_output=True, text=True)
+
+
+def check_fmllr_network(work: Path, tmp_path: Path, env: dict[str, str]) -> None:
+    """run.sh --nnet-feats fmllr makes tri3's fMLLR features for train/dev/test; a network
+    trained on them decodes them, refuses fbank features, and decode_data.sh decodes a
+    user's audio in two passes (tri3 with fMLLR, then the network)."""
+    proc = run_step(work, env, "run.sh", "--size", "tiny", "--nj", "2", "--nnet-feats", "fmllr",
+                    "--stage", "5", "--stop-stage", "5")
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    for x, transforms in [("train", "exp/tri3_ali"), ("dev", "exp/tri3/decode_dev"),
+                          ("test", "exp/tri3/decode_test")]:
+        d = work / "data" / f"{x}_fmllr"
+        assert (d / "feat_type").read_text() == "fmllr\n"
+        assert f"--transform-dir={transforms}" in (d / "fmllr.conf").read_text()
+        assert len((d / "feats.scp").read_text().splitlines()) == \
+            len((work / "data" / x / "utt2spk").read_text().splitlines())
+        assert (d / "cmvn.scp").is_file()
+    proc = run_step(work, env, "steps_kd/train_student.sh", "--num-layers", "1", "--hidden", "32",
+                    "--context", "2", "--max-epochs", "1", "data/train_fmllr", "data/lang",
+                    "exp/tri3_ali", "exp/student_fmllr")
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert (work / "exp/student_fmllr/feat_type").read_text() == "fmllr\n"
+    decode = ["steps_kd/decode.sh", "--nj", "2", "--beam", "8", "exp/tri3/graph"]
+    proc = run_step(work, env, *decode, "data/dev_fmllr", "exp/student_fmllr/decode_dev")
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert (work / "exp/student_fmllr/decode_dev/scoring_kaldi/best_wer").is_file()
+    proc = run_step(work, env, *decode, "data/dev_fbank", "exp/student_fmllr/decode_dev_fbank")
+    assert proc.returncode != 0
+    logs = "".join(f.read_text() for f in
+                   (work / "exp/student_fmllr/decode_dev_fbank/log").glob("decode.*.log"))
+    assert "'fbank' features, but exp/student_fmllr was trained on 'fmllr'" in logs
+    mine = tmp_path / "mine_fmllr"
+    mine.mkdir()
+    dev = work / "data" / "dev"
+    spk, *utts = (dev / "spk2utt").read_text().splitlines()[0].split()[:4]
+    for name in ["wav.scp", "text"]:
+        table = dict(line.split(maxsplit=1) for line in (dev / name).read_text().splitlines())
+        (mine / name).write_text("".join(f"{u} {table[u]}\n" for u in utts))
+    (mine / "utt2spk").write_text("".join(f"{u} {spk}\n" for u in utts))
+    proc = run_step(work, env, "steps_kd/decode_data.sh", "--nj", "1", str(mine),
+                    "exp/tri3/graph", "exp/student_fmllr", "exp/student_fmllr/decode_mine")
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    out = work / "exp/student_fmllr/decode_mine"
+    for f in ["decode_gmm/trans.1", "decode_gmm/scoring_kaldi/best_wer",
+              "data_fmllr/feat_type", "scoring_kaldi/best_wer"]:
+        assert (out / f).is_file(), f
 
 
 def check_teacher_study(work: Path, env: dict[str, str]) -> None:

@@ -17,6 +17,7 @@ import torch
 from ..cli import log, run
 from ..data import load_data_dir
 from ..errors import PkdError
+from ..expdir import check_feat_type
 from ..features import check_feature_dim, load_features
 from ..gmm import GmmSystem, MonoConfig, transcript_graph_compiler
 from ..hybrid import argmax_alignment, load_hybrid_model, viterbi_alignment
@@ -43,6 +44,7 @@ def get_parser() -> argparse.ArgumentParser:
 def main_args(args: argparse.Namespace) -> None:
     torch.set_num_threads(args.num_threads)
     data = load_data_dir(args.data_dir, need_text=args.mode == "viterbi")
+    check_feat_type(args.nnet_dir, data.path)
     model = load_hybrid_model(args.nnet_dir)
     config = MonoConfig(beam=args.beam, retry_beam=args.retry_beam,
                         acoustic_scale=args.acoustic_scale)

@@ -16,7 +16,7 @@ import kaldi_hmm_gmm as khg
 from ..cli import log, run
 from ..data import load_data_dir
 from ..errors import InputError, PkdError, require_file
-from ..expdir import read_pipeline
+from ..expdir import check_feat_type, read_pipeline
 from ..features import load_features
 from ..gmm import GmmSystem, MonoConfig, align_all, transcript_graph_compiler
 from ..io import write_int_vectors_gz, write_matrix_ark
@@ -58,6 +58,7 @@ def read_alimdl(args: argparse.Namespace) -> khg.AmDiagGmm | None:
 def main_args(args: argparse.Namespace) -> None:
     alimdl = read_alimdl(args)
     data = load_data_dir(args.data_dir, need_text=True)
+    check_feat_type(args.src_dir, data.path)
     lang = load_lang(args.lang_dir)
     tm, am = read_gmm_model(args.src_dir / "final.mdl")
     system = GmmSystem(tm, read_tree(args.src_dir / "tree"), am)

@@ -32,7 +32,7 @@ from ..cli import log, run
 from ..data import DataDir, load_data_dir
 from ..decode import DecoderConfig, GmmTables, decode_loglikes, make_decoder, transition_id_matrix
 from ..errors import InputError, PkdError, require_file
-from ..expdir import read_pipeline
+from ..expdir import check_feat_type, read_pipeline
 from ..features import FeaturePipeline, apply_transform, check_feature_dim, load_features
 from ..io import read_table, write_matrix_ark, write_table, write_text_atomic
 from ..lang import read_ints
@@ -144,6 +144,7 @@ def main_args(args: argparse.Namespace) -> None:
     id2word = {int(i): w for w, i in read_table(args.graph_dir / "words.txt").items()}
     word2id = {w: i for i, w in id2word.items()}
     data = load_data_dir(args.data_dir)
+    check_feat_type(args.model_dir, data.path)
     config = DecoderConfig(beam=args.beam, max_active=args.max_active,
                            lattice_beam=args.lattice_beam)
     hyps, lattices, oracle = Hyps(), [], {}

@@ -23,6 +23,7 @@ from ..cli import log, run
 from ..data import load_data_dir
 from ..distill import topk_posterior
 from ..errors import PkdError
+from ..expdir import check_feat_type
 from ..features import check_feature_dim, load_features
 from ..hybrid import load_hybrid_model
 from ..io import write_matrices, write_posteriors
@@ -48,6 +49,7 @@ def main_args(args: argparse.Namespace) -> None:
         raise PkdError("--topk needs --post-ark and --post-scp")
     teacher = load_hybrid_model(args.teacher_dir)
     data = load_data_dir(args.data_dir)
+    check_feat_type(args.teacher_dir, data.path)
     sparse: dict[str, list] = {}
 
     def dense() -> Iterator[tuple[str, np.ndarray]]:

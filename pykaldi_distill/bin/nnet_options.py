@@ -4,7 +4,7 @@ config.json), e.g. to train a teacher longer or a student on other targets alike
   local/train_student.sh $(nnet_options.py exp/student_gmm) --seed 2 ... exp/student_soft
 Target options (--temperature, --hard-weight, --soft-topk) are not printed, nor the seed
 without --with-seed (e.g. to continue a run's training). `--targets` prints the targets or
-alignment dir the network was trained on instead."""
+alignment dir the network was trained on instead, `--data` its training data dir."""
 
 from __future__ import annotations
 
@@ -22,6 +22,8 @@ def get_parser() -> argparse.ArgumentParser:
     p.add_argument("--with-seed", action="store_true", help="also print the run's --seed")
     p.add_argument("--targets", action="store_true",
                    help="print the targets / alignment dir it was trained on instead")
+    p.add_argument("--data", action="store_true",
+                   help="print the data dir it was trained on instead")
     p.add_argument("exp_dir", type=Path, help="a trained network's exp dir or its config.json")
     return p
 
@@ -30,6 +32,8 @@ def main_args(args: argparse.Namespace) -> None:
     config = load_resolved_config(args.exp_dir)
     if args.targets:
         print(config["targets"])
+    elif args.data:
+        print(config["data"])
     else:
         print(" ".join(training_options(config, args.with_seed)))
 

@@ -52,6 +52,6 @@ def load_resolved_config(exp_dir: Path) -> dict[str, Any]:
     except json.JSONDecodeError as e:
         raise InputError(path, f"is not JSON ({e})") from None
     if not isinstance(resolved, dict) or resolved.get("model_kind") not in _MODEL_OPTIONS \
-            or not {"model", "train", "cv_fraction", "targets"} <= resolved.keys():
+            or not {"model", "train", "cv_fraction", "targets", "data"} <= resolved.keys():
         raise InputError(path, "is not a config.json written by train_nnet")
     return resolved

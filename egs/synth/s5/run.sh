@@ -23,6 +23,8 @@ tri1_gauss=
 tri2_leaves=
 tri2_gauss=
 sat=true            # also tri3: SAT on fMLLR-adapted tri2 features, fMLLR decoding
+nnet_feats=fbank    # the networks' input: fbank + CMVN (the paper's), or fmllr: tri3's
+                    # speaker-adapted LDA+MLLT+fMLLR features (Kaldi nnet1 style; --sat true)
 grid=reduced        # reduced: one seed of GMM-hard / RNN-hard / RNN-soft students;
                     # full: the paper's table (also T=2, T=5, soft+hard), seeds below
 seeds="1 2 3"       # student seeds of the full grid
@@ -72,6 +74,11 @@ tri2_leaves=${tri2_leaves:-${leaves[2]}}
 tri2_gauss=${tri2_gauss:-${leaves[3]}}
 
 corpus=corpus
+case $nnet_feats in
+  fbank) ;;
+  fmllr) if [ "$sat" != true ]; then echo "$0: --nnet-feats fmllr needs --sat true" >&2; exit 1; fi ;;
+  *) echo "$0: --nnet-feats must be fbank or fmllr, got '$nnet_feats'" >&2; exit 1 ;;
+esac
 # The best GMM system: its alignments train the networks, its graph decodes them.
 if [ "$sat" = true ]; then gmm_best=exp/tri3; else gmm_best=exp/tri2; fi
 gmm_ali=${gmm_best}_ali
@@ -127,7 +134,7 @@ fi
 decode_nnet() {  # decode_nnet <exp-dir>: hybrid decoding of dev and test with the best GMM's HCLG
   for x in dev test; do
     steps_kd/decode.sh --nj "$nj" --cmd "$decode_cmd" --beam "$decode_beam" \
-      --lattices "$nnet_lattices" "$gmm_best/graph" "data/${x}_fbank" "$1/decode_$x"
+      --lattices "$nnet_lattices" "$gmm_best/graph" "data/${x}_$nnet_feats" "$1/decode_$x"
   done
 }
 
@@ -136,7 +143,7 @@ student() {  # student <name> <targets-or-ali-dir> [train_student.sh options]: t
   shift 2
   # shellcheck disable=SC2086  # option strings are meant to split
   steps_kd/train_student.sh --cmd "$train_cmd" --max-epochs "$student_epochs" $student_opts \
-    "$@" data/train_fbank data/lang "$targets" "exp/$name"
+    "$@" "data/train_$nnet_feats" data/lang "$targets" "exp/$name"
   decode_nnet "exp/$name"
 }
 
@@ -172,6 +179,16 @@ if [ "$stage" -le 5 ] && [ "$stop_stage" -ge 5 ]; then
     done
     steps_kd/align_fmllr.sh --nj "$nj" --cmd "$train_cmd" data/train data/lang exp/tri3 exp/tri3_ali
   fi
+  if [ "$nnet_feats" = fmllr ]; then
+    # The networks' input: tri3's features adapted by the transforms of its alignment
+    # (train) and of its first decoding pass (dev, test).
+    for x in train dev test; do
+      if [ "$x" = train ]; then transforms=exp/tri3_ali; else transforms=exp/tri3/decode_$x; fi
+      steps_kd/make_fmllr_feats.sh --nj "$nj" --cmd "$train_cmd" --transform-dir "$transforms" \
+        "data/${x}_fmllr" "data/$x" exp/tri3 "exp/make_fmllr/$x" fmllr
+      steps_kd/compute_cmvn_stats.sh "data/${x}_fmllr" "exp/make_fmllr/$x" fmllr
+    done
+  fi
   # The GMM systems' table; stage 9 rewrites RESULTS.md with every system.
   steps_kd/make_results.sh --title "synth read speech ($size), GMM systems, dev/test = held-out voices" \
     --baseline "mono GMM" --corpus-info corpus/corpus.json --test-data data/test \
@@ -179,19 +196,19 @@ if [ "$stage" -le 5 ] && [ "$stop_stage" -ge 5 ]; then
 fi
 
 if [ "$stage" -le 6 ] && [ "$stop_stage" -ge 6 ]; then
-  echo "== stage 6: BLSTM teacher on $gmm_ali (fbank), decoded with $gmm_best's graph"
+  echo "== stage 6: BLSTM teacher on $gmm_ali ($nnet_feats), decoded with $gmm_best's graph"
   # shellcheck disable=SC2086  # option strings are meant to split
   steps_kd/train_teacher.sh --cmd "$train_cmd" --max-epochs "$teacher_epochs" --seed "$seed" \
-    $teacher_opts data/train_fbank data/lang "$gmm_ali" exp/teacher
+    $teacher_opts "data/train_$nnet_feats" data/lang "$gmm_ali" exp/teacher
   decode_nnet exp/teacher
 fi
 
 if [ "$stage" -le 7 ] && [ "$stop_stage" -ge 7 ]; then
   echo "== stage 7: soft alignments (dense + top-20 Posteriors) and teacher hard alignments"
   steps_kd/make_soft_targets.sh --nj "$nj" --cmd "$train_cmd" --topk 20 \
-    data/train_fbank exp/teacher exp/teacher_targets
+    "data/train_$nnet_feats" exp/teacher exp/teacher_targets
   steps_kd/align_nnet.sh --nj "$nj" --cmd "$train_cmd" --mode viterbi \
-    data/train_fbank data/lang exp/teacher exp/teacher_ali
+    "data/train_$nnet_feats" data/lang exp/teacher exp/teacher_ali
 fi
 
 if [ "$stage" -le 8 ] && [ "$stop_stage" -ge 8 ]; then

@@ -40,17 +40,19 @@ teacher_opts=$(python -m pykaldi_distill.bin.nnet_options --with-seed exp/teache
 student_opts=$(python -m pykaldi_distill.bin.nnet_options "exp/student_gmm_s$seed")
 gmm_ali=$(python -m pykaldi_distill.bin.nnet_options --targets exp/teacher)
 gmm=${gmm_ali%_ali}  # Kaldi's naming: exp/tri3_ali holds exp/tri3's alignments
+train_data=$(python -m pykaldi_distill.bin.nnet_options --data exp/teacher)
+feats=${train_data#data/train_}  # the networks' input: data/{train,dev,test}_<feats>
 if [ ! -f "$gmm/graph/HCLG.fst" ]; then
   echo "$0: ERROR: $gmm/graph/HCLG.fst is missing (the graph of $gmm_ali's system)" >&2
   exit 1
 fi
-echo "$0: teacher options: $teacher_opts; student options: $student_opts; alignments: $gmm_ali"
+echo "$0: teacher options: $teacher_opts; student options: $student_opts; alignments: $gmm_ali; data: $train_data"
 
 decode_nnet() {  # decode_nnet <exp-dir>: as run.sh decodes every network
   local x
   for x in dev test; do
     steps_kd/decode.sh --nj "$nj" --cmd "$decode_cmd" --beam "$decode_beam" --lattices "$lattices" \
-      "$gmm/graph" "data/${x}_fbank" "$1/decode_$x"
+      "$gmm/graph" "data/${x}_$feats" "$1/decode_$x"
   done
 }
 
@@ -59,7 +61,7 @@ student() {  # student <name> <targets-dir> [train_student.sh options]: as run.s
   shift 2
   # shellcheck disable=SC2086  # option strings are meant to split
   steps_kd/train_student.sh --cmd "$train_cmd" $student_opts --seed "$seed" --soft-topk 20 "$@" \
-    data/train_fbank data/lang "$targets" "exp/$name"
+    "$train_data" data/lang "$targets" "exp/$name"
   decode_nnet "exp/$name"
 }
 
@@ -73,10 +75,10 @@ if [ ! -f "$long/final.pt" ] || [ "$long/final.pt" -ot exp/teacher/final.pt ]; t
 fi
 # shellcheck disable=SC2086  # option strings are meant to split; the last --max-epochs wins
 steps_kd/train_teacher.sh --cmd "$train_cmd" $teacher_opts --max-epochs "$epochs" \
-  data/train_fbank data/lang "$gmm_ali" "$long"
+  "$train_data" data/lang "$gmm_ali" "$long"
 decode_nnet "$long"
 steps_kd/make_soft_targets.sh --nj "$nj" --cmd "$train_cmd" --topk 20 \
-  data/train_fbank "$long" "${long}_targets"
+  "$train_data" "$long" "${long}_targets"
 student "student_soft_e${epochs}_s$seed" "${long}_targets"
 
 rows=("${gmm#exp/} GMM=$gmm/decode_test,$gmm/decode_dev"
