@@ -106,8 +106,15 @@ def test_decode_wrong_feature_dim(world: dict[str, Path], tmp_path: Path, capsys
     assert mkgraph.main([str(world["lang_test"]), str(world["mono"]), str(graph)]) == 0
     capsys.readouterr()
     out = tmp_path / "decode"
-    # fbank (23 dims, 69 with deltas) into a model trained on MFCC (13, 39 with deltas)
+    # fbank (23 dims, 69 with deltas) into a model trained on MFCC (13, 39 with deltas):
+    # the recorded feature types differ, and without them the dimensions do.
     assert decode.main([str(graph), str(world["fbank"]), str(world["mono"]), str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "feat_type: 'fbank' features, but" in err and "--feat-type mfcc" in err
+    unlabelled = tmp_path / "fbank"
+    shutil.copytree(world["fbank"], unlabelled)
+    (unlabelled / "feat_type").unlink()
+    assert decode.main([str(graph), str(unlabelled), str(world["mono"]), str(out)]) == 1
     err = capsys.readouterr().err
     assert "feats.scp" in err and "feature dim 69" in err
     assert not list(out.glob("*.txt"))
