@@ -22,6 +22,8 @@ tri1_leaves=        # tree leaves / Gaussians; empty: the size's default below
 tri1_gauss=
 tri2_leaves=
 tri2_gauss=
+tri3_leaves=
+tri3_gauss=
 sat=true            # also tri3: SAT on fMLLR-adapted tri2 features, fMLLR decoding
 nnet_feats=fbank    # the networks' input: fbank + CMVN (the paper's), or fmllr: tri3's
                     # speaker-adapted LDA+MLLT+fMLLR features (Kaldi nnet1 style; --sat true)
@@ -41,14 +43,16 @@ student_epochs=
 train_cmd=${train_cmd:-run.pl}
 decode_cmd=${decode_cmd:-run.pl}
 
-# Model sizes per corpus size, about 200 training frames per Gaussian as in Kaldi recipes
-# (more overfits the 8 training voices: at --size small, 250 leaves / 2000 Gaussians beat
-# 500/5000 and 1000/10000 on dev for tri1, and 300/2500 for tri2).
+# Model sizes (tri1, tri2, tri3 leaves / Gaussians) per corpus size, about 200 training
+# frames per Gaussian as in Kaldi recipes (more overfits the training voices: at --size
+# small, 250 leaves / 2000 Gaussians beat 500/5000 and 1000/10000 on dev for tri1, and
+# 300/2500 for tri2). At --size demo, tri2 on dev (WER %, one run each, tri1 450/3500: 34.28):
+# 450/3500 35.50, 450/3500 with --dim 30 34.16, 300/2500 33.33.
 case $size in
-  tiny) leaves=(80 600 100 800) ;;
-  small) leaves=(250 2000 250 2000) ;;
-  demo) leaves=(450 3500 450 3500) ;;
-  *) leaves=(1500 12000 2000 15000) ;;
+  tiny) leaves=(80 600 100 800 100 800) ;;
+  small) leaves=(250 2000 250 2000 250 2000) ;;
+  demo) leaves=(450 3500 300 2500 450 3500) ;;
+  *) leaves=(1500 12000 2000 15000 2000 15000) ;;
 esac
 # The teacher is a deep BLSTM with feed-forward layers around it (the paper's shape), sized
 # for CPU training time at each corpus size.
@@ -72,6 +76,8 @@ tri1_leaves=${tri1_leaves:-${leaves[0]}}
 tri1_gauss=${tri1_gauss:-${leaves[1]}}
 tri2_leaves=${tri2_leaves:-${leaves[2]}}
 tri2_gauss=${tri2_gauss:-${leaves[3]}}
+tri3_leaves=${tri3_leaves:-${leaves[4]}}
+tri3_gauss=${tri3_gauss:-${leaves[5]}}
 
 corpus=corpus
 case $nnet_feats in
@@ -170,7 +176,7 @@ if [ "$stage" -le 5 ] && [ "$stop_stage" -ge 5 ]; then
   steps_kd/align_si.sh --nj "$nj" --cmd "$train_cmd" data/train data/lang exp/tri2 exp/tri2_ali
   if [ "$sat" = true ]; then
     # Speaker adaptation for the unseen voices.
-    steps_kd/train_sat.sh --cmd "$train_cmd" "$tri2_leaves" "$tri2_gauss" \
+    steps_kd/train_sat.sh --cmd "$train_cmd" "$tri3_leaves" "$tri3_gauss" \
       data/train data/lang exp/tri2_ali exp/tri3
     steps_kd/mkgraph.sh data/lang_test exp/tri3 exp/tri3/graph
     for x in dev test; do
