@@ -61,8 +61,8 @@ def save_feature_config(exp: Path, conf_path: Path, kind: str) -> None:
 
 def copy_feature_config(src: Path, exp: Path) -> None:
     """Carry `feat_type` + its conf from a data dir (or exp dir) into an exp dir."""
-    if (src / "feat_type").is_file():
-        kind = (src / "feat_type").read_text().strip()
+    kind = feat_type(src)
+    if kind is not None:
         save_feature_config(exp, src / f"{kind}.conf", kind)
 
 
@@ -72,7 +72,8 @@ def load_feature_config(exp: Path) -> FeatureConfig:
     return read_conf(exp / f"{kind}.conf", kind)
 
 
-def _feat_type(d: Path) -> str | None:
+def feat_type(d: Path) -> str | None:
+    """The kind of features a data or exp dir records in `feat_type`, if it does."""
     f = d / "feat_type"
     return f.read_text().strip() if f.is_file() else None
 
@@ -80,7 +81,7 @@ def _feat_type(d: Path) -> str | None:
 def check_feat_type(model_dir: Path, data_dir: Path) -> None:
     """A model reads only the kind of features it was trained on (its feat_type vs the data
     dir's): 40 fbank bins and 40-dim fMLLR features pass the dimension check alike."""
-    model_kind, data_kind = _feat_type(model_dir), _feat_type(data_dir)
+    model_kind, data_kind = feat_type(model_dir), feat_type(data_dir)
     if model_kind is None or data_kind is None or model_kind == data_kind:
         return
     if model_kind == "fmllr":

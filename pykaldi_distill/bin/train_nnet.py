@@ -27,7 +27,7 @@ import torch
 from ..cli import log, log_config, run
 from ..data import load_data_dir
 from ..errors import InputError, PkdError
-from ..expdir import copy_feature_config, write_pipeline
+from ..expdir import copy_feature_config, feat_type, write_pipeline
 from ..features import FeaturePipeline, check_feature_dim, load_features
 from ..hybrid import HmmInfo, load_hmm_info, pdf_alignments, write_pdf_counts
 from ..io import load_scp, write_text_atomic
@@ -187,17 +187,13 @@ def main_args(args: argparse.Namespace) -> None:
     copy_feature_config(data.path, exp)
     write_text_atomic(exp / "config.json", json.dumps(resolved, indent=1, sort_keys=True) + "\n")
     history = train(model, train_set, cv_set, tconfig, exp, on_progress=progress_printer(),
-                    extra={"feat_type": _feat_type(data.path), "cmvn_opts": pipeline.cmvn_opts()})
+                    extra={"feat_type": feat_type(data.path) or "unknown",
+                           "cmvn_opts": pipeline.cmvn_opts()})
     for e in history.epochs:
         log(f"epoch {e.epoch}: lr {e.lr:.2e} train loss {e.train_loss} acc {e.train_acc} | "
             f"cv loss {e.cv_loss:.4f} acc {e.cv_acc:.4f} "
             f"{'accepted' if e.accepted else 'rejected'}")
     log(f"best epoch {history.best_epoch} ({history.stop_reason})")
-
-
-def _feat_type(data_dir: Path) -> str:
-    f = data_dir / "feat_type"
-    return f.read_text().strip() if f.is_file() else "unknown"
 
 
 def main(argv: list[str] | None = None) -> int:
