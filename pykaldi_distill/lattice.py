@@ -38,6 +38,16 @@ import kaldifst
 import numpy as np
 
 from .errors import InputError, require_file
+from .fst_binary import (
+    FST_MAGIC_BYTES,
+    INT32,
+    INT64,
+    Cursor,
+    fst_to_bytes,
+    gather_arc_records,
+    read_fst_header,
+    walk_states,
+)
 from .io import Posterior, atomic_path
 
 INF = math.inf
@@ -88,14 +98,14 @@ def from_kaldifst(lat: kaldifst.Lattice, acoustic_scale: float = 1.0) -> LatGrap
     """The lattice as a LatGraph, acoustic costs (arcs and finals) times `acoustic_scale`.
     Read from the wheel's binary serialisation: arc-by-arc access through the binding costs
     about three times as much on decoder lattices."""
-    c = _Cursor(lattice_to_fst_bytes(lat), 0, "<lattice>", "lattice")
-    arc_type, start, num_states = _read_fst_header(c)
+    c = Cursor(lattice_to_fst_bytes(lat), 0, "<lattice>", "lattice")
+    arc_type, start, num_states = read_fst_header(c, _LATTICE_WEIGHTS, "Kaldi (compact) lattice")
     if arc_type != "lattice4":
         raise c.fail(f"arc type {arc_type!r}, expected 'lattice4'")
-    layout = _walk_lattice4_states(c, num_states)
+    layout = walk_states(c, num_states, 2, _LATTICE4_ARC.itemsize)
     finals = {s: (gc, ac * acoustic_scale) for s, (gc, ac) in enumerate(layout.finals.tolist())
               if math.isfinite(gc)}
-    records = _gather_arc_records(c.data, layout.offsets, layout.counts)
+    records = gather_arc_records(c.data, layout.offsets, layout.counts, _LATTICE4_ARC)
     arcs = list(map(Arc, records["ilabel"].tolist(), records["olabel"].tolist(),
                     records["graph"].astype(np.float64).tolist(),
                     (records["acoustic"].astype(np.float64) * acoustic_scale).tolist(),
@@ -103,18 +113,6 @@ def from_kaldifst(lat: kaldifst.Lattice, acoustic_scale: float = 1.0) -> LatGrap
     bounds = np.concatenate([[0], np.cumsum(layout.counts)]).tolist()
     return LatGraph(start if num_states else -1,
                     [arcs[bounds[s]:bounds[s + 1]] for s in range(num_states)], finals)
-
-
-def _gather_arc_records(data: bytes | memoryview, offsets: np.ndarray,
-                        counts: np.ndarray) -> np.ndarray:
-    """The arc records of every state, in order: state s has counts[s] records of
-    _LATTICE4_ARC at byte offsets[s]."""
-    size = _LATTICE4_ARC.itemsize
-    total = int(counts.sum())
-    first = np.repeat(np.cumsum(counts) - counts, counts)  # index of each arc's state's first
-    starts = np.repeat(offsets, counts) + size * (np.arange(total) - first)
-    raw = np.frombuffer(data, dtype=np.uint8)
-    return raw[starts[:, None] + np.arange(size)].view(_LATTICE4_ARC).reshape(total)
 
 
 def to_kaldifst(g: LatGraph) -> kaldifst.Lattice:
@@ -556,7 +554,7 @@ def read_lattices(path: str | Path) -> dict[str, kaldifst.Lattice]:
     try:
         with opener(p, "rb") as fb:
             data = fb.read()
-        if _FST_MAGIC_BYTES in data:
+        if FST_MAGIC_BYTES in data:
             return dict(parse_binary_archive(data, p))
         with io.TextIOWrapper(io.BytesIO(data), encoding="utf-8") as f:
             return dict(parse_lattices(f, p))
@@ -632,103 +630,23 @@ def _graph_from_parts(arcs: dict[int, list[Arc]], finals: dict[int, tuple[float,
 # objects carry (kaldi-lattice.h: "we don't include the binary-mode header when writing this
 # object to disk; this ensures that if we write to single files, the result can be read by
 # OpenFst"); their Read() tells binary from text by the first byte, 214 (the FST magic) or
-# whitespace, and rejects anything else. The OpenFst layout (little-endian; a string is an
-# int32 length and its bytes; checked against the bytes kaldifst.Lattice.write produces):
-#   header: int32 magic 2125659606, string fsttype ("vector"), string arctype, int32 version
-#     (2), int32 flags (1: input symbols follow, 2: output symbols follow, 4: aligned),
-#     uint64 properties, int64 start, int64 numstates, int64 numarcs (VectorFst writes 0)
-#   symbol tables if flagged: int32 magic 2125658996, string name, int64 available_key,
-#     int64 size, size x (string symbol, int64 key)
-#   per state: final weight, int64 narcs, narcs x (int32 ilabel, int32 olabel, weight,
-#     int32 nextstate)
-# There is no length prefix: an entry ends where its last state ends. Weights: lattice4 =
-# float32 graph, float32 acoustic; lattice8 = two float64; compactlattice44/84 = that, then
-# int32 n and n x int32 (the transition-id string, dropped here as in the text reader).
+# whitespace, and rejects anything else. The FST layout is in fst_binary.py; lattice weights:
+# lattice4 = float32 graph, float32 acoustic; lattice8 = two float64; compactlattice44/84 =
+# that, then int32 n and n x int32 (the transition-id string, dropped here as in the text
+# reader).
 
-_FST_MAGIC = 2125659606
-_FST_MAGIC_BYTES = struct.pack("<i", _FST_MAGIC)
-_SYMBOLS_MAGIC = 2125658996
 _LATTICE_WEIGHTS = {"lattice4": ("ff", False), "lattice8": ("dd", False),
                     "compactlattice44": ("ff", True), "compactlattice84": ("dd", True)}
 _ARCHIVE_KEY = re.compile(rb"\s*(\S+)")
 _TEXT_ENTRY_END = re.compile(rb"\n[ \t\r\f\v]*\n")
-_INT32 = struct.Struct("<i")
-_INT64 = struct.Struct("<q")
-
-
-class _Cursor:
-    """Reads little-endian fields from one binary FST, failing with an InputError."""
-
-    def __init__(self, data: bytes | memoryview, pos: int, source: str | Path, what: str) -> None:
-        self.data = memoryview(data)
-        self.pos = pos
-        self.source = source
-        self.what = what
-
-    def fail(self, problem: str, fix: str = "") -> InputError:
-        return InputError(self.source, f"{self.what} (byte {self.pos}): {problem}", fix)
-
-    def take(self, n: int) -> memoryview:
-        if n < 0:
-            raise self.fail(f"negative length {n}")
-        if self.pos + n > len(self.data):
-            raise self.fail(f"truncated: needs {n} more bytes, {len(self.data) - self.pos} left",
-                            "the archive is cut short; re-create it")
-        view = self.data[self.pos:self.pos + n]
-        self.pos += n
-        return view
-
-    def unpack(self, fmt: struct.Struct) -> tuple:
-        return fmt.unpack(self.take(fmt.size))
-
-    def string(self) -> str:
-        (n,) = self.unpack(_INT32)
-        if n < 0:
-            raise self.fail(f"negative string length {n}")
-        return bytes(self.take(n)).decode("latin-1")
-
-    def skip_symbol_table(self) -> None:
-        (magic,) = self.unpack(_INT32)
-        if magic != _SYMBOLS_MAGIC:
-            raise self.fail("bad symbol table magic number")
-        self.string()
-        _available, size = self.unpack(struct.Struct("<qq"))
-        if size < 0:
-            raise self.fail(f"negative symbol table size {size}")
-        for _ in range(size):
-            self.string()
-            self.take(8)
-
-
-def _read_fst_header(c: _Cursor) -> tuple[str, int, int]:
-    """The header (and any symbol tables): arc type, start state, number of states."""
-    (magic,) = c.unpack(_INT32)
-    if magic != _FST_MAGIC:
-        raise c.fail("no OpenFst magic number")
-    fst_type, arc_type = c.string(), c.string()
-    if fst_type != "vector":
-        raise c.fail(f"FST type {fst_type!r}, expected 'vector'")
-    if arc_type not in _LATTICE_WEIGHTS:
-        raise c.fail(f"arc type {arc_type!r} is not a Kaldi (compact) lattice type")
-    version, flags, _props, start, num_states, _num_arcs = c.unpack(struct.Struct("<iiQqqq"))
-    if version < 2:
-        raise c.fail(f"unsupported VectorFst file version {version}")
-    if num_states < 0:
-        raise c.fail("state count not recorded in the FST header")
-    if not (start == -1 or 0 <= start < num_states):
-        raise c.fail(f"start state {start} out of range for {num_states} states")
-    for bit in (1, 2):
-        if flags & bit:
-            c.skip_symbol_table()
-    return arc_type, start, num_states
 
 
 def read_binary_fst(data: bytes | memoryview, pos: int = 0, source: str | Path = "<bytes>",
                     what: str = "binary lattice") -> tuple[LatGraph, int]:
     """Parse one OpenFst binary VectorFst of Kaldi Lattice or CompactLattice arcs starting at
     data[pos]; return it (compact weights' strings dropped) and the offset just past it."""
-    c = _Cursor(data, pos, source, what)
-    arc_type, start, num_states = _read_fst_header(c)
+    c = Cursor(data, pos, source, what)
+    arc_type, start, num_states = read_fst_header(c, _LATTICE_WEIGHTS, "Kaldi (compact) lattice")
     wfmt, compact = _LATTICE_WEIGHTS[arc_type]
     final = struct.Struct(f"<{wfmt}" + ("i" if compact else "q"))
     arcs: list[list[Arc]] = []
@@ -737,7 +655,7 @@ def read_binary_fst(data: bytes | memoryview, pos: int = 0, source: str | Path =
         gc, ac, n = c.unpack(final)
         if compact:
             c.take(4 * n)
-            (n,) = c.unpack(_INT64)
+            (n,) = c.unpack(INT64)
         if math.isfinite(gc):
             finals[s] = (gc, ac)
         if n < 0:
@@ -749,34 +667,8 @@ def read_binary_fst(data: bytes | memoryview, pos: int = 0, source: str | Path =
     return LatGraph(start if num_states else -1, arcs, finals), c.pos
 
 
-_LATTICE4_FINAL = struct.Struct("<ffq")
 _LATTICE4_ARC = np.dtype([("ilabel", "<i4"), ("olabel", "<i4"), ("graph", "<f4"),
                           ("acoustic", "<f4"), ("nextstate", "<i4")])
-
-
-@dataclass
-class _Lattice4States:
-    """Where each state of a "lattice4" FST body lies: its final weight and its arcs."""
-
-    finals: np.ndarray  # (states, 2) float32: graph, acoustic cost (inf: not final)
-    offsets: np.ndarray  # (states,) int64: byte offset of the state's first arc record
-    counts: np.ndarray  # (states,) int64: number of arc records
-
-
-def _walk_lattice4_states(c: _Cursor, num_states: int) -> _Lattice4States:
-    """Step the cursor over the state records after a "lattice4" header, checking counts
-    and truncation; the arcs themselves are left for _gather_arc_records."""
-    finals = np.zeros((num_states, 2), dtype=np.float32)
-    offsets = np.zeros(num_states, dtype=np.int64)
-    counts = np.zeros(num_states, dtype=np.int64)
-    for s in range(num_states):
-        gc, ac, n = c.unpack(_LATTICE4_FINAL)
-        if n < 0:
-            raise c.fail(f"state {s} has a negative arc count")
-        finals[s] = gc, ac
-        offsets[s], counts[s] = c.pos, n
-        c.take(n * _LATTICE4_ARC.itemsize)
-    return _Lattice4States(finals, offsets, counts)
 
 
 def _read_binary_lattice(data: bytes, pos: int, source: str | Path, what: str,
@@ -785,13 +677,13 @@ def _read_binary_lattice(data: bytes, pos: int, source: str | Path, what: str,
     Kaldi's lattice-copy --write-compact=false and write_lattices(binary=True) write) is
     checked by walking its states, then loaded by the wheel's own reader through `scratch`;
     other arc types are parsed here."""
-    c = _Cursor(data, pos, source, what)
-    arc_type, _start, num_states = _read_fst_header(c)
+    c = Cursor(data, pos, source, what)
+    arc_type, _start, num_states = read_fst_header(c, _LATTICE_WEIGHTS, "Kaldi (compact) lattice")
     if arc_type != "lattice4":
         g, end = read_binary_fst(data, pos, source, what)
         return to_kaldifst(g), end
-    layout = _walk_lattice4_states(c, num_states)
-    nexts = _gather_arc_records(c.data, layout.offsets, layout.counts)["nextstate"]
+    layout = walk_states(c, num_states, 2, _LATTICE4_ARC.itemsize)
+    nexts = gather_arc_records(c.data, layout.offsets, layout.counts, _LATTICE4_ARC)["nextstate"]
     if nexts.size and (nexts.min() < 0 or nexts.max() >= num_states):
         raise c.fail(f"an arc goes to a state outside 0..{num_states - 1}")
     scratch.write_bytes(c.data[pos:c.pos])
@@ -801,7 +693,7 @@ def _read_binary_lattice(data: bytes, pos: int, source: str | Path, what: str,
     return lattice, c.pos
 
 
-def _read_arcs(c: _Cursor, n: int, wfmt: str, compact: bool) -> list[Arc]:
+def _read_arcs(c: Cursor, n: int, wfmt: str, compact: bool) -> list[Arc]:
     if not compact:
         rec = struct.Struct(f"<ii{wfmt}i")
         return [Arc(*r) for r in rec.iter_unpack(c.take(n * rec.size))]
@@ -810,7 +702,7 @@ def _read_arcs(c: _Cursor, n: int, wfmt: str, compact: bool) -> list[Arc]:
     for _ in range(n):
         ilabel, olabel, gc, ac, m = c.unpack(head)
         c.take(4 * m)
-        (nextstate,) = c.unpack(_INT32)
+        (nextstate,) = c.unpack(INT32)
         out.append(Arc(ilabel, olabel, gc, ac, nextstate))
     return out
 
@@ -819,12 +711,7 @@ def lattice_to_fst_bytes(lattice: kaldifst.Lattice, scratch: Path | None = None)
     """The OpenFst binary form of `lattice` ("vector", arc type "lattice4"), exactly the bytes
     of the wheel's Lattice.write, which is what Kaldi's WriteLattice(os, binary) emits. It goes
     through the file `scratch` (overwritten), or a fresh temporary one."""
-    if scratch is None:
-        with tempfile.TemporaryDirectory() as d:
-            return lattice_to_fst_bytes(lattice, Path(d) / "lat.fst")
-    if not lattice.write(str(scratch)):
-        raise OSError(f"kaldifst could not write a lattice to {scratch}")
-    return scratch.read_bytes()
+    return fst_to_bytes(lattice, scratch)
 
 
 def fst_bytes_to_lattice(data: bytes, source: str | Path = "<bytes>") -> kaldifst.Lattice:
@@ -881,9 +768,9 @@ def _parse_binary_archive(data: bytes, source: str | Path, scratch: Path
         elif sep != b"\n":
             raise InputError(source, f"byte {p}: no lattice after utterance id {utt!r}"
                              + (" (file truncated)" if not sep else ""))
-        if data.startswith(b"\0B", p) and data.startswith(_FST_MAGIC_BYTES, p + 2):
+        if data.startswith(b"\0B", p) and data.startswith(FST_MAGIC_BYTES, p + 2):
             p += 2
-        if data.startswith(_FST_MAGIC_BYTES, p):
+        if data.startswith(FST_MAGIC_BYTES, p):
             lattice, pos = _read_binary_lattice(data, p, source, f"binary lattice {utt!r}",
                                                 scratch)
             yield utt, lattice

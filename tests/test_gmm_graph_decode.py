@@ -123,3 +123,54 @@ def test_vectorised_gmm_loglikes_match_kaldi(trained) -> None:  # noqa: ANN001
     for t in range(7):
         for pdf in range(am.num_pdfs):
             assert fast[t, pdf] == pytest.approx(am.log_likelihood(pdf, x[t]), rel=1e-4)
+
+
+def small_cyclic_fst():  # noqa: ANN201
+    """0 -a/1-> 1 -c/2-> 3(final 1); 0 -b/3-> 2 -d/0.5-> 3; a self-loop e/0.25 on 1."""
+    import kaldifst
+
+    fst = kaldifst.StdVectorFst()
+    for _ in range(4):
+        fst.add_state()
+    fst.start = 0
+    for src, label, weight, dst in [(0, 1, 1.0, 1), (0, 2, 3.0, 2), (1, 3, 2.0, 3),
+                                    (2, 4, 0.5, 3), (1, 5, 0.25, 1)]:
+        fst.add_arc(src, kaldifst.StdArc(label, label, weight, dst))
+    fst.set_final(3, 1.0)
+    return fst
+
+
+def path_cost(fst, labels: list[int]) -> float:  # noqa: ANN001
+    import kaldifst
+
+    state, cost = fst.start, 0.0
+    for label in labels:
+        arc = next(a for a in kaldifst.ArcIterator(fst, state) if a.ilabel == label)
+        cost += arc.weight.value
+        state = arc.nextstate
+    return cost + fst.final(state).value
+
+
+def test_distance_to_final_by_hand() -> None:
+    inf = np.inf
+    # arcs 0->1 (1), 0->2 (3), 1->3 (2), 2->3 (0.5), 1->1 (0.25), 4->0 (1); 3 final (1)
+    dist = graph.distance_to_final(np.array([0, 0, 1, 2, 1, 4]), np.array([1, 2, 3, 3, 1, 0]),
+                                   np.array([1.0, 3.0, 2.0, 0.5, 0.25, 1.0]),
+                                   np.array([inf, inf, inf, 1.0, inf, inf]))
+    assert dist.tolist() == [4.0, 3.0, 1.5, 1.0, 5.0, inf]
+
+
+def test_push_weights_shifts_every_path_by_the_start_distance() -> None:
+    import kaldifst
+
+    fst = small_cyclic_fst()
+    paths = [[1, 3], [2, 4], [1, 5, 3], [1, 5, 5, 3]]
+    before = [path_cost(fst, p) for p in paths]
+    fst = graph.push_weights(fst)
+    after = [path_cost(fst, p) for p in paths]
+    np.testing.assert_allclose(np.array(before) - 4.0, after, atol=1e-6)
+    for state in kaldifst.StateIterator(fst):  # the cheapest way on from each state is free
+        ways = [a.weight.value for a in kaldifst.ArcIterator(fst, state)]
+        ways.append(fst.final(state).value)
+        assert min(ways) == pytest.approx(0.0, abs=1e-6)
+
