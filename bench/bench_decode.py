@@ -1,9 +1,12 @@
 """Benchmark: lattice-decoding cost and search errors against the decoding beam. For each
 beam, the real-time factor of each stage (LatticeSimpleDecoder, word-lattice determinization
-+ pruning, the LMWT x WIP best-path sweep) and how many of the sweep's 1-best hypotheses
++ pruning, the LMWT x WIP best-path sweep), how many of the sweep's 1-best hypotheses
 (LMWT 7..17 x WIP 0, 0.5, 1 per utterance) differ from those at the widest beam, taken as
-the search-error-free reference. Acoustic scale 1/default LMWT (12 for GMMs, 10 for neural
-models); acoustic scoring is not timed. Writes bench/out/decode_beam.md.
+the search-error-free reference, and, when the data dir has a text file, the sweep's best
+and mean WER (graphs built differently, e.g. `local/mkgraph.sh --push-weights false`, are
+compared by running this once per graph dir; use dev data, never test). Acoustic scale
+1/default LMWT (12 for GMMs, 10 for neural models); acoustic scoring is not timed.
+Writes bench/out/decode_beam.md.
 
     PYTHONPATH=. .venv/bin/python bench/bench_decode.py [--beams "9 10 11 13"] [--utts 30] \\
         [--lattice-beam 6.0] [--out bench/out/decode_beam.md] <model-dir> <graph-dir> <data-dir>
@@ -16,7 +19,7 @@ import os
 import platform
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import kaldifst
@@ -29,7 +32,8 @@ from pykaldi_distill.data import load_data_dir
 from pykaldi_distill.decode import transition_id_matrix
 from pykaldi_distill.errors import InputError, require_dir, require_file
 from pykaldi_distill.features import check_feature_dim, load_features
-from pykaldi_distill.io import write_text_atomic
+from pykaldi_distill.io import read_table, write_text_atomic
+from pykaldi_distill.score import compute_wer
 
 FRAMES_PER_SECOND = 100
 SETTINGS = [(float(lmwt), wip) for wip in (0.0, 0.5, 1.0) for lmwt in range(7, 18)]
@@ -44,6 +48,12 @@ class BeamStats:
     best_paths: float = 0.0
     failed: int = 0  # utterances without a lattice (all their hypotheses count as empty)
     differing: int = 0
+    hyps: list[dict[str, list[str]]] = field(  # per SETTINGS entry: utt -> words
+        default_factory=lambda: [{} for _ in SETTINGS])
+
+    def wers(self, refs: dict[str, list[str]]) -> list[float]:
+        """WER % of each sweep setting over the decoded utterances that have a reference."""
+        return [compute_wer({u: refs[u] for u in h if u in refs}, h).wer for h in self.hyps]
 
 
 def get_parser() -> argparse.ArgumentParser:
@@ -114,8 +124,9 @@ def run_beams(args: argparse.Namespace, beams: list[float]) -> tuple[dict[float,
     configs = {b: lattice.LatticeConfig(beam=b, lattice_beam=args.lattice_beam, acwt=acwt)
                for b in beams}
     stats = {b: BeamStats() for b in beams}
+    id2word = {int(i): w for w, i in read_table(args.graph_dir / "words.txt").items()}
     utts = frames = 0
-    for _, feats in load_features(data, pipeline):
+    for utt, feats in load_features(data, pipeline):
         if utts >= args.utts:
             break
         check_feature_dim(feats, input_dim, data.path / "feats.scp")
@@ -124,6 +135,8 @@ def run_beams(args: argparse.Namespace, beams: list[float]) -> tuple[dict[float,
         for b in beams:
             stats[b].differing += sum(h != r for h, r in zip(hyps[b], hyps[beams[-1]],
                                                              strict=True))
+            for table, words in zip(stats[b].hyps, hyps[b], strict=True):
+                table[utt] = [id2word[w] for w in words]
         utts, frames = utts + 1, frames + feats.shape[0]
     if not frames:
         raise InputError(data.path, "no utterance to decode", "pass --utts >= 1")
@@ -131,7 +144,7 @@ def run_beams(args: argparse.Namespace, beams: list[float]) -> tuple[dict[float,
 
 
 def report(args: argparse.Namespace, beams: list[float], stats: dict[float, BeamStats],
-           utts: int, frames: int) -> str:
+           utts: int, frames: int, refs: dict[str, list[str]]) -> str:
     audio = frames / FRAMES_PER_SECOND
     lines = ["# Lattice decoding: cost and search errors against the beam", "",
              f"Model {args.model_dir}, graph {args.graph_dir / 'HCLG.fst'}, data {args.data_dir}: "
@@ -140,23 +153,27 @@ def report(args: argparse.Namespace, beams: list[float], stats: dict[float, Beam
              f"Python {platform.python_version()}.", "",
              f"RTF = seconds / seconds of audio. Differing: 1-best hypotheses of the LMWT 7..17 "
              f"x WIP {{0, 0.5, 1}} sweep that differ from those at beam {beams[-1]:g} "
-             f"(the reference), out of {utts} x {len(SETTINGS)}.", "",
+             f"(the reference), out of {utts} x {len(SETTINGS)}. WER: the sweep's best and "
+             "mean over its settings (n/a without a text file).", "",
              "| beam | decoder RTF | word_lattice RTF | best_paths RTF | total RTF | "
-             "no lattice | differing |",
-             "|---:|---:|---:|---:|---:|---:|---:|"]
+             "no lattice | differing | best WER | mean WER |",
+             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for b in beams:
         s = stats[b]
         total = s.decoder + s.word_lattice + s.best_paths
+        wers = s.wers(refs) if refs else []
+        wer_cells = f"{min(wers):.2f} | {np.mean(wers):.2f}" if wers else "n/a | n/a"
         lines.append(f"| {b:g} | {s.decoder / audio:.3f} | {s.word_lattice / audio:.3f} | "
                      f"{s.best_paths / audio:.3f} | {total / audio:.3f} | {s.failed} | "
-                     f"{s.differing} / {utts * len(SETTINGS)} |")
+                     f"{s.differing} / {utts * len(SETTINGS)} | {wer_cells} |")
     return "\n".join(lines) + "\n"
 
 
 def main_args(args: argparse.Namespace) -> None:
     beams = parse_beams(args.beams)
     stats, utts, frames = run_beams(args, beams)
-    write_text_atomic(args.out, report(args, beams, stats, utts, frames))
+    refs = {u: t.split() for u, t in load_data_dir(args.data_dir).text.items()}
+    write_text_atomic(args.out, report(args, beams, stats, utts, frames, refs))
     print(args.out.read_text() + f"\nwrote {args.out}")
 
 

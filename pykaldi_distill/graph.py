@@ -23,10 +23,11 @@ from .fst_binary import StdFstBytes, fst_to_bytes
 class GraphConfig:
     transition_scale: float = 1.0
     self_loop_scale: float = 0.1
+    push_weights: bool = True  # push LG's weights (mkgraph's fstpushspecial); off: compare
 
 
-def compose_lg(l_disambig: kaldifst.StdVectorFst, g: kaldifst.StdVectorFst
-               ) -> kaldifst.StdVectorFst:
+def compose_lg(l_disambig: kaldifst.StdVectorFst, g: kaldifst.StdVectorFst,
+               push: bool = True) -> kaldifst.StdVectorFst:
     """fsttablecompose L_disambig G | fstdeterminizestar --use-log | fstminimizeencoded
     | fstpushspecial (here: tropical pushing, see `push_weights`)."""
     lex = l_disambig.copy()
@@ -36,7 +37,7 @@ def compose_lg(l_disambig: kaldifst.StdVectorFst, g: kaldifst.StdVectorFst
     lg = kaldifst.compose(lex, grammar)
     kaldifst.determinize_star(lg, use_log=True)  # returns False on success (sic)
     kaldifst.minimize_encoded(lg)
-    return push_weights(lg)
+    return push_weights(lg) if push else lg
 
 
 def distance_to_final(sources: np.ndarray, nextstates: np.ndarray, weights: np.ndarray,

@@ -174,3 +174,39 @@ def test_push_weights_shifts_every_path_by_the_start_distance() -> None:
         ways.append(fst.final(state).value)
         assert min(ways) == pytest.approx(0.0, abs=1e-6)
 
+
+
+def bigram_grammar():  # noqa: ANN201
+    """WA and WB with unequal, history-dependent costs (so pushing moves weight)."""
+    import kaldifst
+
+    fst = kaldifst.StdVectorFst()
+    start, after_a, after_b = (fst.add_state() for _ in range(3))
+    fst.start = start
+    for src, costs in [(start, (0.5, 1.5)), (after_a, (2.0, 0.3)), (after_b, (0.2, 2.5))]:
+        fst.add_arc(src, kaldifst.StdArc(1, 1, costs[0], after_a))
+        fst.add_arc(src, kaldifst.StdArc(2, 2, costs[1], after_b))
+    fst.set_final(after_a, 1.0)
+    fst.set_final(after_b, 0.7)
+    return fst
+
+
+def test_pushed_graph_decodes_like_the_plain_one(trained) -> None:  # noqa: ANN001
+    """Same words and alignments; every utterance's cost moves by the same constant."""
+    system = trained[0]
+    hclgs = [graph.make_hclg(graph.compose_lg(toy.lexicon_fst(with_disambig=True),
+                                              bigram_grammar(), push=push),
+                             system.tree, system.tm, [toy.DISAMBIG], graph.GraphConfig())
+             for push in (False, True)]
+    feats, _ = toy.corpus(6, seed=11)
+    shifts = []
+    for x in feats.values():
+        plain, pushed = (decode.decode_gmm(decode.make_decoder(h, decode.DecoderConfig()),
+                                           system.tm, system.am, x, 0.1,
+                                           decode.DecoderConfig()) for h in hclgs)
+        assert plain.ok and pushed.ok
+        assert plain.words == pushed.words
+        assert plain.alignment == pushed.alignment
+        shifts.append(plain.loglike - pushed.loglike)
+    assert abs(shifts[0]) > 0.1  # the graph cost of the start state moved out
+    assert np.ptp(shifts) < 1e-3
