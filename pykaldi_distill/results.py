@@ -74,6 +74,13 @@ def tree_size(model_dir: Path) -> tuple[int | None, int | None]:
     return tm.num_pdfs, gaussians
 
 
+def read_rtf(path: Path) -> float:
+    """A decode dir's rtf.json: the CPU-time real-time factor (the wall-clock one for decode
+    dirs written before it was recorded)."""
+    stats = json.loads(path.read_text())
+    return float(stats.get("rtf_cpu", stats["rtf"]))
+
+
 def read_wer_file(path: Path) -> tuple[float, str]:
     text = require_file(path, "decode and score this system first (local/decode.sh)").read_text()
     match = WER_RE.search(text)
@@ -101,7 +108,7 @@ def collect(name: str, decode_dir: Path, dev_dir: Path | None = None) -> SystemR
         dev_wer, _ = read_best_wer(dev_dir)
     params, mflops = model_size(decode_dir.parent)
     rtf_file = decode_dir / "rtf.json"
-    rtf = json.loads(rtf_file.read_text())["rtf"] if rtf_file.is_file() else float("nan")
+    rtf = read_rtf(rtf_file) if rtf_file.is_file() else float("nan")
     oracle_file = decode_dir / "scoring_kaldi" / "oracle_wer"
     oracle = read_wer_file(oracle_file)[0] if oracle_file.is_file() else None
     leaves, gaussians = tree_size(decode_dir.parent)
@@ -203,7 +210,7 @@ def results_markdown(title: str, results: list[SystemResult], baseline: str | No
     lines = [f"# Results: {title}", "",
              "Written by the recipe from its own decode dirs; do not edit by hand.", "",
              "| system | dev WER % | WER % | rel. vs baseline | lattice oracle % | tree leaves | "
-             "Gaussians | params | MFLOPs/frame | decode RTF |",
+             "Gaussians | params | MFLOPs/frame | decode RTF (CPU) |",
              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in results:
         rel = ""
@@ -217,6 +224,9 @@ def results_markdown(title: str, results: list[SystemResult], baseline: str | No
                      f"{r.rtf:.3f} |")
     if any(r.dev_wer is not None for r in results):
         lines += ["", "Test WER is taken at the LM weight / insertion penalty best on dev."]
+    lines += ["", "Decode RTF (CPU): CPU seconds of the decoding processes (one thread each: "
+              "acoustic scoring, lattice search, word lattices, LM-weight sweep) per second of "
+              "test audio, so jobs sharing the machine do not inflate it."]
     if any(r.runs > 1 for r in results):
         lines += ["", "Rows with several runs (seeds) give mean ± sample standard deviation; "
                   "the relative change uses the means."]

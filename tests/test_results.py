@@ -187,3 +187,12 @@ def test_speaker_wers_name_the_missing_file(tmp_path: Path) -> None:
     test = scored_dir(tmp_path / "decode_test", {"a1": "x"}, {"10_0.0": {"a1": "x"}}, "10_0.0")
     with pytest.raises(InputError, match="penalty_1.0"):
         results.speaker_wers(test, "10_1.0", {"a1": "alice"})
+
+
+def test_rtf_prefers_cpu_time(tmp_path: Path) -> None:
+    both = tmp_path / "both.json"
+    both.write_text(json.dumps({"rtf": 0.9, "rtf_cpu": 0.3}))
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps({"rtf": 0.9}))
+    assert results.read_rtf(both) == 0.3
+    assert results.read_rtf(old) == 0.9  # decode dirs written before CPU time was recorded
