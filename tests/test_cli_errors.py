@@ -4,6 +4,7 @@ alignment dir, pdf-count mismatch between targets and tree."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -251,3 +252,22 @@ def test_train_sat_cli_and_fmllr_decoding(world: dict[str, Path], tmp_path: Path
     assert align_si.main(["--fmllr", str(world["data"]), str(world["lang"]), str(world["mono"]),
                           str(tmp_path / "no_alimdl_ali")]) == 1
     assert not (tmp_path / "si_ali" / "ali.1.gz").exists()
+
+
+@pytest.mark.parametrize("cpu_in_job2", [True, False])
+def test_merge_decode_sums_wall_and_cpu_time(tmp_path: Path, cpu_in_job2: bool) -> None:
+    """rtf.json of the decode dir: the jobs' sums; CPU time only when every job has it."""
+    from pykaldi_distill.bin import merge_decode
+
+    for job, cpu in ((1, 3.0), (2, 1.0 if cpu_in_job2 else None)):
+        d = tmp_path / f"tmp.{job}"
+        (d / "penalty_0.0").mkdir(parents=True)
+        (d / "penalty_0.0" / "10.txt").write_text(f"u{job} A\n")
+        stats = {"frames": 100, "decode_seconds": 4.0, "audio_seconds": 1.0, "failed": 0}
+        if cpu is not None:
+            stats["cpu_seconds"] = cpu
+        (d / "rtf.json").write_text(json.dumps(stats))
+    assert merge_decode.main([str(tmp_path), "2"]) == 0
+    totals = json.loads((tmp_path / "rtf.json").read_text())
+    assert totals["rtf"] == 4.0
+    assert totals.get("rtf_cpu") == (2.0 if cpu_in_job2 else None)

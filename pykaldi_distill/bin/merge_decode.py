@@ -48,13 +48,16 @@ def main_args(args: argparse.Namespace) -> None:
             shutil.move(job / "trans.ark", out / f"trans.{n}")
     totals = {"frames": 0, "decode_seconds": 0.0, "cpu_seconds": 0.0, "audio_seconds": 0.0,
               "failed": 0}
-    for job in jobs:
-        stats = json.loads(require_file(job / "rtf.json").read_text())
+    job_stats = [json.loads(require_file(job / "rtf.json").read_text()) for job in jobs]
+    if not all("cpu_seconds" in stats for stats in job_stats):  # jobs of an older decode.py
+        del totals["cpu_seconds"]
+    for stats in job_stats:
         for key in totals:
             totals[key] += stats[key]
     audio = max(totals["audio_seconds"], 1e-9)
     totals["rtf"] = totals["decode_seconds"] / audio
-    totals["rtf_cpu"] = totals["cpu_seconds"] / audio
+    if "cpu_seconds" in totals:
+        totals["rtf_cpu"] = totals["cpu_seconds"] / audio
     write_text_atomic(out / "rtf.json", json.dumps(totals, indent=1) + "\n")
     if not args.keep_tmp:
         for job in jobs:
