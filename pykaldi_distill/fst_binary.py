@@ -119,17 +119,24 @@ def walk_states(c: Cursor, num_states: int, final_floats: int, arc_size: int) ->
     float32s, arcs of `arc_size` bytes), checking counts and truncation; the arcs themselves
     are left for gather_arc_records."""
     final = struct.Struct("<" + "f" * final_floats + "q")
-    finals = np.zeros((num_states, final_floats), dtype=np.float32)
-    offsets = np.zeros(num_states, dtype=np.int64)
-    counts = np.zeros(num_states, dtype=np.int64)
+    unpack, data, pos = final.unpack_from, c.data, c.pos
+    records, offsets, counts = [], [], []
     for s in range(num_states):
-        *weights, n = c.unpack(final)
+        if pos + final.size > len(data):
+            c.pos = pos
+            c.take(final.size)  # raises: truncated
+        *weights, n = unpack(data, pos)
         if n < 0:
+            c.pos = pos
             raise c.fail(f"state {s} has a negative arc count")
-        finals[s] = weights
-        offsets[s], counts[s] = c.pos, n
-        c.take(n * arc_size)
-    return FstStates(finals, offsets, counts)
+        records.append(weights)
+        pos += final.size
+        offsets.append(pos)
+        counts.append(n)
+        pos += n * arc_size
+    c.take(pos - c.pos)  # raises if the last arcs are cut short
+    return FstStates(np.array(records, dtype=np.float32).reshape(num_states, final_floats),
+                     np.array(offsets, dtype=np.int64), np.array(counts, dtype=np.int64))
 
 
 def arc_byte_offsets(offsets: np.ndarray, counts: np.ndarray, size: int) -> np.ndarray:

@@ -47,10 +47,16 @@ def distance_to_final(sources: np.ndarray, nextstates: np.ndarray, weights: np.n
     not final). Bellman-Ford over all arcs at once; FSTs from an LM have no negative-cost
     cycles."""
     dist = np.asarray(finals, np.float64).copy()
-    weights = np.asarray(weights, np.float64)
+    order = np.argsort(sources, kind="stable")  # arcs grouped by source state
+    with_arcs, first_arc = np.unique(np.asarray(sources)[order], return_index=True)
+    weights = np.asarray(weights, np.float64)[order]
+    nextstates = np.asarray(nextstates)[order]
+    if len(order) == 0:
+        return dist
     for _ in range(max_iters):
+        via_arcs = np.minimum.reduceat(weights + dist[nextstates], first_arc)  # (with_arcs,)
         relaxed = dist.copy()
-        np.minimum.at(relaxed, sources, weights + dist[nextstates])
+        relaxed[with_arcs] = np.minimum(dist[with_arcs], via_arcs)
         if np.array_equal(relaxed, dist):
             return dist
         dist = relaxed
