@@ -361,3 +361,42 @@ def test_python_is_ruff_clean() -> None:
 def test_perl_tools_compile(tool: str) -> None:
     proc = run(["perl", "-c", str(LOCAL / tool)], REPO)
     assert proc.returncode == 0, proc.stderr
+
+
+def background_script(tmp_path: Path, body: str) -> Path:
+    script = tmp_path / "recipe.sh"
+    script.write_text("#!/usr/bin/env bash\nset -euo pipefail\n"
+                      f". {REPO}/local/background.sh\n{body}\n")
+    script.chmod(0o755)
+    return script
+
+
+def test_background_jobs_report_results_and_failures(tmp_path: Path) -> None:
+    script = background_script(tmp_path, """
+ok_job() { echo "%WER 12.50 [ 1 / 8 ]"; }
+bad_job() { false; echo "not reached"; }
+in_background logs/ok.log ok_job
+in_background logs/bad.log bad_job
+wait_background
+echo "after the wait"
+""")
+    proc = run([str(script)], tmp_path)
+    assert proc.returncode != 0
+    assert "%WER 12.50" in proc.stdout  # a finished decode's WER is shown
+    assert "see logs/bad.log" in proc.stderr
+    assert "after the wait" not in proc.stdout
+    assert "not reached" not in (tmp_path / "logs" / "bad.log").read_text()  # set -e inside
+
+
+def test_background_jobs_stop_with_a_failing_recipe(tmp_path: Path) -> None:
+    script = background_script(tmp_path, f"""
+in_background logs/slow.log bash -c 'sleep 30; touch {tmp_path}/finished'
+false
+""")
+    proc = run([str(script)], tmp_path)
+    assert proc.returncode != 0
+    subprocess.run(["sleep", "1"], check=True)
+    leftovers = subprocess.run(["pgrep", "-f", f"touch {tmp_path}/finished"],
+                               capture_output=True, text=True)
+    assert leftovers.stdout == ""  # the job (and its sleep) was killed at exit
+    assert not (tmp_path / "finished").exists()

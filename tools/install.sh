@@ -7,7 +7,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
 apt_pkgs=(sox libsox-fmt-all flac espeak-ng flite festival festvox-kallpc16k festvox-kdlpc16k
-  bible-kjv shellcheck)
+  bible-kjv shellcheck procps)  # procps: pgrep, to stop a failed recipe's background jobs
 missing=()
 for p in "${apt_pkgs[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -39,6 +39,7 @@ student_epochs=
 . ./cmd.sh
 . ./path.sh
 . steps_kd/parse_options.sh
+. steps_kd/background.sh  # in_background / wait_background: GMM decoding overlaps training
 # shellcheck disable=SC2154  # train_cmd/decode_cmd come from cmd.sh
 train_cmd=${train_cmd:-run.pl}
 decode_cmd=${decode_cmd:-run.pl}
@@ -130,6 +131,14 @@ decode_sets() {  # decode_sets <exp-dir>: graph, then lattice decoding of dev an
   done
 }
 
+decode_sets_fmllr() {  # decode_sets_fmllr <sat-exp-dir>: graph, then fMLLR decoding
+  steps_kd/mkgraph.sh data/lang_test "$1" "$1/graph"
+  for x in dev test; do
+    steps_kd/decode_fmllr.sh --nj "$nj" --cmd "$decode_cmd" --beam "$decode_beam" \
+      --lattices true "$1/graph" "data/$x" "$1/decode_$x"
+  done
+}
+
 gmm_systems=("mono GMM=exp/mono/decode_test,exp/mono/decode_dev"
   "tri1 GMM (deltas)=exp/tri1/decode_test,exp/tri1/decode_dev"
   "tri2 GMM (LDA+MLLT)=exp/tri2/decode_test,exp/tri2/decode_dev")
@@ -156,7 +165,7 @@ student() {  # student <name> <targets-or-ali-dir> [train_student.sh options]: t
 if [ "$stage" -le 3 ] && [ "$stop_stage" -ge 3 ]; then
   echo "== stage 3: monophone GMM-HMM"
   steps_kd/train_mono.sh --cmd "$train_cmd" data/train data/lang exp/mono
-  decode_sets exp/mono
+  in_background exp/mono/log/decode_sets.log decode_sets exp/mono
   steps_kd/align_si.sh --nj "$nj" --cmd "$train_cmd" data/train data/lang exp/mono exp/mono_ali
 fi
 
@@ -164,7 +173,7 @@ if [ "$stage" -le 4 ] && [ "$stop_stage" -ge 4 ]; then
   echo "== stage 4: triphone GMM-HMM on deltas (tri1)"
   steps_kd/train_deltas.sh --cmd "$train_cmd" "$tri1_leaves" "$tri1_gauss" \
     data/train data/lang exp/mono_ali exp/tri1
-  decode_sets exp/tri1
+  in_background exp/tri1/log/decode_sets.log decode_sets exp/tri1
   steps_kd/align_si.sh --nj "$nj" --cmd "$train_cmd" data/train data/lang exp/tri1 exp/tri1_ali
 fi
 
@@ -172,19 +181,16 @@ if [ "$stage" -le 5 ] && [ "$stop_stage" -ge 5 ]; then
   echo "== stage 5: triphone GMM-HMM on LDA+MLLT features (tri2), then SAT (tri3)"
   steps_kd/train_lda_mllt.sh --cmd "$train_cmd" "$tri2_leaves" "$tri2_gauss" \
     data/train data/lang exp/tri1_ali exp/tri2
-  decode_sets exp/tri2
+  in_background exp/tri2/log/decode_sets.log decode_sets exp/tri2
   steps_kd/align_si.sh --nj "$nj" --cmd "$train_cmd" data/train data/lang exp/tri2 exp/tri2_ali
   if [ "$sat" = true ]; then
     # Speaker adaptation for the unseen voices.
     steps_kd/train_sat.sh --cmd "$train_cmd" "$tri3_leaves" "$tri3_gauss" \
       data/train data/lang exp/tri2_ali exp/tri3
-    steps_kd/mkgraph.sh data/lang_test exp/tri3 exp/tri3/graph
-    for x in dev test; do
-      steps_kd/decode_fmllr.sh --nj "$nj" --cmd "$decode_cmd" --beam "$decode_beam" \
-        --lattices true exp/tri3/graph "data/$x" "exp/tri3/decode_$x"
-    done
+    in_background exp/tri3/log/decode_sets.log decode_sets_fmllr exp/tri3
     steps_kd/align_fmllr.sh --nj "$nj" --cmd "$train_cmd" data/train data/lang exp/tri3 exp/tri3_ali
   fi
+  wait_background  # the GMM decodes: their transforms and WERs are read below
   if [ "$nnet_feats" = fmllr ]; then
     # The networks' input: tri3's features adapted by the transforms of its alignment
     # (train) and of its first decoding pass (dev, test).
@@ -265,3 +271,4 @@ if [ "$stage" -le 9 ] && [ "$stop_stage" -ge 9 ]; then
     RESULTS.md "${systems[@]}"
   cat RESULTS.md
 fi
+wait_background  # jobs of a run that stopped before stage 5
