@@ -105,6 +105,9 @@ def test_synth_recipe_tiny(tmp_path: Path) -> None:
               "exp/tri3_ali/trans.2", "exp/tri3_ali/final.alimdl"]:
         assert (work / f).is_file(), f
     check_fmllr_transforms(work)
+    for system in ["mono", "tri1", "tri2", "tri3"]:  # decoded in the background, waited for
+        assert "%WER" in (work / f"exp/{system}/log/decode_sets.log").read_text(), system
+    assert log.read_text().count("background job done") >= 4
     for f in ["exp/teacher/final.pt", "exp/teacher_targets/targets.scp",
               "exp/teacher_targets/post.scp", "exp/teacher_ali/ali.1.gz",
               "exp/student_soft_s1/ali_train_pdf.counts", "plots/learning_curves.png",
