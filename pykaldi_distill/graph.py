@@ -83,7 +83,10 @@ def push_weights(fst: kaldifst.StdVectorFst) -> kaldifst.StdVectorFst:
         final_weights = finals - potential
         binary.set_weights(arc_weights, final_weights)
         scratch.write_bytes(binary.data)
-        return kaldifst.StdVectorFst.read(str(scratch))
+        pushed = kaldifst.StdVectorFst.read(str(scratch))
+    if pushed is None:
+        raise RuntimeError("kaldifst could not read back the weight-pushed FST")
+    return pushed
 
 
 def map_input_labels_to_epsilon(fst: kaldifst.StdVectorFst, labels: set[int]) -> None:
