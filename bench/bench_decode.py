@@ -3,8 +3,8 @@ beam, the real-time factor of each stage (LatticeSimpleDecoder, word-lattice det
 + pruning, the LMWT x WIP best-path sweep), how many of the sweep's 1-best hypotheses
 (LMWT 7..17 x WIP 0, 0.5, 1 per utterance) differ from those at the widest beam, taken as
 the search-error-free reference, and, when the data dir has a text file, the sweep's best
-and mean WER (graphs built differently, e.g. `local/mkgraph.sh --push-weights false`, are
-compared by running this once per graph dir; use dev data, never test). Acoustic scale
+and mean WER (graphs built differently are compared by running this once per graph dir;
+use dev data, never test). Acoustic scale
 1/default LMWT (12 for GMMs, 10 for neural models); acoustic scoring is not timed.
 Writes bench/out/decode_beam.md.
 

@@ -5,15 +5,12 @@ set -euo pipefail
 
 self_loop_scale=0.1
 transition_scale=1.0
-push_weights=true   # push LG's weights towards the start, as Kaldi's fstpushspecial does
 
 echo "$0 $*"
 help_message="Usage: $0 [options] <lang-test-dir> <model-dir> <graph-dir>
  e.g.: $0 data/lang_test exp/mono exp/mono/graph
 Options:
-  --self-loop-scale <f>     # (default: $self_loop_scale; Kaldi uses 1.0 for chain models)
-  --transition-scale <f>    # (default: $transition_scale)
-  --push-weights <true|false>  # (default: $push_weights; false only to compare graphs)"
+  --self-loop-scale <f>     # (default: $self_loop_scale; Kaldi uses 1.0 for chain models)"
 . "$(dirname "$0")/parse_options.sh"
 . "$(dirname "$0")/pkd_env.sh"
 
@@ -33,4 +30,4 @@ if [ -f "$dir/HCLG.fst" ] && [ "$dir/HCLG.fst" -nt "$lang/G.fst" ] && \
 fi
 mkdir -p "$dir"
 pkd mkgraph --self-loop-scale "$self_loop_scale" --transition-scale "$transition_scale" \
-  --push-weights "$push_weights" "$lang" "$model" "$dir"
+  "$lang" "$model" "$dir"

@@ -1,6 +1,6 @@
-"""OpenFst's binary VectorFst layout, read and patched with numpy: Kaldi's binary lattices
-(lattice.py) and weight pushing of decoding graphs (graph.py). Going through the bytes is
-about three times faster than arc-by-arc access through the kaldifst binding.
+"""OpenFst's binary VectorFst layout, read with numpy (Kaldi's binary lattices, lattice.py):
+going through the bytes is about three times faster than arc-by-arc access through the
+kaldifst binding.
 
 The layout (little-endian; a string is an int32 length and its bytes; checked against the
 bytes kaldifst's write produces):
@@ -11,8 +11,7 @@ bytes kaldifst's write produces):
     int64 size, size x (string symbol, int64 key)
   per state: final weight, int64 narcs, narcs x (int32 ilabel, int32 olabel, weight,
     int32 nextstate)
-There is no length prefix: an FST ends where its last state ends. Weights: standard =
-float32; lattice4 = float32 graph, float32 acoustic.
+There is no length prefix: an FST ends where its last state ends.
 """
 
 from __future__ import annotations
@@ -33,8 +32,6 @@ FST_MAGIC_BYTES = struct.pack("<i", FST_MAGIC)
 SYMBOLS_MAGIC = 2125658996
 INT32 = struct.Struct("<i")
 INT64 = struct.Struct("<q")
-STD_ARC = np.dtype([("ilabel", "<i4"), ("olabel", "<i4"), ("weight", "<f4"),
-                    ("nextstate", "<i4")])
 
 
 class Cursor:
@@ -168,36 +165,3 @@ def fst_to_bytes(fst: WritableFst, scratch: Path | None = None) -> bytes:
     if not fst.write(str(scratch)):
         raise OSError(f"kaldifst could not write an FST to {scratch}")
     return scratch.read_bytes()
-
-
-@dataclass
-class StdFstBytes:
-    """A binary standard-arc FST with its arcs located, so weights can be rewritten in place."""
-
-    data: bytearray
-    start: int
-    states: FstStates
-    arcs: np.ndarray  # (arcs,) STD_ARC records, state by state
-
-    @classmethod
-    def of(cls, data: bytes, source: str | Path = "<fst>") -> StdFstBytes:
-        c = Cursor(data, 0, source, "FST")
-        _, start, num_states = read_fst_header(c, ("standard",), "tropical-weight FST")
-        states = walk_states(c, num_states, 1, STD_ARC.itemsize)
-        arcs = gather_arc_records(c.data, states.offsets, states.counts, STD_ARC)
-        return cls(bytearray(data), start, states, arcs)
-
-    def sources(self) -> np.ndarray:
-        """(arcs,) int64 the state each arc leaves."""
-        return np.repeat(np.arange(len(self.states.counts)), self.states.counts)
-
-    def set_weights(self, arc_weights: np.ndarray, final_weights: np.ndarray) -> None:
-        """arc_weights: (arcs,), final_weights: (states,); stored as float32."""
-        raw = np.frombuffer(self.data, dtype=np.uint8)
-        weight_at = arc_byte_offsets(self.states.offsets, self.states.counts, STD_ARC.itemsize)
-        _put_float32(raw, weight_at + STD_ARC.fields["weight"][1], arc_weights)
-        _put_float32(raw, self.states.offsets - INT64.size - 4, final_weights)
-
-
-def _put_float32(raw: np.ndarray, at: np.ndarray, values: np.ndarray) -> None:
-    raw[at[:, None] + np.arange(4)] = np.asarray(values, "<f4").view(np.uint8).reshape(-1, 4)

@@ -1,4 +1,4 @@
-"""fst_binary: OpenFst's binary layout read and patched with numpy."""
+"""fst_binary: OpenFst's binary layout read with numpy."""
 
 from __future__ import annotations
 
@@ -7,7 +7,15 @@ import numpy as np
 import pytest
 
 from pykaldi_distill.errors import InputError
-from pykaldi_distill.fst_binary import StdFstBytes, fst_to_bytes
+from pykaldi_distill.fst_binary import (
+    Cursor,
+    fst_to_bytes,
+    gather_arc_records,
+    read_fst_header,
+    walk_states,
+)
+
+ARC = np.dtype([("ilabel", "<i4"), ("olabel", "<i4"), ("weight", "<f4"), ("nextstate", "<i4")])
 
 
 def three_state_fst() -> kaldifst.StdVectorFst:
@@ -22,33 +30,26 @@ def three_state_fst() -> kaldifst.StdVectorFst:
     return fst
 
 
-def test_reads_what_the_binding_sees() -> None:
-    binary = StdFstBytes.of(fst_to_bytes(three_state_fst()))
-    assert binary.start == 0
-    assert binary.states.counts.tolist() == [2, 1, 0]
-    assert binary.sources().tolist() == [0, 0, 1]
-    assert binary.arcs["ilabel"].tolist() == [1, 2, 3]
-    assert binary.arcs["olabel"].tolist() == [10, 20, 30]
-    assert binary.arcs["nextstate"].tolist() == [1, 2, 2]
-    np.testing.assert_allclose(binary.arcs["weight"], [0.5, 1.5, 2.5])
-    assert binary.states.finals[:, 0].tolist() == [np.inf, np.inf, 0.25]
+def test_states_and_arcs_as_the_binding_sees_them() -> None:
+    c = Cursor(fst_to_bytes(three_state_fst()), 0, "<fst>", "FST")
+    arc_type, start, num_states = read_fst_header(c, ("standard",), "tropical FST")
+    assert (arc_type, start, num_states) == ("standard", 0, 3)
+    states = walk_states(c, num_states, 1, ARC.itemsize)
+    assert c.pos == len(c.data)
+    assert states.counts.tolist() == [2, 1, 0]
+    assert states.finals[:, 0].tolist() == [np.inf, np.inf, 0.25]
+    arcs = gather_arc_records(c.data, states.offsets, states.counts, ARC)
+    assert arcs["ilabel"].tolist() == [1, 2, 3]
+    assert arcs["olabel"].tolist() == [10, 20, 30]
+    assert arcs["nextstate"].tolist() == [1, 2, 2]
+    np.testing.assert_allclose(arcs["weight"], [0.5, 1.5, 2.5])
 
 
-def test_set_weights_round_trips_through_kaldifst(tmp_path) -> None:  # noqa: ANN001
-    binary = StdFstBytes.of(fst_to_bytes(three_state_fst()))
-    binary.set_weights(np.array([7.0, 8.0, 9.0]), np.array([np.inf, 3.0, 4.0]))
-    (tmp_path / "x.fst").write_bytes(binary.data)
-    fst = kaldifst.StdVectorFst.read(str(tmp_path / "x.fst"))
-    weights = [a.weight.value for s in kaldifst.StateIterator(fst)
-               for a in kaldifst.ArcIterator(fst, s)]
-    assert weights == [7.0, 8.0, 9.0]
-    assert [fst.final(s).value for s in range(3)] == [np.inf, 3.0, 4.0]
-
-
-def test_rejects_a_lattice_and_truncation() -> None:
-    lattice = kaldifst.Lattice()
-    lattice.start = lattice.add_state()
-    with pytest.raises(InputError, match="lattice4"):
-        StdFstBytes.of(fst_to_bytes(lattice))
+def test_wrong_arc_type_and_truncation_are_input_errors() -> None:
+    data = fst_to_bytes(three_state_fst())
+    with pytest.raises(InputError, match="not a Kaldi lattice type"):
+        read_fst_header(Cursor(data, 0, "x.fst", "FST"), ("lattice4",), "Kaldi lattice")
+    c = Cursor(data[:-5], 0, "x.fst", "FST")
+    _, _, num_states = read_fst_header(c, ("standard",), "tropical FST")
     with pytest.raises(InputError, match="truncated"):
-        StdFstBytes.of(fst_to_bytes(three_state_fst())[:-5])
+        walk_states(c, num_states, 1, ARC.itemsize)

@@ -20,8 +20,6 @@ def get_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="mkgraph", description=__doc__)
     p.add_argument("--self-loop-scale", type=float, default=GraphConfig.self_loop_scale)
     p.add_argument("--transition-scale", type=float, default=GraphConfig.transition_scale)
-    p.add_argument("--push-weights", choices=["true", "false"], default="true",
-                   help="push LG's weights towards the start (faster, fewer search errors)")
     p.add_argument("lang_dir", type=Path)
     p.add_argument("model_dir", type=Path)
     p.add_argument("graph_dir", type=Path)
@@ -33,11 +31,9 @@ def main_args(args: argparse.Namespace) -> None:
     require_file(args.lang_dir / "G.fst", "make it with local/format_lm.sh")
     tm = read_transition_model_file(args.model_dir / "final.mdl")
     tree = read_tree(args.model_dir / "tree")
-    config = GraphConfig(args.transition_scale, args.self_loop_scale,
-                         args.push_weights == "true")
-    lg = compose_lg(lang.load_fst("L_disambig.fst"), lang.load_fst("G.fst"),
-                    config.push_weights)
+    lg = compose_lg(lang.load_fst("L_disambig.fst"), lang.load_fst("G.fst"))
     log(f"LG: {lg.num_states} states")
+    config = GraphConfig(args.transition_scale, args.self_loop_scale)
     hclg = make_hclg(lg, tree, tm, lang.disambig_phone_ids, config)
     log(f"HCLG: {hclg.num_states} states")
     out = args.graph_dir
