@@ -8,7 +8,8 @@ import pytest
 
 LOCAL = Path(__file__).resolve().parents[1] / "local"
 STEPS = sorted(p.name for p in LOCAL.glob("*.sh")
-               if p.name not in {"parse_options.sh", "pkd_env.sh", "nnet_train_common.sh"})
+               if p.name not in {"parse_options.sh", "pkd_env.sh", "nnet_train_common.sh",
+                                 "background.sh"})  # sourced helpers, not steps
 
 
 @pytest.mark.parametrize("script", STEPS)
