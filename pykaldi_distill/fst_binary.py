@@ -116,40 +116,28 @@ def walk_states(c: Cursor, num_states: int, final_floats: int, arc_size: int) ->
     float32s, arcs of `arc_size` bytes), checking counts and truncation; the arcs themselves
     are left for gather_arc_records."""
     final = struct.Struct("<" + "f" * final_floats + "q")
-    unpack, data, pos = final.unpack_from, c.data, c.pos
-    records, offsets, counts = [], [], []
+    finals = np.zeros((num_states, final_floats), dtype=np.float32)
+    offsets = np.zeros(num_states, dtype=np.int64)
+    counts = np.zeros(num_states, dtype=np.int64)
     for s in range(num_states):
-        if pos + final.size > len(data):
-            c.pos = pos
-            c.take(final.size)  # raises: truncated
-        *weights, n = unpack(data, pos)
+        *weights, n = c.unpack(final)
         if n < 0:
-            c.pos = pos
             raise c.fail(f"state {s} has a negative arc count")
-        records.append(weights)
-        pos += final.size
-        offsets.append(pos)
-        counts.append(n)
-        pos += n * arc_size
-    c.take(pos - c.pos)  # raises if the last arcs are cut short
-    return FstStates(np.array(records, dtype=np.float32).reshape(num_states, final_floats),
-                     np.array(offsets, dtype=np.int64), np.array(counts, dtype=np.int64))
-
-
-def arc_byte_offsets(offsets: np.ndarray, counts: np.ndarray, size: int) -> np.ndarray:
-    """(arcs,) byte offset of every arc record, state by state in order."""
-    total = int(counts.sum())
-    first = np.repeat(np.cumsum(counts) - counts, counts)  # index of each arc's state's first
-    return np.repeat(offsets, counts) + size * (np.arange(total) - first)
+        finals[s] = weights
+        offsets[s], counts[s] = c.pos, n
+        c.take(n * arc_size)
+    return FstStates(finals, offsets, counts)
 
 
 def gather_arc_records(data: bytes | memoryview, offsets: np.ndarray, counts: np.ndarray,
                        dtype: np.dtype) -> np.ndarray:
     """The arc records of every state, in order: state s has counts[s] records of `dtype`
     at byte offsets[s]."""
-    starts = arc_byte_offsets(offsets, counts, dtype.itemsize)
+    size = dtype.itemsize
+    first = np.repeat(np.cumsum(counts) - counts, counts)  # index of each arc's state's first
+    starts = np.repeat(offsets, counts) + size * (np.arange(int(counts.sum())) - first)
     raw = np.frombuffer(data, dtype=np.uint8)
-    return raw[starts[:, None] + np.arange(dtype.itemsize)].view(dtype).reshape(len(starts))
+    return raw[starts[:, None] + np.arange(size)].view(dtype).reshape(len(starts))
 
 
 class WritableFst(Protocol):
