@@ -111,9 +111,9 @@ def check_not_sat(model_dir: Path) -> None:
                          "benchmark a speaker-independent model dir (e.g. tri1, tri2b)")
 
 
-def run_beams(args: argparse.Namespace, beams: list[float]) -> tuple[dict[float, BeamStats],
-                                                                     int, int]:
-    """(stats per beam, utterances decoded, frames decoded)."""
+def run_beams(args: argparse.Namespace, beams: list[float]
+              ) -> tuple[dict[float, BeamStats], int, int, dict[str, list[str]]]:
+    """(stats per beam, utterances decoded, frames decoded, reference words per utterance)."""
     require_dir(args.model_dir, "pass a trained model dir (exp/<system>)")
     tm, pipeline, scorer, input_dim, default_lmwt = load_scorer(args.model_dir)
     check_not_sat(args.model_dir)
@@ -140,7 +140,7 @@ def run_beams(args: argparse.Namespace, beams: list[float]) -> tuple[dict[float,
         utts, frames = utts + 1, frames + feats.shape[0]
     if not frames:
         raise InputError(data.path, "no utterance to decode", "pass --utts >= 1")
-    return stats, utts, frames
+    return stats, utts, frames, {u: t.split() for u, t in data.text.items()}
 
 
 def report(args: argparse.Namespace, beams: list[float], stats: dict[float, BeamStats],
@@ -171,8 +171,7 @@ def report(args: argparse.Namespace, beams: list[float], stats: dict[float, Beam
 
 def main_args(args: argparse.Namespace) -> None:
     beams = parse_beams(args.beams)
-    stats, utts, frames = run_beams(args, beams)
-    refs = {u: t.split() for u, t in load_data_dir(args.data_dir).text.items()}
+    stats, utts, frames, refs = run_beams(args, beams)
     write_text_atomic(args.out, report(args, beams, stats, utts, frames, refs))
     print(args.out.read_text() + f"\nwrote {args.out}")
 

@@ -123,18 +123,11 @@ if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
   done
 fi
 
-decode_sets() {  # decode_sets <exp-dir>: graph, then lattice decoding of dev and test
+decode_sets() {  # decode_sets <exp-dir> [decode-step]: graph, then lattice decoding of dev
+  # and test with steps_kd/<decode-step> (decode.sh; decode_fmllr.sh for a SAT system)
   steps_kd/mkgraph.sh data/lang_test "$1" "$1/graph"
   for x in dev test; do
-    steps_kd/decode.sh --nj "$nj" --cmd "$decode_cmd" --beam "$decode_beam" --lattices true \
-      "$1/graph" "data/$x" "$1/decode_$x"
-  done
-}
-
-decode_sets_fmllr() {  # decode_sets_fmllr <sat-exp-dir>: graph, then fMLLR decoding
-  steps_kd/mkgraph.sh data/lang_test "$1" "$1/graph"
-  for x in dev test; do
-    steps_kd/decode_fmllr.sh --nj "$nj" --cmd "$decode_cmd" --beam "$decode_beam" \
+    "steps_kd/${2:-decode.sh}" --nj "$nj" --cmd "$decode_cmd" --beam "$decode_beam" \
       --lattices true "$1/graph" "data/$x" "$1/decode_$x"
   done
 }
@@ -187,7 +180,7 @@ if [ "$stage" -le 5 ] && [ "$stop_stage" -ge 5 ]; then
     # Speaker adaptation for the unseen voices.
     steps_kd/train_sat.sh --cmd "$train_cmd" "$tri3_leaves" "$tri3_gauss" \
       data/train data/lang exp/tri2_ali exp/tri3
-    in_background exp/tri3/log/decode_sets.log decode_sets_fmllr exp/tri3
+    in_background exp/tri3/log/decode_sets.log decode_sets exp/tri3 decode_fmllr.sh
     steps_kd/align_fmllr.sh --nj "$nj" --cmd "$train_cmd" data/train data/lang exp/tri3 exp/tri3_ali
   fi
   wait_background  # the GMM decodes: their transforms and WERs are read below
