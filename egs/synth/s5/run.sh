@@ -8,6 +8,7 @@
 # alignments, and DNN students trained on each, all decoded with that system's graph.
 # `make demo` runs --size demo (reduced grid); the paper's full table:
 #   ./run.sh --size demo --grid full
+# and the reduced grid over three seeds: ./run.sh --size demo --seeds "1 2 3"
 set -euo pipefail
 
 # Begin configuration section.
@@ -27,9 +28,9 @@ tri3_gauss=
 sat=true            # also tri3: SAT on fMLLR-adapted tri2 features, fMLLR decoding
 nnet_feats=fbank    # the networks' input: fbank + CMVN (the paper's), or fmllr: tri3's
                     # speaker-adapted LDA+MLLT+fMLLR features (Kaldi nnet1 style; --sat true)
-grid=reduced        # reduced: one seed of GMM-hard / RNN-hard / RNN-soft students;
-                    # full: the paper's table (also T=2, T=5, soft+hard), seeds below
-seeds="1 2 3"       # student seeds of the full grid
+grid=reduced        # reduced: GMM-hard / RNN-hard / RNN-soft students;
+                    # full: the paper's table (also T=2, T=5, soft+hard)
+seeds=              # student seeds; empty: --seed alone (reduced grid), "1 2 3" (full grid)
 teacher_opts=       # BLSTM options; empty: the size's default below
 student_opts="--num-layers 3 --hidden 256 --context 5"  # the same for every student
 teacher_epochs=
@@ -89,6 +90,9 @@ esac
 # The best GMM system: its alignments train the networks, its graph decodes them.
 if [ "$sat" = true ]; then gmm_best=exp/tri3; else gmm_best=exp/tri2; fi
 gmm_ali=${gmm_best}_ali
+if [ -z "$seeds" ]; then
+  if [ "$grid" = full ]; then seeds="1 2 3"; else seeds=$seed; fi
+fi
 if [ "$stage" -le 0 ] && [ "$stop_stage" -ge 0 ]; then
   echo "== stage 0: synthesise the corpus ($size): train/dev/test data dirs and LM text"
   local/prepare_data.sh --size "$size" --seed "$seed" --nj "$nj" "$corpus"
@@ -218,8 +222,7 @@ fi
 
 if [ "$stage" -le 8 ] && [ "$stop_stage" -ge 8 ]; then
   echo "== stage 8: DNN students, one architecture and budget, only the targets differ ($grid grid)"
-  if [ "$grid" = full ]; then run_seeds=$seeds; else run_seeds=$seed; fi
-  for s in $run_seeds; do
+  for s in $seeds; do
     student "student_gmm_s$s" "$gmm_ali" --seed "$s"
     student "student_rnnhard_s$s" exp/teacher_ali --seed "$s"
     student "student_soft_s$s" exp/teacher_targets --seed "$s" --soft-topk 20
@@ -234,8 +237,7 @@ fi
 
 runs_of() {  # runs_of <student-name>: the ';'-separated test,dev decode dirs of its seeds
   local out="" s
-  if [ "$grid" = full ]; then run_seeds=$seeds; else run_seeds=$seed; fi
-  for s in $run_seeds; do
+  for s in $seeds; do
     out+="${out:+;}exp/${1}_s$s/decode_test,exp/${1}_s$s/decode_dev"
   done
   echo "$out"
@@ -255,7 +257,7 @@ if [ "$stage" -le 9 ] && [ "$stop_stage" -ge 9 ]; then
   fi
   mkdir -p plots
   curves=("teacher=exp/teacher")
-  for x in student_gmm student_rnnhard student_soft; do curves+=("$x=exp/${x}_s$seed"); done
+  for x in student_gmm student_rnnhard student_soft; do curves+=("$x=exp/${x}_s${seeds%% *}"); done
   python -m pykaldi_distill.bin.plot_learning_curves plots/learning_curves.png "${curves[@]}"
   python -m pykaldi_distill.bin.plot_posteriors exp/teacher_targets "$gmm_ali" plots/teacher_posteriors.png
   steps_kd/make_results.sh --title "synth read speech ($size, $grid grid), dev/test = held-out voices" \
