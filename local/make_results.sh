@@ -7,12 +7,15 @@ baseline=
 corpus_info=   # corpus.json of a synthetic corpus: adds a corpus section
 soft_targets=  # a make_soft_targets.sh dir: adds its disk size per frame
 topk=          # the k of its top-k Posteriors
+target_temperatures=  # e.g. 1,2,5: adds how soft the targets are at each temperature
+target_ali=    # an alignment dir to compare the targets' argmax with (e.g. the GMM's)
 test_data=     # the test data dir: adds WER per test (and, with --dev-data, dev) speaker
 dev_data=
 
 echo "$0 $*"
 help_message="Usage: $0 [--title T] [--baseline NAME] [--corpus-info corpus.json]
-       [--soft-targets <dir> --topk <k>] [--test-data <dir> [--dev-data <dir>]]
+       [--soft-targets <dir> --topk <k> [--target-temperatures 1,2,5] [--target-ali <dir>]]
+       [--test-data <dir> [--dev-data <dir>]]
        <out.md> <name=decode-dir> ...
  e.g.: $0 RESULTS.md \"mono=exp/mono/decode_test\" \"student=exp/student/decode_test\""
 . "$(dirname "$0")/parse_options.sh"
@@ -27,6 +30,8 @@ if [ -n "$baseline" ]; then opts+=(--baseline "$baseline"); fi
 if [ -n "$corpus_info" ]; then opts+=(--corpus-info "$corpus_info"); fi
 if [ -n "$soft_targets" ]; then opts+=(--soft-targets "$soft_targets"); fi
 if [ -n "$topk" ]; then opts+=(--topk "$topk"); fi
+if [ -n "$target_temperatures" ]; then opts+=(--target-temperatures "$target_temperatures"); fi
+if [ -n "$target_ali" ]; then opts+=(--target-ali "$target_ali"); fi
 if [ -n "$test_data" ]; then opts+=(--test-data "$test_data"); fi
 if [ -n "$dev_data" ]; then opts+=(--dev-data "$dev_data"); fi
 pkd make_results "${opts[@]}" "$@"

@@ -196,3 +196,28 @@ def test_rtf_prefers_cpu_time(tmp_path: Path) -> None:
     old.write_text(json.dumps({"rtf": 0.9}))
     assert results.read_rtf(both) == 0.3
     assert results.read_rtf(old) == 0.9  # decode dirs written before CPU time was recorded
+
+
+def test_make_results_cli_soft_target_stats(tmp_path: Path, capsys) -> None:  # noqa: ANN001
+    from test_plots import make_dirs
+
+    from pykaldi_distill.bin import make_results
+
+    targets, ali = make_dirs(tmp_path, {"u1": 12, "u2": 9})
+    tm, am, _ = make_model()
+    exp = tmp_path / "mono"
+    exp.mkdir()
+    model_io.write_gmm_model(exp / "final.mdl", tm, am)
+    test = decode_dir(exp, "%WER 1.00 [ 1 / 100, 0 ins, 0 del, 1 sub ] x/wer_13_0.0", 0.01)
+    out = tmp_path / "RESULTS.md"
+    base = [str(out), f"mono={test}"]
+    assert make_results.main(["--soft-targets", str(targets), "--topk", "3",
+                              "--target-temperatures", "1,2", "--target-ali", str(ali),
+                              *base]) == 0
+    text = out.read_text()
+    assert "## How soft the soft targets are" in text and "top-3" in text
+    rows = [line for line in text.splitlines() if line.startswith(("| 1 | 21 |", "| 2 | 21 |"))]
+    assert len(rows) == 2 and all(line.count("%") == 1 for line in rows)  # agreement column
+    assert make_results.main(["--soft-targets", str(targets), "--target-temperatures", "1,x",
+                              *base]) == 1
+    assert "--target-temperatures" in capsys.readouterr().err

@@ -11,7 +11,8 @@ from pathlib import Path
 
 from ..cli import run
 from ..errors import InputError, PkdError, require_file
-from ..io import read_table, write_text_atomic
+from ..hybrid import load_hmm_info, pdf_alignments
+from ..io import read_scp_matrices, read_table, write_text_atomic
 from ..results import (
     collect_runs,
     per_speaker_markdown,
@@ -20,6 +21,7 @@ from ..results import (
     soft_target_markdown,
     soft_target_size,
 )
+from ..target_stats import soft_target_stats, soft_target_stats_markdown
 
 
 def get_parser() -> argparse.ArgumentParser:
@@ -31,6 +33,11 @@ def get_parser() -> argparse.ArgumentParser:
     p.add_argument("--soft-targets", type=Path, default=None,
                    help="a make_soft_targets.sh dir: adds its disk size per frame")
     p.add_argument("--topk", type=int, default=None, help="the k of its top-k Posteriors")
+    p.add_argument("--target-temperatures", default=None,
+                   help="comma-separated temperatures: adds how soft the soft targets are "
+                   "(top-1 mass, entropy) at each, after --topk as in training")
+    p.add_argument("--target-ali", type=Path, default=None,
+                   help="an alignment dir (e.g. the GMM's) to compare the targets' argmax with")
     p.add_argument("--test-data", type=Path, default=None,
                    help="the test data dir: adds a table of WER per test (and dev) speaker")
     p.add_argument("--dev-data", type=Path, default=None,
@@ -64,6 +71,20 @@ def per_speaker_section(systems: list[tuple[str, list[tuple[Path, Path | None]]]
     return per_speaker_markdown(rows)
 
 
+def target_stats_section(args: argparse.Namespace) -> str:
+    try:
+        temps = [float(t) for t in args.target_temperatures.split(",")]
+    except ValueError as e:
+        raise PkdError(f"--target-temperatures must be comma-separated numbers: {e}") from e
+    alignments = None
+    if args.target_ali is not None:
+        alignments = dict(pdf_alignments(args.target_ali, load_hmm_info(args.target_ali)))
+    scp = require_file(args.soft_targets / "targets.scp", "run local/make_soft_targets.sh first")
+    stats = soft_target_stats(read_scp_matrices(scp), temps, alignments, args.topk)
+    ali_name = None if args.target_ali is None else str(args.target_ali)
+    return soft_target_stats_markdown(stats, args.topk, ali_name)
+
+
 def main_args(args: argparse.Namespace) -> None:
     systems = [parse_system(spec) for spec in args.systems]
     results = [collect_runs(name, runs) for name, runs in systems]
@@ -79,6 +100,8 @@ def main_args(args: argparse.Namespace) -> None:
         extra += per_speaker_section(systems, args.test_data, args.dev_data) + "\n"
     if args.soft_targets is not None:
         extra += soft_target_markdown(soft_target_size(args.soft_targets), args.topk)
+        if args.target_temperatures is not None:
+            extra += "\n" + target_stats_section(args)
     write_text_atomic(args.out, results_markdown(args.title, results, args.baseline, corpus,
                                                  extra))
 

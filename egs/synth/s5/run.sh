@@ -262,7 +262,8 @@ if [ "$stage" -le 9 ] && [ "$stop_stage" -ge 9 ]; then
   python -m pykaldi_distill.bin.plot_posteriors exp/teacher_targets "$gmm_ali" plots/teacher_posteriors.png
   steps_kd/make_results.sh --title "synth read speech ($size, $grid grid), dev/test = held-out voices" \
     --baseline "DNN student, GMM hard" --corpus-info corpus/corpus.json \
-    --soft-targets exp/teacher_targets --topk 20 --test-data data/test --dev-data data/dev \
+    --soft-targets exp/teacher_targets --topk 20 --target-temperatures 1,2,5 \
+    --target-ali "$gmm_ali" --test-data data/test --dev-data data/dev \
     RESULTS.md "${systems[@]}"
   cat RESULTS.md
 fi
