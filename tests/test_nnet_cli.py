@@ -12,9 +12,18 @@ import numpy as np
 import pytest
 from test_cli_errors import world  # noqa: F401  (module-scoped fixture)
 
-from pykaldi_distill.bin import decode, make_soft_targets, mkgraph, train_nnet
+from pykaldi_distill.bin import (
+    decode,
+    make_soft_targets,
+    mkgraph,
+    nnet_options,
+    subset_data_dir,
+    train_nnet,
+)
+from pykaldi_distill.data import load_data_dir
 from pykaldi_distill.io import read_table, write_int_vectors_gz
 from pykaldi_distill.lattice import read_lattices
+from pykaldi_distill.nnet.options import load_resolved_config, valid_utterances
 
 SMALL = ["--hidden", "16", "--num-layers", "1", "--max-epochs", "2", "--cv-fraction", "0.34"]
 
@@ -40,6 +49,26 @@ def test_teacher_dir_is_complete(teacher: Path) -> None:
         assert (teacher / f).is_file(), f
     config = json.loads((teacher / "config.json").read_text())
     assert config["model_kind"] == "blstm" and config["targets_kind"] == "hard"
+
+
+def test_valid_uttlist_is_the_cv_split_and_can_be_recomputed(world: dict[str, Path],  # noqa: F811
+                                                             teacher: Path, tmp_path: Path,
+                                                             capsys) -> None:  # noqa: ANN001
+    listed = (teacher / "valid_uttlist").read_text().split()
+    assert len(listed) == 1  # 3 utterances, cv fraction 0.34
+    assert valid_utterances(load_resolved_config(teacher)) == listed  # runs without the file
+    assert nnet_options.main(["--valid-utts", str(teacher)]) == 0
+    assert capsys.readouterr().out.split() == listed
+    assert subset_data_dir.main(["--utt-list", str(teacher / "valid_uttlist"),
+                                 str(world["fbank"]), str(tmp_path / "cv")]) == 0
+    cv = load_data_dir(tmp_path / "cv")
+    assert cv.utts == listed and set(cv.feats_scp) == set(listed)
+    assert (tmp_path / "cv" / "feat_type").read_text().strip() == "fbank"
+    bad = tmp_path / "bad_list"
+    bad.write_text("no-such-utt\n")
+    assert subset_data_dir.main(["--utt-list", str(bad), str(world["fbank"]),
+                                 str(tmp_path / "cv2")]) == 1
+    assert "bad_list" in capsys.readouterr().err and not (tmp_path / "cv2").exists()
 
 
 def test_soft_targets_and_students(world: dict[str, Path], ali_dir: Path, teacher: Path,  # noqa: F811

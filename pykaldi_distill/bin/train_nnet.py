@@ -7,7 +7,8 @@ Kaldi's nnet training step:
 real Kaldi exp/tri3_ali): hard pdf targets, cross-entropy; or a soft-target dir written by
 make_soft_targets (targets.scp + final.mdl + tree): KL divergence to the teacher's posteriors.
 Writes <exp-dir>/{final.pt, epoch-N.pt, history.json, config.json, final.mdl, tree,
-ali_train_pdf.counts, cmvn_opts, feat_type, <type>.conf}.
+ali_train_pdf.counts, cmvn_opts, feat_type, <type>.conf, valid_uttlist (the held-out cv
+utterances, as Kaldi nnet3 egs dirs list them)}.
 """
 
 from __future__ import annotations
@@ -186,6 +187,7 @@ def main_args(args: argparse.Namespace) -> None:
     write_pipeline(exp, pipeline)
     copy_feature_config(data.path, exp)
     write_text_atomic(exp / "config.json", json.dumps(resolved, indent=1, sort_keys=True) + "\n")
+    write_text_atomic(exp / "valid_uttlist", "".join(u + "\n" for u in cv_set.utts))
     history = train(model, train_set, cv_set, tconfig, exp, on_progress=progress_printer(),
                     extra={"feat_type": feat_type(data.path) or "unknown",
                            "cmvn_opts": pipeline.cmvn_opts()})

@@ -55,3 +55,19 @@ def load_resolved_config(exp_dir: Path) -> dict[str, Any]:
             or not {"model", "train", "cv_fraction", "targets", "data"} <= resolved.keys():
         raise InputError(path, "is not a config.json written by train_nnet")
     return resolved
+
+
+def valid_utterances(resolved: Mapping[str, Any]) -> list[str]:
+    """The held-out (cv) utterances of a run, recomputed as train_nnet chose them: the data
+    dir's utterances that have targets, split by `split_train_cv` with the run's seed. For
+    exp dirs trained before train_nnet wrote `valid_uttlist`."""
+    from ..expdir import read_alignments
+    from ..io import read_table
+    from .data import split_train_cv
+
+    data, targets = Path(resolved["data"]), Path(resolved["targets"])
+    feats = read_table(data / "feats.scp", "the data dir the network was trained on")
+    scp = targets / "targets.scp"
+    keys = set(read_table(scp)) if scp.is_file() else {u for u, _ in read_alignments(targets)}
+    utts = sorted(u for u in feats if u in keys)
+    return split_train_cv(utts, resolved["cv_fraction"], resolved["train"]["seed"])[1]

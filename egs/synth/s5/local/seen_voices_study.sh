@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Is the teacher better than its students on the voices it was trained on, if not on the
+# held-out ones? After run.sh stage 8, decode the BLSTM teacher and the seed-<seed> DNN
+# students on the training utterances none of them trained on: their shared cv split (the
+# same seed and utterances give every network the same one), spoken by the training voices.
+# Test WER is read at each network's dev-best LM weight / insertion penalty, as in
+# RESULTS.md; the GMMs trained on these utterances and are left out. Writes
+# STUDY_seen_voices.md (the table and WER per training voice).
+#   local/seen_voices_study.sh --seed 1
+# shellcheck source-path=SCRIPTDIR/..  # sourced files are named relative to the recipe dir
+set -euo pipefail
+
+# Begin configuration section.
+seed=1              # the students' seed; only their cv split matches the teacher's seed's
+nj=2
+decode_beam=11
+lattices=true       # false: best-path decoding (run.sh does that at --size tiny)
+# End configuration section.
+
+. ./cmd.sh
+. ./path.sh
+. steps_kd/parse_options.sh
+# shellcheck disable=SC2154  # decode_cmd comes from cmd.sh
+decode_cmd=${decode_cmd:-run.pl}
+
+names=(teacher "student_gmm_s$seed" "student_rnnhard_s$seed" "student_soft_s$seed")
+labels=("BLSTM teacher" "DNN student, GMM hard" "DNN student, RNN hard"
+  "DNN student, RNN soft T=1")
+for name in "${names[@]}"; do
+  if [ ! -f "exp/$name/decode_dev/scoring_kaldi/best_wer" ]; then
+    echo "$0: ERROR: exp/$name is not trained and decoded; run ./run.sh through stage 8" \
+      "(with --seed $seed) first" >&2
+    exit 1
+  fi
+done
+gmm_ali=$(python -m pykaldi_distill.bin.nnet_options --targets exp/teacher)
+gmm=${gmm_ali%_ali}  # Kaldi's naming: exp/tri3_ali holds exp/tri3's alignments
+train_data=$(python -m pykaldi_distill.bin.nnet_options --data exp/teacher)
+seen=data/seen_cv_s${seed}_${train_data#data/train_}
+
+dir=exp/seen_voices_s$seed
+mkdir -p "$dir"
+for name in "${names[@]}"; do
+  python -m pykaldi_distill.bin.nnet_options --valid-utts "exp/$name" > "$dir/$name.uttlist"
+  if ! cmp -s "$dir/teacher.uttlist" "$dir/$name.uttlist"; then
+    echo "$0: ERROR: exp/$name held out other utterances than exp/teacher ($dir/*.uttlist);" \
+      "the comparison needs utterances none of the networks trained on" >&2
+    exit 1
+  fi
+done
+steps_kd/subset_data_dir.sh --utt-list "$dir/teacher.uttlist" "$train_data" "$seen"
+
+rows=()
+for i in "${!names[@]}"; do
+  out=exp/${names[$i]}/decode_${seen#data/}
+  steps_kd/decode.sh --nj "$nj" --cmd "$decode_cmd" --beam "$decode_beam" \
+    --lattices "$lattices" "$gmm/graph" "$seen" "$out"
+  rows+=("${labels[$i]}=$out,exp/${names[$i]}/decode_dev")
+done
+steps_kd/make_results.sh --title "seen voices: the networks' held-out utterances of the training voices (seed $seed)" \
+  --baseline "DNN student, GMM hard" --test-data "$seen" STUDY_seen_voices.md "${rows[@]}"
+cat STUDY_seen_voices.md
