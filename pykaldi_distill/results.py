@@ -276,7 +276,7 @@ def per_speaker_markdown(rows: Sequence[tuple[str, Mapping[str, float]]]) -> str
     """A table of per-voice WER %: one row per system, one column per dev/test speaker."""
     columns = sorted({key for _, wers in rows for key in wers},
                      key=lambda k: (not k.startswith("dev:"), k))
-    lines = ["## WER per held-out voice", "",
+    lines = ["## WER per voice", "",
              "Dev voices at their best LM weight / insertion penalty, test voices at the "
              "dev-best one (means over runs).", "",
              "| system | " + " | ".join(columns) + " |",

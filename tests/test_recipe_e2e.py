@@ -119,7 +119,7 @@ def test_synth_recipe_tiny(tmp_path: Path) -> None:
                 "DNN student, GMM hard", "DNN student, RNN hard", "DNN student, RNN soft T=1"]:
         assert f"| {row} |" in results, row
     assert "## Corpus" in results and "## Soft targets on disk" in results
-    assert "## WER per held-out voice" in results
+    assert "## WER per voice" in results
     voices = re.search(r"\| system \|(( (dev|test):\S+ \|)+)", results)
     assert voices is not None and voices.group(1).count("test:") >= 2, results
     check_wheel_readers(work, "tri2")
@@ -129,6 +129,7 @@ def test_synth_recipe_tiny(tmp_path: Path) -> None:
         assert json.loads((work / f"exp/{net}/config.json").read_text())["targets"] == \
             "exp/tri3_ali"
     check_teacher_study(work, env)
+    check_seen_voices_study(work, env)
     oracle = (work / "exp/mono/decode_test/scoring_kaldi/oracle_wer").read_text()
     best = (work / "exp/mono/decode_test/scoring_kaldi/best_wer").read_text()
     assert float(oracle.split()[1]) <= float(best.split()[1])
@@ -208,7 +209,28 @@ def check_teacher_study(work: Path, env: dict[str, str]) -> None:
     study = (work / "STUDY_teacher.md").read_text()
     for row in ["BLSTM teacher, 3 epochs", "DNN student, RNN soft T=1 (3-epoch teacher)"]:
         assert f"| {row} |" in study, row
-    assert "## WER per held-out voice" in study
+    assert "## WER per voice" in study
+
+
+def check_seen_voices_study(work: Path, env: dict[str, str]) -> None:
+    """local/seen_voices_study.sh decodes the teacher and the seed-1 students on their
+    shared cv utterances (training voices) and writes STUDY_seen_voices.md."""
+    proc = run_step(work, env, "local/seen_voices_study.sh", "--decode-beam", "8",
+                    "--lattices", "false")
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    cv = (work / "exp/teacher/valid_uttlist").read_text().split()
+    seen = work / "data/seen_cv_s1_fbank"
+    assert sorted((seen / "feats.scp").read_text().split()[::2]) == sorted(cv)
+    lm_lines = len((work / "data/local/lm_text").read_text().splitlines())
+    kept = len((work / "exp/seen_voices_s1/lm_text").read_text().splitlines())
+    assert kept <= lm_lines - len(set(cv)) // 2, (kept, lm_lines)  # their sentences left out
+    train_voices = {line.split()[0] for line in
+                    (work / "data/train/spk2utt").read_text().splitlines()}
+    study = (work / "STUDY_seen_voices.md").read_text()
+    for row in ["BLSTM teacher", "DNN student, GMM hard", "DNN student, RNN soft T=1"]:
+        assert f"| {row} |" in study, row
+    columns = re.findall(r"test:(\S+) \|", study)
+    assert columns and set(columns) <= train_voices, columns
 
 
 def check_fmllr_transforms(work: Path) -> None:

@@ -3,7 +3,8 @@
 # held-out ones? After run.sh stage 8, decode the BLSTM teacher and the seed-<seed> DNN
 # students on the training utterances none of them trained on: their shared cv split (the
 # same seed and utterances give every network the same one), spoken by the training voices.
-# Test WER is read at each network's dev-best LM weight / insertion penalty, as in
+# run.sh's LM has every training sentence, so these are decoded with a trigram trained the
+# same way on the LM text without their sentences (and tri3's tree and models). Test WER is read at each network's dev-best LM weight / insertion penalty, as in
 # RESULTS.md; the GMMs trained on these utterances and are left out. Writes
 # STUDY_seen_voices.md (the table and WER per training voice).
 #   local/seen_voices_study.sh --seed 1
@@ -50,11 +51,21 @@ for name in "${names[@]}"; do
 done
 steps_kd/subset_data_dir.sh --utt-list "$dir/teacher.uttlist" "$train_data" "$seen"
 
+# Decoding with the run's LM would measure how well it remembers these sentences.
+cut -d' ' -f2- "$seen/text" | sort -u > "$dir/sentences"
+awk 'NR == FNR { drop[$0] = 1; next } { s = $0; sub(/^[^ ]+ /, "", s) } !(s in drop)' \
+  "$dir/sentences" data/local/lm_text > "$dir/lm_text"
+echo "$0: $(($(wc -l < data/local/lm_text) - $(wc -l < "$dir/lm_text"))) of" \
+  "$(wc -l < data/local/lm_text) LM sentences removed"
+steps_kd/train_lm.sh --order 3 --words data/lang/words.txt "$dir/lm_text" "$dir/lm.arpa.gz"
+steps_kd/format_lm.sh data/lang "$dir/lm.arpa.gz" "$dir/lang_test"
+steps_kd/mkgraph.sh "$dir/lang_test" "$gmm" "$dir/graph"
+
 rows=()
 for i in "${!names[@]}"; do
   out=exp/${names[$i]}/decode_${seen#data/}
   steps_kd/decode.sh --nj "$nj" --cmd "$decode_cmd" --beam "$decode_beam" \
-    --lattices "$lattices" "$gmm/graph" "$seen" "$out"
+    --lattices "$lattices" "$dir/graph" "$seen" "$out"
   rows+=("${labels[$i]}=$out,exp/${names[$i]}/decode_dev")
 done
 steps_kd/make_results.sh --title "seen voices: the networks' held-out utterances of the training voices (seed $seed)" \
