@@ -14,16 +14,17 @@ from test_cli_errors import world  # noqa: F401  (module-scoped fixture)
 
 from pykaldi_distill.bin import (
     decode,
+    held_out_utts,
     make_soft_targets,
     mkgraph,
-    nnet_options,
     subset_data_dir,
     train_nnet,
 )
 from pykaldi_distill.data import load_data_dir
 from pykaldi_distill.io import read_table, write_int_vectors_gz
 from pykaldi_distill.lattice import read_lattices
-from pykaldi_distill.nnet.options import load_resolved_config, valid_utterances
+from pykaldi_distill.nnet.data import split_train_cv
+from pykaldi_distill.nnet.options import load_resolved_config, run_split
 
 SMALL = ["--hidden", "16", "--num-layers", "1", "--max-epochs", "2", "--cv-fraction", "0.34"]
 
@@ -55,10 +56,14 @@ def test_valid_uttlist_is_the_cv_split_and_can_be_recomputed(world: dict[str, Pa
                                                              teacher: Path, tmp_path: Path,
                                                              capsys) -> None:  # noqa: ANN001
     listed = (teacher / "valid_uttlist").read_text().split()
-    assert len(listed) == 1  # 3 utterances, cv fraction 0.34
-    assert valid_utterances(load_resolved_config(teacher)) == listed  # runs without the file
-    assert nnet_options.main(["--valid-utts", str(teacher)]) == 0
+    assert 1 <= len(listed) <= 2  # 3 utterances, cv fraction 0.34, at least one trained on
+    config = load_resolved_config(teacher)
+    assert config["cv_split"] == "hash" and run_split(config)[1] == listed
+    assert held_out_utts.main([str(teacher), str(teacher)]) == 0
     assert capsys.readouterr().out.split() == listed
+    legacy = {k: v for k, v in config.items() if k != "cv_split"}  # runs before 2026-11-29
+    assert run_split(legacy) == split_train_cv(sorted(read_table(world["fbank"] / "feats.scp")),
+                                               0.34, config["train"]["seed"], "permutation")
     assert subset_data_dir.main(["--utt-list", str(teacher / "valid_uttlist"),
                                  str(world["fbank"]), str(tmp_path / "cv")]) == 0
     cv = load_data_dir(tmp_path / "cv")

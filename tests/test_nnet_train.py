@@ -73,6 +73,19 @@ def _frame_sets(corpus: tuple, **kw: object) -> tuple[FrameDataset, FrameDataset
 
 
 # -- data ---------------------------------------------------------------------------------------
+@pytest.mark.parametrize("method", ["hash", "permutation"])
+def test_split_train_cv_methods(method: str) -> None:
+    utts = [f"u{i:03d}" for i in range(200)]
+    tr, cv = split_train_cv(utts, 0.1, seed=5, method=method)
+    assert set(tr) | set(cv) == set(utts) and not set(tr) & set(cv)
+    assert 10 <= len(cv) <= 30
+    fewer = split_train_cv(utts[3:], 0.1, seed=5, method=method)[1]
+    if method == "hash":  # membership does not depend on the other utterances
+        assert fewer == [u for u in cv if u in utts[3:]]
+    with pytest.raises(ValueError, match="unknown"):
+        split_train_cv(utts, 0.1, method="other")  # type: ignore[arg-type]
+
+
 def test_split_train_cv_deterministic_disjoint() -> None:
     utts = [f"u{i}" for i in range(20)]
     tr, cv = split_train_cv(utts, 0.2, seed=3)

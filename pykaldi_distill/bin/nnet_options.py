@@ -4,9 +4,7 @@ config.json), e.g. to train a teacher longer or a student on other targets alike
   local/train_student.sh $(nnet_options.py exp/student_gmm) --seed 2 ... exp/student_soft
 Target options (--temperature, --hard-weight, --soft-topk) are not printed, nor the seed
 without --with-seed (e.g. to continue a run's training). `--targets` prints the targets or
-alignment dir the network was trained on instead, `--data` its training data dir,
-`--valid-utts` its held-out (cv) utterances, one per line (its `valid_uttlist`, or
-recomputed from config.json for runs that predate that file)."""
+alignment dir the network was trained on instead, `--data` its training data dir."""
 
 from __future__ import annotations
 
@@ -15,7 +13,7 @@ import sys
 from pathlib import Path
 
 from ..cli import run
-from ..nnet.options import load_resolved_config, training_options, valid_utterances
+from ..nnet.options import load_resolved_config, training_options
 
 
 def get_parser() -> argparse.ArgumentParser:
@@ -26,8 +24,6 @@ def get_parser() -> argparse.ArgumentParser:
                    help="print the targets / alignment dir it was trained on instead")
     p.add_argument("--data", action="store_true",
                    help="print the data dir it was trained on instead")
-    p.add_argument("--valid-utts", action="store_true",
-                   help="print its held-out (cv) utterance ids instead, one per line")
     p.add_argument("exp_dir", type=Path, help="a trained network's exp dir or its config.json")
     return p
 
@@ -38,10 +34,6 @@ def main_args(args: argparse.Namespace) -> None:
         print(config["targets"])
     elif args.data:
         print(config["data"])
-    elif args.valid_utts:
-        listed = args.exp_dir / "valid_uttlist"
-        utts = listed.read_text().split() if listed.is_file() else valid_utterances(config)
-        print("\n".join(utts))
     else:
         print(" ".join(training_options(config, args.with_seed)))
 

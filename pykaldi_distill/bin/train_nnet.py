@@ -33,7 +33,7 @@ from ..features import FeaturePipeline, check_feature_dim, load_features
 from ..hybrid import HmmInfo, load_hmm_info, pdf_alignments, write_pdf_counts
 from ..io import load_scp, write_text_atomic
 from ..nnet.checkpoint import build_model
-from ..nnet.data import ChunkDataset, FrameDataset, split_train_cv
+from ..nnet.data import CV_SPLIT, ChunkDataset, FrameDataset, split_train_cv
 from ..nnet.infer import compute_pdf_counts
 from ..nnet.student import DnnConfig, count_params, mflops_per_frame
 from ..nnet.teacher import BlstmConfig
@@ -99,7 +99,8 @@ def resolve_config(args: argparse.Namespace, targets_kind: str,
         "model_kind": args.model, "model": dataclasses.asdict(config),
         "train": dataclasses.asdict(tconfig), "targets": str(args.targets_dir),
         "targets_kind": targets_kind, "data": str(args.data_dir),
-        "cmvn_opts": pipeline.cmvn_opts(), "cv_fraction": args.cv_fraction}
+        "cmvn_opts": pipeline.cmvn_opts(), "cv_fraction": args.cv_fraction,
+        "cv_split": CV_SPLIT}
     if args.model == "blstm":
         resolved["chunk_frames"] = args.chunk_frames
     return resolved

@@ -14,8 +14,10 @@ Utterances without targets are skipped and listed in `dataset.skipped`.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import torch
@@ -45,22 +47,57 @@ class Batch:
         return torch.arange(frames)[None, :] < self.lengths[:, None]
 
 
-def split_train_cv(utts: Sequence[str], cv_fraction: float,
-                   seed: int = 0) -> tuple[list[str], list[str]]:
+CvSplit = Literal["hash", "permutation"]
+CV_SPLIT: CvSplit = "hash"  # what train_nnet uses; config.json records it
+
+
+def split_train_cv(utts: Sequence[str], cv_fraction: float, seed: int = 0,
+                   method: CvSplit = CV_SPLIT) -> tuple[list[str], list[str]]:
     """Random utterance-level split -> (train, cv), each sorted; deterministic in `seed`.
 
+    "hash": an utterance is held out when a hash of (seed, utterance id) falls below
+    `cv_fraction`, so whether it is does not depend on the other utterances: networks whose
+    targets cover slightly different utterances (a teacher re-alignment that lost a few)
+    still hold out the same ones. "permutation": the first n of a seeded permutation (runs
+    from before 2026-11-29 used it; their config.json has no "cv_split").
     With cv_fraction > 0 and at least 2 utterances, cv gets at least one and train keeps at
     least one utterance.
     """
     if not 0.0 <= cv_fraction < 1.0:
         raise ValueError(f"cv_fraction must be in [0, 1), got {cv_fraction}")
     ordered = sorted(set(utts))
+    if method == "permutation":
+        cv_set = _permutation_cv(ordered, cv_fraction, seed)
+    elif method == "hash":
+        cv_set = _hash_cv(ordered, cv_fraction, seed)
+    else:
+        raise ValueError(f"unknown cv split method '{method}'")
+    return [u for u in ordered if u not in cv_set], sorted(cv_set)
+
+
+def _permutation_cv(ordered: list[str], cv_fraction: float, seed: int) -> set[str]:
     n_cv = int(round(cv_fraction * len(ordered)))
     if cv_fraction > 0 and len(ordered) >= 2:
         n_cv = min(max(n_cv, 1), len(ordered) - 1)
     perm = np.random.default_rng(seed).permutation(len(ordered))
-    cv_set = {ordered[i] for i in perm[:n_cv]}
-    return [u for u in ordered if u not in cv_set], sorted(cv_set)
+    return {ordered[i] for i in perm[:n_cv]}
+
+
+def _unit_hash(seed: int, utt: str) -> float:
+    digest = hashlib.blake2b(f"{seed}\t{utt}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") / 2.0**64
+
+
+def _hash_cv(ordered: list[str], cv_fraction: float, seed: int) -> set[str]:
+    if cv_fraction == 0 or not ordered:
+        return set()
+    scores = {u: _unit_hash(seed, u) for u in ordered}
+    cv_set = {u for u, h in scores.items() if h < cv_fraction}
+    if len(ordered) >= 2 and not cv_set:
+        cv_set = {min(ordered, key=scores.__getitem__)}
+    if len(ordered) >= 2 and len(cv_set) == len(ordered):
+        cv_set.discard(max(ordered, key=scores.__getitem__))
+    return cv_set
 
 
 class _Corpus:

@@ -7,11 +7,12 @@ weight) are left out, and the seed unless asked for: they are what a follow-up r
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
+from ..io import read_table
 
 _MODEL_OPTIONS = {
     "blstm": ("num_layers", "hidden", "projection", "dnn_dim", "dropout"),
@@ -57,12 +58,10 @@ def load_resolved_config(exp_dir: Path) -> dict[str, Any]:
     return resolved
 
 
-def valid_utterances(resolved: Mapping[str, Any]) -> list[str]:
-    """The held-out (cv) utterances of a run, recomputed as train_nnet chose them: the data
-    dir's utterances that have targets, split by `split_train_cv` with the run's seed. For
-    exp dirs trained before train_nnet wrote `valid_uttlist`."""
+def run_split(resolved: Mapping[str, Any]) -> tuple[list[str], list[str]]:
+    """(train, cv) utterances of a run, recomputed as train_nnet chose them: the data dir's
+    utterances that have targets, split by `split_train_cv` with the run's seed and method."""
     from ..expdir import read_alignments
-    from ..io import read_table
     from .data import split_train_cv
 
     data, targets = Path(resolved["data"]), Path(resolved["targets"])
@@ -70,4 +69,12 @@ def valid_utterances(resolved: Mapping[str, Any]) -> list[str]:
     scp = targets / "targets.scp"
     keys = set(read_table(scp)) if scp.is_file() else {u for u, _ in read_alignments(targets)}
     utts = sorted(u for u in feats if u in keys)
-    return split_train_cv(utts, resolved["cv_fraction"], resolved["train"]["seed"])[1]
+    return split_train_cv(utts, resolved["cv_fraction"], resolved["train"]["seed"],
+                          resolved.get("cv_split", "permutation"))
+
+
+def held_out_by_all(runs: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The utterances of the first run's data dir that no run trained on (sorted)."""
+    feats = read_table(Path(runs[0]["data"]) / "feats.scp")
+    trained = {u for resolved in runs for u in run_split(resolved)[0]}
+    return sorted(u for u in feats if u not in trained)
