@@ -83,14 +83,19 @@ def test_corpus_section() -> None:
     assert "3 dropped for words missing from CMUdict" in text
 
 
-def test_make_results_cli_bad_corpus_info(tmp_path: Path, capsys) -> None:  # noqa: ANN001
-    from pykaldi_distill.bin import make_results
-
+def gmm_decode_dir(tmp_path: Path) -> Path:
+    """A toy GMM exp dir `mono` with a scored test decode dir."""
     tm, am, _ = make_model()
     exp = tmp_path / "mono"
     exp.mkdir()
     model_io.write_gmm_model(exp / "final.mdl", tm, am)
-    test = decode_dir(exp, "%WER 1.00 [ 1 / 100, 0 ins, 0 del, 1 sub ] x/wer_13_0.0", 0.01)
+    return decode_dir(exp, "%WER 1.00 [ 1 / 100, 0 ins, 0 del, 1 sub ] x/wer_13_0.0", 0.01)
+
+
+def test_make_results_cli_bad_corpus_info(tmp_path: Path, capsys) -> None:  # noqa: ANN001
+    from pykaldi_distill.bin import make_results
+
+    test = gmm_decode_dir(tmp_path)
     bad = tmp_path / "corpus.json"
     bad.write_text("{not json")
     out = tmp_path / "RESULTS.md"
@@ -204,11 +209,7 @@ def test_make_results_cli_soft_target_stats(tmp_path: Path, capsys) -> None:  # 
     from pykaldi_distill.bin import make_results
 
     targets, ali = make_dirs(tmp_path, {"u1": 12, "u2": 9})
-    tm, am, _ = make_model()
-    exp = tmp_path / "mono"
-    exp.mkdir()
-    model_io.write_gmm_model(exp / "final.mdl", tm, am)
-    test = decode_dir(exp, "%WER 1.00 [ 1 / 100, 0 ins, 0 del, 1 sub ] x/wer_13_0.0", 0.01)
+    test = gmm_decode_dir(tmp_path)
     out = tmp_path / "RESULTS.md"
     base = [str(out), f"mono={test}"]
     assert make_results.main(["--soft-targets", str(targets), "--topk", "3",
