@@ -14,6 +14,7 @@ from test_cli_errors import world  # noqa: F401  (module-scoped fixture)
 
 from pykaldi_distill.bin import (
     decode,
+    frame_accuracy,
     held_out_utts,
     make_soft_targets,
     mkgraph,
@@ -61,6 +62,10 @@ def test_valid_uttlist_is_the_cv_split_and_can_be_recomputed(world: dict[str, Pa
     assert config["cv_split"] == "hash" and run_split(config)[1] == listed
     assert held_out_utts.main([str(teacher), str(teacher)]) == 0
     assert capsys.readouterr().out.split() == listed
+    assert frame_accuracy.main([str(world["fbank"]), str(world["mono"]), f"t={teacher}"]) == 0
+    assert "| t | " in capsys.readouterr().out
+    assert frame_accuracy.main([str(world["fbank"]), str(world["mono"]), str(teacher)]) == 1
+    assert "name=model-dir" in capsys.readouterr().err
     legacy = {k: v for k, v in config.items() if k != "cv_split"}  # runs before 2026-11-29
     assert run_split(legacy) == split_train_cv(sorted(read_table(world["fbank"] / "feats.scp")),
                                                0.34, config["train"]["seed"], "permutation")

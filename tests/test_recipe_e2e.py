@@ -229,6 +229,8 @@ def check_seen_voices_study(work: Path, env: dict[str, str]) -> None:
     study = (work / "STUDY_seen_voices.md").read_text()
     for row in ["BLSTM teacher", "DNN student, GMM hard", "DNN student, RNN soft T=1"]:
         assert f"| {row} |" in study, row
+    assert "## Frame accuracy against exp/tri3_ali" in study
+    assert "| DNN student, RNN hard | " in study.split("## Frame accuracy")[1]
     columns = re.findall(r"test:(\S+) \|", study)
     assert columns and set(columns) <= train_voices, columns
 

@@ -6,7 +6,8 @@
 # run.sh's LM has every training sentence, so these are decoded with a trigram trained the
 # same way on the LM text without their sentences (and tri3's tree and models). Test WER is read at each network's dev-best LM weight / insertion penalty, as in
 # RESULTS.md; the GMMs trained on these utterances and are left out. Writes
-# STUDY_seen_voices.md (the table and WER per training voice).
+# STUDY_seen_voices.md (the table, WER per training voice, and each network's frame accuracy
+# against the GMM alignment on the same frames).
 #   local/seen_voices_study.sh --seed 1
 # shellcheck source-path=SCRIPTDIR/..  # sourced files are named relative to the recipe dir
 set -euo pipefail
@@ -63,4 +64,9 @@ for i in "${!names[@]}"; do
 done
 steps_kd/make_results.sh --title "seen voices: the networks' held-out utterances of the training voices (seed $seed)" \
   --baseline "DNN student, GMM hard" --test-data "$seen" STUDY_seen_voices.md "${rows[@]}"
+# Frame level, all against the GMM alignment that trained the teacher.
+models=()
+for i in "${!names[@]}"; do models+=("${labels[$i]}=exp/${names[$i]}"); done
+python -m pykaldi_distill.bin.frame_accuracy --out STUDY_seen_voices.md "$seen" "$gmm_ali" \
+  "${models[@]}"
 cat STUDY_seen_voices.md
