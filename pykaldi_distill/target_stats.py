@@ -18,7 +18,7 @@ then softened by each temperature (`distill.temperature_soften`).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -47,7 +47,6 @@ class _Sums:
     aligned_frames: int = 0
     agree: float = 0.0
     aligned_mass: float = 0.0
-    missing_utts: list[str] = field(default_factory=list)
 
 
 def keep_topk(post: np.ndarray, k: int | None) -> np.ndarray:

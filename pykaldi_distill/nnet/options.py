@@ -12,7 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
+from ..expdir import read_alignments
 from ..io import read_table
+from .data import split_train_cv
 
 _MODEL_OPTIONS = {
     "blstm": ("num_layers", "hidden", "projection", "dnn_dim", "dropout"),
@@ -61,9 +63,6 @@ def load_resolved_config(exp_dir: Path) -> dict[str, Any]:
 def run_split(resolved: Mapping[str, Any]) -> tuple[list[str], list[str]]:
     """(train, cv) utterances of a run, recomputed as train_nnet chose them: the data dir's
     utterances that have targets, split by `split_train_cv` with the run's seed and method."""
-    from ..expdir import read_alignments
-    from .data import split_train_cv
-
     data, targets = Path(resolved["data"]), Path(resolved["targets"])
     feats = read_table(data / "feats.scp", "the data dir the network was trained on")
     scp = targets / "targets.scp"
