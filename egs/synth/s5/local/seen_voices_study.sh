@@ -6,8 +6,9 @@
 # run.sh's LM has every training sentence, so these are decoded with a trigram trained the
 # same way on the LM text without their sentences (and tri3's tree and models). Test WER is
 # read at each network's dev-best LM weight / insertion penalty, as in RESULTS.md; the GMMs
-# trained on these utterances and are left out. Writes STUDY_seen_voices.md (the table, WER per training voice, and each network's frame accuracy
-# against the GMM alignment on the same frames).
+# trained on these utterances and are left out. Writes STUDY_seen_voices.md (the table, WER
+# per training voice, and each network's frame accuracy against the GMM alignment on the
+# same frames).
 #   local/seen_voices_study.sh --seed 1
 # shellcheck source-path=SCRIPTDIR/..  # sourced files are named relative to the recipe dir
 set -euo pipefail
