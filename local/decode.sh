@@ -17,6 +17,8 @@ min_lmwt=7
 max_lmwt=17
 wips="0.0 0.5 1.0"
 fmllr=false          # true: speaker-adapted decoding of a SAT model (local/decode_fmllr.sh)
+class_frame_counts=  # neural models: pdf counts for the priors (default ali_train_pdf.counts)
+prior_scale=1.0      # neural models: log P(s|x) - prior_scale * log P(s)
 # End configuration section.
 
 echo "$0 $*"
@@ -30,7 +32,9 @@ Options:
   --beam <f> --max-active <n>
   --lattices <true|false>   # lattices + LMWT/WIP sweep + oracle (default: $lattices)
   --lattice-beam <f> --min-lmwt <n> --max-lmwt <n> --wips \"<p> ...\"
-  --fmllr <true|false>      # per-speaker fMLLR first (SAT models; default: $fmllr)"
+  --fmllr <true|false>      # per-speaker fMLLR first (SAT models; default: $fmllr)
+  --class-frame-counts <f>  # neural models: counts for the priors (default: ali_train_pdf.counts)
+  --prior-scale <f>         # neural models: scale of the log priors (default: $prior_scale)"
 . "$(dirname "$0")/parse_options.sh"
 . "$(dirname "$0")/pkd_env.sh"
 
@@ -42,6 +46,11 @@ graph=$1
 data=$2
 dir=$3
 model_dir=${model_dir:-$(dirname "$dir")}
+prior_opts=(--prior-scale "$prior_scale")
+if [ -n "$class_frame_counts" ]; then
+  require "$class_frame_counts"
+  prior_opts+=(--class-frame-counts "$class_frame_counts")
+fi
 
 require "$graph/HCLG.fst" "$graph/words.txt" "$data/feats.scp" "$data/text" "$model_dir/final.mdl"
 if [ -s "$dir/scoring_kaldi/best_wer" ] && [ "$dir/scoring_kaldi/best_wer" -nt "$model_dir/final.mdl" ] \
@@ -71,7 +80,8 @@ if [ "$lattices" = true ]; then
 fi
 $cmd JOB=1:"$nj" "$dir/log/decode.JOB.log" \
   "$pkd_python" -m pykaldi_distill.bin.decode --lmwts "$lmwts" --beam "$beam" \
-    --max-active "$max_active" "${lat_opts[@]}" "${fmllr_opts[@]}" "$graph" "$sdata/JOB" \
+    --max-active "$max_active" "${lat_opts[@]}" "${fmllr_opts[@]}" "${prior_opts[@]}" \
+    "$graph" "$sdata/JOB" \
     "$model_dir" "$dir/tmp.JOB"
 pkd merge_decode "$dir" "$nj"
 pkd score --min-lmwt "$min_lmwt" --max-lmwt "$max_lmwt" "$data" "$dir"

@@ -174,6 +174,14 @@ def subset(data: DataDir, utts: list[str], path: Path) -> DataDir:
     )
 
 
+def evenly_spaced(items: list[str], n: int) -> list[str]:
+    """At most `n` of `items`, evenly spaced: the middle one of each of n equal stretches
+    (all of them if n >= len)."""
+    if n >= len(items):
+        return list(items)
+    return [items[(2 * i + 1) * len(items) // (2 * n)] for i in range(n)]
+
+
 def split_data(data: DataDir, nj: int, per_utt: bool = False) -> list[DataDir]:
     """Split into `nj` parts (split_data.sh), written to `<data>/split<nj>/<n>` for
     n = 1..nj: by speaker where there are enough speakers, so per-speaker state stays in

@@ -84,26 +84,33 @@ class HybridModel:
     pipeline: FeaturePipeline
     input_dim: int
     tree: khg.ContextDependency
+    prior_scale: float = 1.0  # nnet-forward's --prior-scale
 
     def pseudo_loglikes(self, feats: np.ndarray) -> np.ndarray:
-        """(frames, dim) -> (frames, pdfs) log p(s|x) - log p(s)."""
-        return pseudo_log_likelihoods(log_posteriors(self.model, feats), self.log_priors)
+        """(frames, dim) -> (frames, pdfs) log p(s|x) - prior_scale * log p(s)."""
+        return pseudo_log_likelihoods(log_posteriors(self.model, feats), self.log_priors,
+                                      prior_scale=self.prior_scale)
 
     def log_posteriors(self, feats: np.ndarray) -> np.ndarray:
         return log_posteriors(self.model, feats)
 
 
-def load_hybrid_model(model_dir: Path) -> HybridModel:
+def load_hybrid_model(model_dir: Path, class_frame_counts: Path | None = None,
+                      prior_scale: float = 1.0) -> HybridModel:
+    """The model dir's network and HMM; priors from `class_frame_counts` (nnet1 decode.sh's
+    option; default the dir's ali_train_pdf.counts), scaled by `prior_scale`."""
     model, _ = load_model(model_dir / "final.pt")
     hmm = load_hmm_info(model_dir)
-    counts = read_pdf_counts(model_dir / "ali_train_pdf.counts")
+    counts_path = class_frame_counts or model_dir / "ali_train_pdf.counts"
+    counts = read_pdf_counts(counts_path)
     num_pdfs = model.config.num_pdfs
     if num_pdfs != hmm.num_pdfs or counts.size != num_pdfs:
-        raise InputError(model_dir / "final.pt", f"network has {num_pdfs} outputs, final.mdl "
-                         f"{hmm.num_pdfs} pdfs, ali_train_pdf.counts {counts.size} entries",
-                         "these must come from the same training run")
+        raise InputError(counts_path, f"network has {num_pdfs} outputs, final.mdl "
+                         f"{hmm.num_pdfs} pdfs, {counts_path.name} {counts.size} entries",
+                         "the network, final.mdl and the counts must come from the same "
+                         "training run")
     return HybridModel(model, hmm.tm, log_priors_from_counts(counts), read_pipeline(model_dir),
-                       model.config.input_dim, hmm.tree)
+                       model.config.input_dim, hmm.tree, prior_scale)
 
 
 def pdf_representative_tids(tm: khg.TransitionModel) -> np.ndarray:

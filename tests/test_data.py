@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from pykaldi_distill.data import load_data_dir, split_data
+from pykaldi_distill.data import evenly_spaced, load_data_dir, split_data
 from pykaldi_distill.errors import InputError
 
 
@@ -75,3 +75,12 @@ def test_split_per_utt_balances_a_slow_speaker(tiny_data_dir: Path) -> None:
 def test_split_too_many_jobs(tiny_data_dir: Path) -> None:
     with pytest.raises(InputError, match="--nj"):
         split_data(load_data_dir(tiny_data_dir), 5)
+
+
+def test_evenly_spaced_takes_the_middle_of_n_stretches() -> None:
+    items = [f"u{i}" for i in range(10)]
+    assert evenly_spaced(items, 3) == ["u1", "u5", "u8"]
+    assert evenly_spaced(items, 5) == ["u1", "u3", "u5", "u7", "u9"]
+    assert evenly_spaced(items, 10) == items
+    assert evenly_spaced(items, 50) == items
+    assert evenly_spaced(items, 1) == ["u5"]

@@ -89,3 +89,21 @@ def test_hybrid_model_loads_and_scores(tmp_path: Path) -> None:
     hybrid.write_pdf_counts(d / "ali_train_pdf.counts", np.ones(info.num_pdfs + 1))
     with pytest.raises(InputError, match="same training run"):
         hybrid.load_hybrid_model(d)
+
+
+def test_hybrid_model_takes_other_counts_and_a_prior_scale(tmp_path: Path) -> None:
+    d = model_dir(tmp_path)
+    info = hybrid.load_hmm_info(d)
+    config = DnnConfig(input_dim=3, num_pdfs=info.num_pdfs, context=1, hidden=8, num_layers=1)
+    save_checkpoint(d / "final.pt", Dnn(config), "dnn", config)
+    hybrid.write_pdf_counts(d / "ali_train_pdf.counts", np.ones(info.num_pdfs))
+    other = tmp_path / "posterior.counts"
+    counts = np.arange(1, info.num_pdfs + 1, dtype=np.float64)
+    hybrid.write_pdf_counts(other, counts)
+    model = hybrid.load_hybrid_model(d, class_frame_counts=other, prior_scale=0.5)
+    x = np.random.default_rng(1).normal(size=(4, 3)).astype(np.float32)
+    expected = model.log_posteriors(x) - 0.5 * np.log(counts / counts.sum())
+    np.testing.assert_allclose(model.pseudo_loglikes(x), expected, rtol=1e-4, atol=1e-4)
+    hybrid.write_pdf_counts(other, np.ones(info.num_pdfs + 2))
+    with pytest.raises(InputError, match="posterior.counts"):
+        hybrid.load_hybrid_model(d, class_frame_counts=other)

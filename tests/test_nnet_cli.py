@@ -18,6 +18,7 @@ from pykaldi_distill.bin import (
     held_out_utts,
     make_soft_targets,
     mkgraph,
+    posterior_counts,
     subset_data_dir,
     train_nnet,
 )
@@ -79,6 +80,12 @@ def test_valid_uttlist_is_the_cv_split_and_can_be_recomputed(world: dict[str, Pa
     assert subset_data_dir.main(["--utt-list", str(bad), str(world["fbank"]),
                                  str(tmp_path / "cv2")]) == 1
     assert "bad_list" in capsys.readouterr().err and not (tmp_path / "cv2").exists()
+    assert subset_data_dir.main(["--num-utts", "2", str(world["fbank"]),
+                                 str(tmp_path / "two")]) == 0
+    assert load_data_dir(tmp_path / "two").utts == ["spkA-001", "spkB-001"]  # evenly spaced
+    assert subset_data_dir.main(["--num-utts", "4", str(world["fbank"]),
+                                 str(tmp_path / "four")]) == 1
+    assert "cannot take 4" in capsys.readouterr().err and not (tmp_path / "four").exists()
 
 
 def test_soft_targets_and_students(world: dict[str, Path], ali_dir: Path, teacher: Path,  # noqa: F811
@@ -149,6 +156,42 @@ def test_kaldi_written_alignments_are_accepted(world: dict[str, Path], ali_dir: 
     (kaldi_ali / "num_jobs").write_text("2\n")
     assert train_nnet.main(["--model", "dnn", *SMALL, str(world["fbank"]), str(kaldi_ali),
                             str(tmp_path / "student")]) == 0
+
+
+def test_posterior_counts_decode_with_the_networks_own_priors(
+        world: dict[str, Path], teacher: Path, tmp_path: Path, capsys) -> None:  # noqa: ANN001, F811
+    from pykaldi_distill.features import load_features
+    from pykaldi_distill.hybrid import load_hybrid_model, read_pdf_counts
+
+    pipeline = load_hybrid_model(teacher).pipeline
+    num_frames = sum(x.shape[0] for _, x in load_features(load_data_dir(world["fbank"]),
+                                                          pipeline))
+    counts_file = tmp_path / "post.counts"
+    assert posterior_counts.main([str(world["fbank"]), str(teacher), str(counts_file)]) == 0
+    counts = read_pdf_counts(counts_file)
+    assert counts.shape == read_pdf_counts(teacher / "ali_train_pdf.counts").shape
+    assert np.all(counts > 0)
+    # Every utterance of the data dir: each frame's posteriors sum to one.
+    np.testing.assert_allclose(counts.sum(), num_frames, rtol=1e-4)
+    assert posterior_counts.main(["--max-utts", "1", str(world["fbank"]), str(teacher),
+                                  str(tmp_path / "one.counts")]) == 0
+    assert read_pdf_counts(tmp_path / "one.counts").sum() < counts.sum()
+    capsys.readouterr()
+    assert posterior_counts.main(["--max-utts", "0", str(world["fbank"]), str(teacher),
+                                  str(tmp_path / "none.counts")]) == 1
+    assert "--max-utts" in capsys.readouterr().err and not (tmp_path / "none.counts").exists()
+
+    graph = tmp_path / "graph"
+    assert mkgraph.main([str(world["lang_test"]), str(teacher), str(graph)]) == 0
+    out = tmp_path / "decode"
+    assert decode.main(["--lmwts", "10", "--class-frame-counts", str(counts_file),
+                        "--prior-scale", "0.5", str(graph), str(world["fbank"]), str(teacher),
+                        str(out)]) == 0
+    assert (out / "penalty_0.0" / "10.txt").is_file()
+    capsys.readouterr()
+    assert decode.main(["--prior-scale", "0.5", str(graph), str(world["data"]),
+                        str(world["mono"]), str(tmp_path / "gmm")]) == 1
+    assert "neural models" in capsys.readouterr().err
 
 
 def test_teacher_alignments(world: dict[str, Path], teacher: Path, tmp_path: Path) -> None:  # noqa: F811

@@ -61,6 +61,11 @@ def get_parser() -> argparse.ArgumentParser:
     p.add_argument("--wips", default="0.0 0.5 1.0", help="word insertion penalties")
     p.add_argument("--fmllr", action="store_true",
                    help="speaker-adapted decoding of a SAT model (see above)")
+    p.add_argument("--class-frame-counts", type=Path, default=None,
+                   help="neural models: pdf counts for the priors (default: the model dir's "
+                   "ali_train_pdf.counts), as nnet1's decode.sh")
+    p.add_argument("--prior-scale", type=float, default=1.0,
+                   help="neural models: log P(s|x) - prior_scale * log P(s) (nnet-forward's)")
     p.add_argument("graph_dir", type=Path)
     p.add_argument("data_dir", type=Path)
     p.add_argument("model_dir", type=Path)
@@ -71,13 +76,18 @@ def get_parser() -> argparse.ArgumentParser:
 Scorer = Callable[[np.ndarray], np.ndarray]  # (frames, dim) -> (frames, pdfs)
 
 
-def load_scorer(model_dir: Path) -> tuple[object, FeaturePipeline, Scorer, int, float]:
+def load_scorer(args: argparse.Namespace
+                ) -> tuple[object, FeaturePipeline, Scorer, int, float]:
     """(transition model, feature pipeline, pdf scorer, input dim, default LMWT)."""
+    model_dir = args.model_dir
     if (model_dir / "final.pt").is_file():
         from ..hybrid import load_hybrid_model
 
-        hybrid = load_hybrid_model(model_dir)
+        hybrid = load_hybrid_model(model_dir, args.class_frame_counts, args.prior_scale)
         return hybrid.tm, hybrid.pipeline, hybrid.pseudo_loglikes, hybrid.input_dim, 10.0
+    if args.class_frame_counts is not None or args.prior_scale != 1.0:
+        raise PkdError(f"--class-frame-counts and --prior-scale are for neural models; "
+                       f"{model_dir} holds a GMM (decode it without them)")
     tm, am = read_gmm_model(model_dir / "final.mdl")
     return tm, read_pipeline(model_dir), GmmTables.of(am).loglikes, am.dim, 12.0
 
@@ -156,7 +166,7 @@ class Hyps:
 
 
 def main_args(args: argparse.Namespace) -> None:
-    tm, pipeline, scorer, input_dim, default_lmwt = load_scorer(args.model_dir)
+    tm, pipeline, scorer, input_dim, default_lmwt = load_scorer(args)
     lmwts = [float(x) for x in args.lmwts.split()] or [default_lmwt]
     hclg = kaldifst.StdVectorFst.read(str(require_file(args.graph_dir / "HCLG.fst",
                                                        "build it with local/mkgraph.sh")))
