@@ -54,7 +54,8 @@ fi
 
 require "$graph/HCLG.fst" "$graph/words.txt" "$data/feats.scp" "$data/text" "$model_dir/final.mdl"
 if [ -s "$dir/scoring_kaldi/best_wer" ] && [ "$dir/scoring_kaldi/best_wer" -nt "$model_dir/final.mdl" ] \
-   && [ "$dir/scoring_kaldi/best_wer" -nt "$graph/HCLG.fst" ]; then
+   && [ "$dir/scoring_kaldi/best_wer" -nt "$graph/HCLG.fst" ] \
+   && { [ -z "$class_frame_counts" ] || [ "$dir/scoring_kaldi/best_wer" -nt "$class_frame_counts" ]; }; then
   echo "$0: $dir is up to date: $(cat "$dir/scoring_kaldi/best_wer")"
   exit 0
 fi

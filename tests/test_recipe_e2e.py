@@ -130,6 +130,8 @@ def test_synth_recipe_tiny(tmp_path: Path) -> None:
             "exp/tri3_ali"
     check_teacher_study(work, env)
     check_seen_voices_study(work, env)
+    check_prior_study(work, env)
+    check_student_study(work, env)
     oracle = (work / "exp/mono/decode_test/scoring_kaldi/oracle_wer").read_text()
     best = (work / "exp/mono/decode_test/scoring_kaldi/best_wer").read_text()
     assert float(oracle.split()[1]) <= float(best.split()[1])
@@ -233,6 +235,48 @@ def check_seen_voices_study(work: Path, env: dict[str, str]) -> None:
     assert "| DNN student, RNN hard | " in study.split("## Frame accuracy")[1]
     columns = re.findall(r"test:(\S+) \|", study)
     assert columns and set(columns) <= train_voices, columns
+
+
+def check_prior_study(work: Path, env: dict[str, str]) -> None:
+    """local/prior_study.sh decodes the teacher and two students again with priors from
+    their own posteriors and with scaled priors, and writes STUDY_priors.md."""
+    proc = run_step(work, env, "local/prior_study.sh", "--decode-beam", "8", "--lattices",
+                    "false", "--max-utts", "20", "--prior-scales", "0.5")
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    counts, frames = ((work / "exp/teacher" / f).read_text().split()
+                      for f in ["posterior_train.counts", "ali_train_pdf.counts"])
+    assert counts[0] == "[" and counts[-1] == "]" and len(counts) == len(frames)
+    assert all(float(c) > 0 for c in counts[1:-1])  # every pdf has some posterior mass
+    log = (work / "exp/student_soft_s1/decode_dev_prior0.5/log/decode.1.log").read_text()
+    assert "--prior-scale 0.5" in log
+    log = (work / "exp/teacher/decode_test_postprior/log/decode.1.log").read_text()
+    assert "--class-frame-counts exp/teacher/posterior_train.counts" in log
+    study = (work / "STUDY_priors.md").read_text()
+    for row in ["BLSTM teacher", "BLSTM teacher, posterior priors",
+                "DNN student, GMM hard, prior scale 0.5",
+                "DNN student, RNN soft T=1, posterior priors"]:
+        assert f"| {row} |" in study, row
+
+
+def check_student_study(work: Path, env: dict[str, str]) -> None:
+    """local/student_study.sh trains the GMM-hard and soft students again, narrower and on
+    part of the training data, and writes STUDY_students.md."""
+    proc = run_step(work, env, "local/student_study.sh", "--decode-beam", "8", "--lattices",
+                    "false", "--hidden", "16", "--num-utts", "20")
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    config = {x: json.loads((work / f"exp/{x}/config.json").read_text()) for x in
+              ["student_gmm_s1", "student_soft_h16_s1", "student_gmm_n20_s1",
+               "student_soft_n20_s1"]}
+    assert config["student_soft_h16_s1"]["model"] == {**config["student_gmm_s1"]["model"],
+                                                      "hidden": 16}
+    assert config["student_soft_h16_s1"]["targets_kind"] == "soft"
+    assert config["student_gmm_n20_s1"]["model"] == config["student_gmm_s1"]["model"]
+    assert config["student_soft_n20_s1"]["data"] == "data/train_n20_fbank"
+    assert len((work / "data/train_n20_fbank/utt2spk").read_text().splitlines()) == 20
+    study = (work / "STUDY_students.md").read_text()
+    for row in ["DNN student, GMM hard", "DNN student, RNN soft T=1, hidden 16",
+                "DNN student, GMM hard, 20 utterances", "DNN student, RNN soft T=1, 20 utterances"]:
+        assert f"| {row} |" in study, row
 
 
 def check_fmllr_transforms(work: Path) -> None:

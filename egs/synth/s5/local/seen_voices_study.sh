@@ -23,7 +23,8 @@ lattices=true       # false: best-path decoding (run.sh does that at --size tiny
 . ./cmd.sh
 . ./path.sh
 . steps_kd/parse_options.sh
-# shellcheck disable=SC2154  # decode_cmd comes from cmd.sh
+# shellcheck disable=SC2154  # train_cmd/decode_cmd come from cmd.sh
+train_cmd=${train_cmd:-run.pl}
 decode_cmd=${decode_cmd:-run.pl}
 
 names=(teacher "student_gmm_s$seed" "student_rnnhard_s$seed" "student_soft_s$seed")
@@ -36,10 +37,8 @@ for name in "${names[@]}"; do
     exit 1
   fi
 done
-gmm_ali=$(python -m pykaldi_distill.bin.nnet_options --targets exp/teacher)
-gmm=${gmm_ali%_ali}  # Kaldi's naming: exp/tri3_ali holds exp/tri3's alignments
-train_data=$(python -m pykaldi_distill.bin.nnet_options --data exp/teacher)
-seen=data/seen_cv_s${seed}_${train_data#data/train_}
+. local/study_common.sh  # gmm_ali, gmm, train_data, feats
+seen=data/seen_cv_s${seed}_$feats
 
 dir=exp/seen_voices_s$seed
 mkdir -p "$dir"

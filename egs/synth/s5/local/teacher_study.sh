@@ -29,41 +29,11 @@ temperatures=       # e.g. "2 5": also soft students of the original teacher at 
 train_cmd=${train_cmd:-run.pl}
 decode_cmd=${decode_cmd:-run.pl}
 
-for f in exp/teacher/final.pt exp/teacher/config.json exp/teacher_targets/targets.scp \
-  exp/student_gmm_s"$seed"/config.json exp/student_gmm_s"$seed"/decode_test/scoring_kaldi/best_wer; do
-  if [ ! -f "$f" ]; then
-    echo "$0: ERROR: $f is missing; run ./run.sh through stage 8 (with --seed $seed) first" >&2
-    exit 1
-  fi
-done
+. local/study_common.sh
+study_require exp/teacher/final.pt exp/teacher_targets/targets.scp \
+  "exp/student_gmm_s$seed/decode_test/scoring_kaldi/best_wer"
 teacher_opts=$(python -m pykaldi_distill.bin.nnet_options --with-seed exp/teacher)
-student_opts=$(python -m pykaldi_distill.bin.nnet_options "exp/student_gmm_s$seed")
-gmm_ali=$(python -m pykaldi_distill.bin.nnet_options --targets exp/teacher)
-gmm=${gmm_ali%_ali}  # Kaldi's naming: exp/tri3_ali holds exp/tri3's alignments
-train_data=$(python -m pykaldi_distill.bin.nnet_options --data exp/teacher)
-feats=${train_data#data/train_}  # the networks' input: data/{train,dev,test}_<feats>
-if [ ! -f "$gmm/graph/HCLG.fst" ]; then
-  echo "$0: ERROR: $gmm/graph/HCLG.fst is missing (the graph of $gmm_ali's system)" >&2
-  exit 1
-fi
 echo "$0: teacher options: $teacher_opts; student options: $student_opts; alignments: $gmm_ali; data: $train_data"
-
-decode_nnet() {  # decode_nnet <exp-dir>: as run.sh decodes every network
-  local x
-  for x in dev test; do
-    steps_kd/decode.sh --nj "$nj" --cmd "$decode_cmd" --beam "$decode_beam" --lattices "$lattices" \
-      "$gmm/graph" "data/${x}_$feats" "$1/decode_$x"
-  done
-}
-
-student() {  # student <name> <targets-dir> [train_student.sh options]: as run.sh's
-  local name=$1 targets=$2
-  shift 2
-  # shellcheck disable=SC2086  # option strings are meant to split
-  steps_kd/train_student.sh --cmd "$train_cmd" $student_opts --seed "$seed" --soft-topk 20 "$@" \
-    "$train_data" data/lang "$targets" "exp/$name"
-  decode_nnet "exp/$name"
-}
 
 long=exp/teacher_e$epochs
 if [ ! -f "$long/final.pt" ] || [ "$long/final.pt" -ot exp/teacher/final.pt ]; then
@@ -79,7 +49,7 @@ steps_kd/train_teacher.sh --cmd "$train_cmd" $teacher_opts --max-epochs "$epochs
 decode_nnet "$long"
 steps_kd/make_soft_targets.sh --nj "$nj" --cmd "$train_cmd" --topk 20 \
   "$train_data" "$long" "${long}_targets"
-student "student_soft_e${epochs}_s$seed" "${long}_targets"
+student "student_soft_e${epochs}_s$seed" "$train_data" "${long}_targets" --soft-topk 20
 
 rows=("${gmm#exp/} GMM=$gmm/decode_test,$gmm/decode_dev"
   "BLSTM teacher, run.sh epochs=exp/teacher/decode_test,exp/teacher/decode_dev"
@@ -88,7 +58,8 @@ rows=("${gmm#exp/} GMM=$gmm/decode_test,$gmm/decode_dev"
   "DNN student, RNN soft T=1 (run.sh teacher)=exp/student_soft_s$seed/decode_test,exp/student_soft_s$seed/decode_dev"
   "DNN student, RNN soft T=1 ($epochs-epoch teacher)=exp/student_soft_e${epochs}_s$seed/decode_test,exp/student_soft_e${epochs}_s$seed/decode_dev")
 for t in $temperatures; do
-  student "student_soft_t${t}_s$seed" exp/teacher_targets --temperature "$t"
+  student "student_soft_t${t}_s$seed" "$train_data" exp/teacher_targets --soft-topk 20 \
+    --temperature "$t"
   rows+=("DNN student, RNN soft T=$t (run.sh teacher)=exp/student_soft_t${t}_s$seed/decode_test,exp/student_soft_t${t}_s$seed/decode_dev")
 done
 
