@@ -158,6 +158,24 @@ def test_kaldi_written_alignments_are_accepted(world: dict[str, Path], ali_dir: 
                             str(tmp_path / "student")]) == 0
 
 
+def test_resumed_run_keeps_the_cv_split_it_started_with(world: dict[str, Path], ali_dir: Path,  # noqa: F811
+                                                        teacher: Path, tmp_path: Path) -> None:
+    import shutil
+
+    legacy = tmp_path / "legacy_teacher"
+    shutil.copytree(teacher, legacy)
+    config = json.loads((legacy / "config.json").read_text())
+    del config["cv_split"]  # a run from before the hash split
+    (legacy / "config.json").write_text(json.dumps(config))
+    assert train_nnet.main(["--model", "blstm", "--dnn-dim", "16", *SMALL, "--max-epochs", "3",
+                            str(world["fbank"]), str(ali_dir), str(legacy)]) == 0
+    resumed = load_resolved_config(legacy)
+    assert resumed["cv_split"] == "permutation"
+    utts = sorted(read_table(world["fbank"] / "feats.scp"))
+    cv = split_train_cv(utts, 0.34, config["train"]["seed"], "permutation")[1]
+    assert (legacy / "valid_uttlist").read_text().split() == cv
+
+
 def test_posterior_counts_decode_with_the_networks_own_priors(
         world: dict[str, Path], teacher: Path, tmp_path: Path, capsys) -> None:  # noqa: ANN001, F811
     from pykaldi_distill.features import load_features

@@ -33,7 +33,7 @@ from ..features import FeaturePipeline, check_feature_dim, load_features
 from ..hybrid import HmmInfo, load_hmm_info, pdf_alignments, write_pdf_counts
 from ..io import load_scp, write_text_atomic
 from ..nnet.checkpoint import build_model
-from ..nnet.data import CV_SPLIT, ChunkDataset, FrameDataset, split_train_cv
+from ..nnet.data import CV_SPLIT, ChunkDataset, CvSplit, FrameDataset, split_train_cv
 from ..nnet.infer import compute_pdf_counts
 from ..nnet.student import DnnConfig, count_params, mflops_per_frame
 from ..nnet.teacher import BlstmConfig
@@ -91,6 +91,19 @@ def train_config(args: argparse.Namespace, targets_kind: str) -> TrainConfig:
                        max_epochs=args.max_epochs, min_epochs=args.min_epochs, seed=args.seed)
 
 
+def cv_split_method(exp_dir: Path) -> CvSplit:
+    """The split a resumed run was started with (config.json; none recorded: a run from
+    before 2026-11-29, which permuted), so continuing it keeps its cv set; else CV_SPLIT."""
+    config = exp_dir / "config.json"
+    if not config.is_file() or not list(exp_dir.glob("epoch-*.pt")):
+        return CV_SPLIT
+    try:
+        return json.loads(config.read_text()).get("cv_split", "permutation")
+    except (json.JSONDecodeError, AttributeError) as err:
+        raise InputError(config, f"not a resolved training config: {err}",
+                         "train into a fresh directory") from err
+
+
 def resolve_config(args: argparse.Namespace, targets_kind: str,
                    config: BlstmConfig | DnnConfig, tconfig: TrainConfig,
                    pipeline: FeaturePipeline) -> dict[str, object]:
@@ -100,7 +113,7 @@ def resolve_config(args: argparse.Namespace, targets_kind: str,
         "train": dataclasses.asdict(tconfig), "targets": str(args.targets_dir),
         "targets_kind": targets_kind, "data": str(args.data_dir),
         "cmvn_opts": pipeline.cmvn_opts(), "cv_fraction": args.cv_fraction,
-        "cv_split": CV_SPLIT}
+        "cv_split": cv_split_method(args.exp_dir)}
     if args.model == "blstm":
         resolved["chunk_frames"] = args.chunk_frames
     return resolved
@@ -130,7 +143,7 @@ def make_datasets(args: argparse.Namespace, feats: dict[str, np.ndarray],
     if len(utts) < 2:
         raise InputError(source, f"only {len(utts)} utterances have targets",
                          "check that the data dir and targets use the same utterance ids")
-    tr, cv = split_train_cv(utts, args.cv_fraction, args.seed)
+    tr, cv = split_train_cv(utts, args.cv_fraction, args.seed, cv_split_method(args.exp_dir))
     common = dict(hard_targets=hard, num_pdfs=num_pdfs, soft_topk=args.soft_topk, source=source)
     if args.model == "blstm":
         return (ChunkDataset(feats, targets, chunk_frames=args.chunk_frames, utts=tr, **common),
