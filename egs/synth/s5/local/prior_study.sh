@@ -23,9 +23,6 @@ prior_scales=0.5    # also decode with these prior scales ("" for none)
 . ./cmd.sh
 . ./path.sh
 . steps_kd/parse_options.sh
-# shellcheck disable=SC2154  # train_cmd/decode_cmd come from cmd.sh
-train_cmd=${train_cmd:-run.pl}
-decode_cmd=${decode_cmd:-run.pl}
 . local/study_common.sh
 
 names=(teacher "student_gmm_s$seed" "student_soft_s$seed")

@@ -23,9 +23,6 @@ lattices=true       # false: best-path decoding (run.sh does that at --size tiny
 . ./cmd.sh
 . ./path.sh
 . steps_kd/parse_options.sh
-# shellcheck disable=SC2154  # train_cmd/decode_cmd come from cmd.sh
-train_cmd=${train_cmd:-run.pl}
-decode_cmd=${decode_cmd:-run.pl}
 
 names=(teacher "student_gmm_s$seed" "student_rnnhard_s$seed" "student_soft_s$seed")
 labels=("BLSTM teacher" "DNN student, GMM hard" "DNN student, RNN hard"

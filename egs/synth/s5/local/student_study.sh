@@ -21,9 +21,6 @@ num_utts=           # training utterances of the data-size students; empty: half
 . ./cmd.sh
 . ./path.sh
 . steps_kd/parse_options.sh
-# shellcheck disable=SC2154  # train_cmd/decode_cmd come from cmd.sh
-train_cmd=${train_cmd:-run.pl}
-decode_cmd=${decode_cmd:-run.pl}
 . local/study_common.sh
 study_require exp/teacher_targets/targets.scp \
   "exp/student_gmm_s$seed/decode_test/scoring_kaldi/best_wer" \

@@ -1,7 +1,10 @@
 # Sourced by the recipe's studies, which continue a run.sh run after stage 8: the run's
-# settings read back from its exp dirs, and its student and decoding steps. The caller sets
-# seed, nj, decode_beam, lattices, train_cmd and decode_cmd first.
+# settings read back from its exp dirs, and its student and decoding steps. The caller
+# sources cmd.sh, path.sh and parse_options.sh and sets seed, nj, decode_beam and lattices.
 # shellcheck shell=bash disable=SC2154  # the caller's variables
+
+train_cmd=${train_cmd:-run.pl}
+decode_cmd=${decode_cmd:-run.pl}
 
 study_require() {  # study_require <file>...: each must exist, else say which stage makes it
   local f

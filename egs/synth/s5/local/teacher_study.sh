@@ -25,9 +25,6 @@ temperatures=       # e.g. "2 5": also soft students of the original teacher at 
 . ./cmd.sh
 . ./path.sh
 . steps_kd/parse_options.sh
-# shellcheck disable=SC2154  # train_cmd/decode_cmd come from cmd.sh
-train_cmd=${train_cmd:-run.pl}
-decode_cmd=${decode_cmd:-run.pl}
 
 . local/study_common.sh
 study_require exp/teacher/final.pt exp/teacher_targets/targets.scp \
