@@ -285,3 +285,38 @@ def per_speaker_markdown(rows: Sequence[tuple[str, Mapping[str, float]]]) -> str
         cells = [f"{wers[c]:.2f}" if c in wers else "" for c in columns]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+@dataclass
+class StageTime:
+    stage: str
+    seconds: int
+    title: str
+
+
+def read_stage_times(path: Path) -> list[StageTime]:
+    """exp/stage_times.tsv (local/stage_times.sh): the last line of each stage, in stage
+    order; a re-run stage replaces its earlier time."""
+    p = require_file(path, "run the recipe with local/stage_times.sh sourced")
+    last: dict[str, StageTime] = {}
+    for n, line in enumerate(p.read_text().splitlines(), 1):
+        fields = line.split("\t")
+        if len(fields) != 3 or not fields[1].isdigit():
+            raise InputError(p, f"line {n} is not '<stage>\\t<seconds>\\t<title>': {line!r}",
+                             "delete the file; the next run of each stage writes it again")
+        last[fields[0]] = StageTime(fields[0], int(fields[1]), fields[2])
+    return sorted(last.values(), key=lambda t: (not t.stage.isdigit(),
+                                                int(t.stage) if t.stage.isdigit() else 0,
+                                                t.stage))
+
+
+def stage_times_markdown(times: Sequence[StageTime]) -> str:
+    lines = ["## Run time", "",
+             "Wall clock of each stage's last run on this machine (exp/stage_times.tsv); "
+             "background decoding counts in the stage that waits for it.", "",
+             "| stage | what | minutes |", "|---|---|---:|"]
+    lines += [f"| {t.stage} | {t.title} | {t.seconds / 60:.1f} |" for t in times]
+    total = sum(t.seconds for t in times)
+    lines.append(f"| all | stages {times[0].stage}–{times[-1].stage} | {total / 60:.1f} |"
+                 if times else "| all | (no stage recorded) | 0.0 |")
+    return "\n".join(lines) + "\n"

@@ -120,6 +120,10 @@ def test_synth_recipe_tiny(tmp_path: Path) -> None:
         assert f"| {row} |" in results, row
     assert "## Corpus" in results and "## Soft targets on disk" in results
     assert "## WER per voice" in results
+    times = [line.split("\t")[0] for line in
+             (work / "exp/stage_times.tsv").read_text().splitlines()]
+    assert times == [str(n) for n in range(10)], times  # stage 9 ends after RESULTS.md
+    assert "## Run time" in results and "| all | stages 0–8 |" in results
     voices = re.search(r"\| system \|(( (dev|test):\S+ \|)+)", results)
     assert voices is not None and voices.group(1).count("test:") >= 2, results
     check_wheel_readers(work, "tri2")

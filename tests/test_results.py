@@ -222,3 +222,18 @@ def test_make_results_cli_soft_target_stats(tmp_path: Path, capsys) -> None:  # 
     assert make_results.main(["--soft-targets", str(targets), "--target-temperatures", "1,x",
                               *base]) == 1
     assert "--target-temperatures" in capsys.readouterr().err
+
+
+def test_stage_times_keep_each_stages_last_run(tmp_path: Path) -> None:
+    tsv = tmp_path / "stage_times.tsv"
+    tsv.write_text("0\t60\tcorpus\n10\t30\tlate\n3\t120\tmono\n3\t90\tmono again\n")
+    times = results.read_stage_times(tsv)
+    assert [(t.stage, t.seconds, t.title) for t in times] == [
+        ("0", 60, "corpus"), ("3", 90, "mono again"), ("10", 30, "late")]
+    md = results.stage_times_markdown(times)
+    assert "| 3 | mono again | 1.5 |" in md and "| all | stages 0–10 | 3.0 |" in md
+    tsv.write_text("0\tsixty\tcorpus\n")
+    with pytest.raises(InputError, match="line 1"):
+        results.read_stage_times(tsv)
+    with pytest.raises(InputError, match="missing.tsv"):
+        results.read_stage_times(tmp_path / "missing.tsv")

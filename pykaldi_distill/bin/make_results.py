@@ -16,10 +16,12 @@ from ..io import read_scp_matrices, read_table, write_text_atomic
 from ..results import (
     collect_runs,
     per_speaker_markdown,
+    read_stage_times,
     results_markdown,
     run_speaker_wers,
     soft_target_markdown,
     soft_target_size,
+    stage_times_markdown,
 )
 from ..target_stats import soft_target_stats, soft_target_stats_markdown
 
@@ -42,6 +44,8 @@ def get_parser() -> argparse.ArgumentParser:
                    help="the test data dir: adds a table of WER per test (and dev) speaker")
     p.add_argument("--dev-data", type=Path, default=None,
                    help="the dev data dir, for the dev speakers of that table")
+    p.add_argument("--stage-times", type=Path, default=None,
+                   help="a recipe's exp/stage_times.tsv: adds its wall-clock time per stage")
     p.add_argument("out", type=Path)
     p.add_argument("systems", nargs="+",
                    help="name=test-decode-dir[,dev-decode-dir][;test2[,dev2]...]: with a dev "
@@ -102,6 +106,8 @@ def main_args(args: argparse.Namespace) -> None:
         extra += soft_target_markdown(soft_target_size(args.soft_targets), args.topk)
         if args.target_temperatures is not None:
             extra += "\n" + target_stats_section(args)
+    if args.stage_times is not None:
+        extra += "\n" + stage_times_markdown(read_stage_times(args.stage_times))
     write_text_atomic(args.out, results_markdown(args.title, results, args.baseline, corpus,
                                                  extra))
 

@@ -41,6 +41,7 @@ student_epochs=
 . ./path.sh
 . steps_kd/parse_options.sh
 . steps_kd/background.sh  # in_background / wait_background: GMM decoding overlaps training
+. steps_kd/stage_times.sh  # stage_begin: exp/stage_times.tsv, RESULTS.md's run time
 # shellcheck disable=SC2154  # train_cmd/decode_cmd come from cmd.sh
 train_cmd=${train_cmd:-run.pl}
 decode_cmd=${decode_cmd:-run.pl}
@@ -94,7 +95,7 @@ if [ -z "$seeds" ]; then
   if [ "$grid" = full ]; then seeds="1 2 3"; else seeds=$seed; fi
 fi
 if [ "$stage" -le 0 ] && [ "$stop_stage" -ge 0 ]; then
-  echo "== stage 0: synthesise the corpus ($size): train/dev/test data dirs and LM text"
+  stage_begin 0 "synthesise the corpus ($size): train/dev/test data dirs and LM text"
   local/prepare_data.sh --size "$size" --seed "$seed" --nj "$nj" "$corpus"
   mkdir -p data/local
   for x in train dev test; do
@@ -106,7 +107,7 @@ if [ "$stage" -le 0 ] && [ "$stop_stage" -ge 0 ]; then
 fi
 
 if [ "$stage" -le 1 ] && [ "$stop_stage" -ge 1 ]; then
-  echo "== stage 1: CMUdict lexicon over the LM vocabulary, lang dir, trigram LM"
+  stage_begin 1 "CMUdict lexicon over the LM vocabulary, lang dir, trigram LM"
   steps_kd/prepare_dict.sh data/local/lm_text data/local/dict
   steps_kd/prepare_lang.sh data/local/dict "<UNK>" data/local/lang_tmp data/lang
   steps_kd/train_lm.sh --order 3 --words data/lang/words.txt data/local/lm_text \
@@ -115,7 +116,7 @@ if [ "$stage" -le 1 ] && [ "$stop_stage" -ge 1 ]; then
 fi
 
 if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
-  echo "== stage 2: MFCC (GMMs) and fbank (networks) features with per-speaker CMVN"
+  stage_begin 2 "MFCC (GMMs) and fbank (networks) features with per-speaker CMVN"
   for x in train dev test; do
     steps_kd/copy_data_dir.sh "data/$x" "data/${x}_fbank"
     steps_kd/make_feats.sh --nj "$nj" --cmd "$train_cmd" --feat-type mfcc \
@@ -160,14 +161,14 @@ student() {  # student <name> <targets-or-ali-dir> [train_student.sh options]: t
 }
 
 if [ "$stage" -le 3 ] && [ "$stop_stage" -ge 3 ]; then
-  echo "== stage 3: monophone GMM-HMM"
+  stage_begin 3 "monophone GMM-HMM"
   steps_kd/train_mono.sh --cmd "$train_cmd" data/train data/lang exp/mono
   in_background exp/mono/log/decode_sets.log decode_sets exp/mono
   steps_kd/align_si.sh --nj "$nj" --cmd "$train_cmd" data/train data/lang exp/mono exp/mono_ali
 fi
 
 if [ "$stage" -le 4 ] && [ "$stop_stage" -ge 4 ]; then
-  echo "== stage 4: triphone GMM-HMM on deltas (tri1)"
+  stage_begin 4 "triphone GMM-HMM on deltas (tri1)"
   steps_kd/train_deltas.sh --cmd "$train_cmd" "$tri1_leaves" "$tri1_gauss" \
     data/train data/lang exp/mono_ali exp/tri1
   in_background exp/tri1/log/decode_sets.log decode_sets exp/tri1
@@ -175,7 +176,7 @@ if [ "$stage" -le 4 ] && [ "$stop_stage" -ge 4 ]; then
 fi
 
 if [ "$stage" -le 5 ] && [ "$stop_stage" -ge 5 ]; then
-  echo "== stage 5: triphone GMM-HMM on LDA+MLLT features (tri2), then SAT (tri3)"
+  stage_begin 5 "triphone GMM-HMM on LDA+MLLT features (tri2), then SAT (tri3)"
   steps_kd/train_lda_mllt.sh --cmd "$train_cmd" "$tri2_leaves" "$tri2_gauss" \
     data/train data/lang exp/tri1_ali exp/tri2
   in_background exp/tri2/log/decode_sets.log decode_sets exp/tri2
@@ -205,7 +206,7 @@ if [ "$stage" -le 5 ] && [ "$stop_stage" -ge 5 ]; then
 fi
 
 if [ "$stage" -le 6 ] && [ "$stop_stage" -ge 6 ]; then
-  echo "== stage 6: BLSTM teacher on $gmm_ali ($nnet_feats), decoded with $gmm_best's graph"
+  stage_begin 6 "BLSTM teacher on $gmm_ali ($nnet_feats), decoded with $gmm_best's graph"
   # shellcheck disable=SC2086  # option strings are meant to split
   steps_kd/train_teacher.sh --cmd "$train_cmd" --max-epochs "$teacher_epochs" --seed "$seed" \
     $teacher_opts "data/train_$nnet_feats" data/lang "$gmm_ali" exp/teacher
@@ -213,7 +214,7 @@ if [ "$stage" -le 6 ] && [ "$stop_stage" -ge 6 ]; then
 fi
 
 if [ "$stage" -le 7 ] && [ "$stop_stage" -ge 7 ]; then
-  echo "== stage 7: soft alignments (dense + top-20 Posteriors) and teacher hard alignments"
+  stage_begin 7 "soft alignments (dense + top-20 Posteriors) and teacher hard alignments"
   steps_kd/make_soft_targets.sh --nj "$nj" --cmd "$train_cmd" --topk 20 \
     "data/train_$nnet_feats" exp/teacher exp/teacher_targets
   steps_kd/align_nnet.sh --nj "$nj" --cmd "$train_cmd" --mode viterbi \
@@ -221,7 +222,7 @@ if [ "$stage" -le 7 ] && [ "$stop_stage" -ge 7 ]; then
 fi
 
 if [ "$stage" -le 8 ] && [ "$stop_stage" -ge 8 ]; then
-  echo "== stage 8: DNN students, one architecture and budget, only the targets differ ($grid grid)"
+  stage_begin 8 "DNN students, one architecture and budget, only the targets differ ($grid grid)"
   for s in $seeds; do
     student "student_gmm_s$s" "$gmm_ali" --seed "$s"
     student "student_rnnhard_s$s" exp/teacher_ali --seed "$s"
@@ -244,7 +245,7 @@ runs_of() {  # runs_of <student-name>: the ';'-separated test,dev decode dirs of
 }
 
 if [ "$stage" -le 9 ] && [ "$stop_stage" -ge 9 ]; then
-  echo "== stage 9: RESULTS.md"
+  stage_begin 9 "RESULTS.md"
   systems=("${gmm_systems[@]}"
     "BLSTM teacher=exp/teacher/decode_test,exp/teacher/decode_dev"
     "DNN student, GMM hard=$(runs_of student_gmm)"
@@ -255,6 +256,8 @@ if [ "$stage" -le 9 ] && [ "$stop_stage" -ge 9 ]; then
       "DNN student, RNN soft T=5=$(runs_of student_soft_t5)"
       "DNN student, RNN soft + GMM hard (0.5)=$(runs_of student_softhard)")
   fi
+  times_opt=()  # the stages' wall-clock time, if this run dir recorded it
+  if [ -f exp/stage_times.tsv ]; then times_opt=(--stage-times exp/stage_times.tsv); fi
   mkdir -p plots
   curves=("teacher=exp/teacher")
   for x in student_gmm student_rnnhard student_soft; do curves+=("$x=exp/${x}_s${seeds%% *}"); done
@@ -262,9 +265,11 @@ if [ "$stage" -le 9 ] && [ "$stop_stage" -ge 9 ]; then
   python -m pykaldi_distill.bin.plot_posteriors exp/teacher_targets "$gmm_ali" plots/teacher_posteriors.png
   steps_kd/make_results.sh --title "synth read speech ($size, $grid grid), dev/test = held-out voices" \
     --baseline "DNN student, GMM hard" --corpus-info corpus/corpus.json \
+    "${times_opt[@]}" \
     --soft-targets exp/teacher_targets --topk 20 --target-temperatures 1,2,5 \
     --target-ali "$gmm_ali" --test-data data/test --dev-data data/dev \
     RESULTS.md "${systems[@]}"
   cat RESULTS.md
 fi
 wait_background  # jobs of a run that stopped before stage 5
+stage_end
