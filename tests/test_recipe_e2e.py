@@ -136,6 +136,7 @@ def test_synth_recipe_tiny(tmp_path: Path) -> None:
     check_seen_voices_study(work, env)
     check_prior_study(work, env)
     check_student_study(work, env)
+    check_dev_frames_study(work, env)
     oracle = (work / "exp/mono/decode_test/scoring_kaldi/oracle_wer").read_text()
     best = (work / "exp/mono/decode_test/scoring_kaldi/best_wer").read_text()
     assert float(oracle.split()[1]) <= float(best.split()[1])
@@ -281,6 +282,19 @@ def check_student_study(work: Path, env: dict[str, str]) -> None:
     for row in ["DNN student, GMM hard", "DNN student, RNN soft T=1, hidden 16",
                 "DNN student, GMM hard, 20 utterances", "DNN student, RNN soft T=1, 20 utterances"]:
         assert f"| {row} |" in study, row
+
+
+def check_dev_frames_study(work: Path, env: dict[str, str]) -> None:
+    """local/dev_frames_study.sh force-aligns dev with tri3 (fMLLR) and writes each
+    network's frame accuracy on it to STUDY_dev_frames.md."""
+    proc = run_step(work, env, "local/dev_frames_study.sh", "--networks",
+                    "teacher student_soft_s1")
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert (work / "exp/tri3_ali_dev/trans.1").is_file()  # fMLLR alignment of dev
+    study = (work / "STUDY_dev_frames.md").read_text()
+    assert "## Frame accuracy against exp/tri3_ali_dev" in study
+    for row in ["teacher", "student_soft_s1"]:
+        assert f"| {row} | " in study, row
 
 
 def check_fmllr_transforms(work: Path) -> None:
