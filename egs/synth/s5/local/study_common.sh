@@ -34,6 +34,15 @@ decode_nnet() {  # decode_nnet <exp-dir> [<dir-suffix> [decode.sh options]]: dev
   done
 }
 
+runs_of() {  # runs_of <name>: the test,dev decode dirs of exp/<name>_s<seed> for each of
+  # $seeds (else $seed), ';'-separated as make_results.sh takes a system's runs
+  local out="" s
+  for s in ${seeds:-$seed}; do
+    out+="${out:+;}exp/${1}_s$s/decode_test,exp/${1}_s$s/decode_dev"
+  done
+  echo "$out"
+}
+
 student() {  # student <name> <data-dir> <targets-or-ali-dir> [train_student.sh options]:
   # run.sh's student (its options, seed and budget; later options win), trained and decoded
   local name=$1 data=$2 targets=$3

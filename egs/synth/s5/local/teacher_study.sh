@@ -3,20 +3,23 @@
 # run (stages 0-8), continue the teacher's training from its last epoch to --epochs epochs
 # (a copy in exp/teacher_e<N>; the original stays), decode it, extract its soft targets,
 # train the RNN-soft student on them (same student options and budget as run.sh) and decode
-# it; optionally soft students at other temperatures on the original teacher. The teacher's
-# and the students' shape and budget are the run's own, read from exp/teacher/config.json
-# and exp/student_gmm_s<seed>/config.json; the teacher's alignment dir (e.g. exp/tri3_ali)
-# is the run's too, and every network is decoded with that GMM system's graph. Writes STUDY_teacher.md with make_results.sh
-# (the table and WER per held-out voice) and both teachers' learning curves to
-# plots/teacher_study_curves.png.
+# it; optionally soft students at other temperatures on the original teacher. Students are
+# trained with each of --seeds (the run's students of those seeds are the baselines; rows
+# over several seeds are mean ± std). The teacher's and the students' shape and budget are
+# the run's own, read from exp/teacher/config.json and exp/student_gmm_s<seed>/config.json;
+# the teacher's alignment dir (e.g. exp/tri3_ali) is the run's too, and every network is
+# decoded with that GMM system's graph. Writes --out (the table and WER per held-out voice)
+# with make_results.sh and both teachers' learning curves to plots/teacher_study_curves.png.
 #   local/teacher_study.sh --epochs 8 --temperatures "2 5"
+#   local/teacher_study.sh --epochs 10 --seeds "1 2 3" --out STUDY_teacher_3seeds.md
 # shellcheck source-path=SCRIPTDIR/..  # sourced files are named relative to the recipe dir
 set -euo pipefail
 
 # Begin configuration section.
 epochs=8
 nj=2
-seed=1              # the run's student seed whose GMM-hard student is the baseline
+seeds=1             # student seeds; the run's students of each are the baselines
+out=STUDY_teacher.md
 decode_beam=11
 lattices=true       # false: best-path decoding (run.sh does that at --size tiny)
 temperatures=       # e.g. "2 5": also soft students of the original teacher at these T
@@ -26,9 +29,13 @@ temperatures=       # e.g. "2 5": also soft students of the original teacher at 
 . ./path.sh
 . steps_kd/parse_options.sh
 
+seed=${seeds%% *}
 . local/study_common.sh
-study_require exp/teacher/final.pt exp/teacher_targets/targets.scp \
-  "exp/student_gmm_s$seed/decode_test/scoring_kaldi/best_wer"
+study_require exp/teacher/final.pt exp/teacher_targets/targets.scp
+for seed in $seeds; do
+  study_require "exp/student_gmm_s$seed/decode_test/scoring_kaldi/best_wer" \
+    "exp/student_soft_s$seed/decode_test/scoring_kaldi/best_wer"
+done
 teacher_opts=$(python -m pykaldi_distill.bin.nnet_options --with-seed exp/teacher)
 echo "$0: teacher options: $teacher_opts; student options: $student_opts; alignments: $gmm_ali; data: $train_data"
 
@@ -46,23 +53,27 @@ steps_kd/train_teacher.sh --cmd "$train_cmd" $teacher_opts --max-epochs "$epochs
 decode_nnet "$long"
 steps_kd/make_soft_targets.sh --nj "$nj" --cmd "$train_cmd" --topk 20 \
   "$train_data" "$long" "${long}_targets"
-student "student_soft_e${epochs}_s$seed" "$train_data" "${long}_targets" --soft-topk 20
+for seed in $seeds; do
+  student "student_soft_e${epochs}_s$seed" "$train_data" "${long}_targets" --soft-topk 20
+done
 
 rows=("${gmm#exp/} GMM=$gmm/decode_test,$gmm/decode_dev"
   "BLSTM teacher, run.sh epochs=exp/teacher/decode_test,exp/teacher/decode_dev"
   "BLSTM teacher, $epochs epochs=$long/decode_test,$long/decode_dev"
-  "DNN student, GMM hard=exp/student_gmm_s$seed/decode_test,exp/student_gmm_s$seed/decode_dev"
-  "DNN student, RNN soft T=1 (run.sh teacher)=exp/student_soft_s$seed/decode_test,exp/student_soft_s$seed/decode_dev"
-  "DNN student, RNN soft T=1 ($epochs-epoch teacher)=exp/student_soft_e${epochs}_s$seed/decode_test,exp/student_soft_e${epochs}_s$seed/decode_dev")
+  "DNN student, GMM hard=$(runs_of student_gmm)"
+  "DNN student, RNN soft T=1 (run.sh teacher)=$(runs_of student_soft)"
+  "DNN student, RNN soft T=1 ($epochs-epoch teacher)=$(runs_of "student_soft_e$epochs")")
 for t in $temperatures; do
-  student "student_soft_t${t}_s$seed" "$train_data" exp/teacher_targets --soft-topk 20 \
-    --temperature "$t"
-  rows+=("DNN student, RNN soft T=$t (run.sh teacher)=exp/student_soft_t${t}_s$seed/decode_test,exp/student_soft_t${t}_s$seed/decode_dev")
+  for seed in $seeds; do
+    student "student_soft_t${t}_s$seed" "$train_data" exp/teacher_targets --soft-topk 20 \
+      --temperature "$t"
+  done
+  rows+=("DNN student, RNN soft T=$t (run.sh teacher)=$(runs_of "student_soft_t$t")")
 done
 
-steps_kd/make_results.sh --title "teacher study: teacher epochs, dev/test = held-out voices" \
+steps_kd/make_results.sh --title "teacher study: teacher epochs (student seeds: $seeds), dev/test = held-out voices" \
   --baseline "DNN student, GMM hard" --test-data data/test --dev-data data/dev \
-  STUDY_teacher.md "${rows[@]}"
+  "$out" "${rows[@]}"
 python -m pykaldi_distill.bin.plot_learning_curves plots/teacher_study_curves.png \
   "teacher=exp/teacher" "teacher_e$epochs=$long"
-cat STUDY_teacher.md
+cat "$out"
