@@ -9,7 +9,7 @@ import pytest
 LOCAL = Path(__file__).resolve().parents[1] / "local"
 STEPS = sorted(p.name for p in LOCAL.glob("*.sh")
                if p.name not in {"parse_options.sh", "pkd_env.sh", "nnet_train_common.sh",
-                                 "background.sh"})  # sourced helpers, not steps
+                                 "background.sh", "stage_times.sh"})  # sourced, not steps
 
 
 @pytest.mark.parametrize("script", STEPS)
@@ -17,6 +17,16 @@ def test_usage_without_arguments(script: str) -> None:
     proc = subprocess.run(["bash", str(LOCAL / script)], capture_output=True, text=True)
     assert proc.returncode != 0
     assert "Usage" in proc.stdout + proc.stderr
+
+
+def test_stage_times_records_each_ended_stage(tmp_path: Path) -> None:
+    script = (f". {LOCAL / 'stage_times.sh'}; stage_begin 0 'first'; "
+              "stage_begin 1 'second stage'; stage_end; stage_end")
+    proc = subprocess.run(["bash", "-c", script], cwd=tmp_path, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "== stage 0: first\n== stage 1: second stage\n"
+    lines = (tmp_path / "exp" / "stage_times.tsv").read_text().splitlines()
+    assert [line.split("\t")[::2] for line in lines] == [["0", "first"], ["1", "second stage"]]
 
 
 @pytest.mark.parametrize("script,args", [
