@@ -15,7 +15,7 @@ import numpy as np
 
 from ..cli import log, run
 from ..data import evenly_spaced, load_data_dir, subset
-from ..errors import InputError
+from ..errors import PkdError
 from ..expdir import check_feat_type
 from ..features import load_features
 from ..hybrid import load_hybrid_model, write_pdf_counts
@@ -34,7 +34,7 @@ def get_parser() -> argparse.ArgumentParser:
 
 def main_args(args: argparse.Namespace) -> None:
     if args.max_utts < 1:
-        raise InputError(Path("--max-utts"), f"must be >= 1, got {args.max_utts}")
+        raise PkdError(f"--max-utts must be >= 1, got {args.max_utts}")
     check_feat_type(args.model_dir, args.data_dir)
     model = load_hybrid_model(args.model_dir)
     full = load_data_dir(args.data_dir)

@@ -138,12 +138,12 @@ def load_targets(targets_dir: Path, hmm: HmmInfo) -> tuple[str, Mapping[str, np.
 
 def make_datasets(args: argparse.Namespace, feats: dict[str, np.ndarray],
                   targets: Mapping[str, np.ndarray], hard: Mapping[str, np.ndarray] | None,
-                  num_pdfs: int, source: str) -> tuple[object, object]:
+                  num_pdfs: int, source: str, cv_split: CvSplit) -> tuple[object, object]:
     utts = sorted(u for u in feats if u in targets)
     if len(utts) < 2:
         raise InputError(source, f"only {len(utts)} utterances have targets",
                          "check that the data dir and targets use the same utterance ids")
-    tr, cv = split_train_cv(utts, args.cv_fraction, args.seed, cv_split_method(args.exp_dir))
+    tr, cv = split_train_cv(utts, args.cv_fraction, args.seed, cv_split)
     common = dict(hard_targets=hard, num_pdfs=num_pdfs, soft_topk=args.soft_topk, source=source)
     if args.model == "blstm":
         return (ChunkDataset(feats, targets, chunk_frames=args.chunk_frames, utts=tr, **common),
@@ -186,7 +186,7 @@ def main_args(args: argparse.Namespace) -> None:
     log("config: " + json.dumps(resolved, sort_keys=True))
     log_config(config)
     train_set, cv_set = make_datasets(args, feats, targets, hard, hmm.num_pdfs,
-                                      str(args.targets_dir))
+                                      str(args.targets_dir), resolved["cv_split"])
     torch.manual_seed(args.seed)
     model = build_model(args.model, dataclasses.asdict(config))
     log(f"{args.model}: {count_params(model)} parameters, "
