@@ -8,6 +8,7 @@ cmd=run.pl
 num_iters=40
 totgauss=1000
 boost_silence=1.0
+cmvn_opts=          # e.g. "--norm-vars=true"
 seed=0
 # End configuration section.
 
@@ -18,7 +19,8 @@ Options:
   --cmd <run.pl|slurm.pl>   # how to run the job (default: $cmd)
   --num-iters <n>           # training iterations (default: $num_iters)
   --totgauss <n>            # target number of Gaussians (default: $totgauss)
-  --boost-silence <f>       # factor for silence likelihoods in alignment (default: $boost_silence)"
+  --boost-silence <f>       # factor for silence likelihoods in alignment (default: $boost_silence)
+  --cmvn-opts <opts>        # apply-cmvn options (default: means only, Kaldi's)"
 . "$(dirname "$0")/parse_options.sh"
 . "$(dirname "$0")/pkd_env.sh"
 
@@ -39,6 +41,7 @@ fi
 mkdir -p "$dir/log"
 $cmd "$dir/log/train.log" \
   "$pkd_python" -m pykaldi_distill.bin.train_mono --num-iters "$num_iters" --totgauss "$totgauss" \
-    --boost-silence "$boost_silence" --seed "$seed" "$data" "$lang" "$dir"
+    --boost-silence "$boost_silence" \
+    --cmvn-opts="$cmvn_opts" --seed "$seed" "$data" "$lang" "$dir"
 grep "^iter" "$dir/log/train.log" | tail -n 1
 echo "$0: done training monophone system in $dir"

@@ -8,8 +8,8 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
-from .errors import InputError, require_dir, require_file
-from .features import FeatureConfig, FeaturePipeline, read_conf
+from .errors import InputError, PkdError, require_dir, require_file
+from .features import FeatureConfig, FeaturePipeline, parse_cmvn_opts, read_conf
 from .io import read_int_vectors, write_int_vectors_gz, write_text_atomic
 from .lda_mllt import read_kaldi_matrix, write_kaldi_matrix
 
@@ -30,12 +30,20 @@ def _opts(path: Path) -> dict[str, str]:
     return dict(re.findall(r"--([\w-]+)=(\S+)", path.read_text()))
 
 
+def read_cmvn_opts(exp: Path) -> tuple[bool, bool]:
+    """(norm_means, norm_vars) of an exp dir's cmvn_opts; Kaldi's defaults if it has none."""
+    path = exp / "cmvn_opts"
+    try:
+        return parse_cmvn_opts(path.read_text() if path.is_file() else "")
+    except PkdError as e:
+        raise InputError(path, str(e), "write Kaldi apply-cmvn options into it") from None
+
+
 def read_pipeline(exp: Path) -> FeaturePipeline:
     """Read cmvn_opts/delta_opts/splice_opts/final.mat as Kaldi writes them; missing files
     mean Kaldi defaults. As in Kaldi's scripts, a final.mat makes the features spliced +
     transformed (feat_type lda) and delta_opts is not used."""
-    cmvn, delta, splice = _opts(exp / "cmvn_opts"), _opts(exp / "delta_opts"), \
-        _opts(exp / "splice_opts")
+    delta, splice = _opts(exp / "delta_opts"), _opts(exp / "splice_opts")
     delta_order = int(delta.get("delta-order", 2 if (exp / "delta_opts").is_file() else 0))
     transform = None
     if (exp / "final.mat").is_file():
@@ -43,9 +51,10 @@ def read_pipeline(exp: Path) -> FeaturePipeline:
         if splice.get("left-context") != splice.get("right-context"):
             raise InputError(exp / "splice_opts", "left and right context differ",
                              "use symmetric --left-context/--right-context")
+    norm_means, norm_vars = read_cmvn_opts(exp)
     return FeaturePipeline(
-        norm_means=cmvn.get("norm-means", "true") == "true",
-        norm_vars=cmvn.get("norm-vars", "false") == "true",
+        norm_means=norm_means,
+        norm_vars=norm_vars,
         delta_order=delta_order,
         splice=int(splice.get("left-context", 0)),
         transform=transform,

@@ -3,6 +3,7 @@ Kaldi's layout, and the apply-cmvn | add-deltas | splice pipeline models read th
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,7 +13,7 @@ import numpy as np
 
 from .audio import cut_segment, read_audio
 from .data import DataDir
-from .errors import InputError, require_file
+from .errors import InputError, PkdError, require_file
 from .io import load_scp
 
 # Kaldi option name -> (options group, attribute, type)
@@ -179,6 +180,19 @@ class FeaturePipeline:
 
     def delta_opts(self) -> str:
         return f"--delta-order={self.delta_order}"
+
+
+def parse_cmvn_opts(opts: str) -> tuple[bool, bool]:
+    """Kaldi apply-cmvn options ("--norm-means=true --norm-vars=false", as in a cmvn_opts file)
+    -> (norm_means, norm_vars); an option left out keeps Kaldi's default (true, false)."""
+    values = {"norm-means": True, "norm-vars": False}
+    for token in opts.split():
+        match = re.fullmatch(r"--(norm-means|norm-vars)(?:=(true|false))?", token)
+        if match is None:
+            raise PkdError(f"unsupported apply-cmvn option '{token}' (supported: "
+                           "--norm-means=true|false --norm-vars=true|false)")
+        values[match.group(1)] = match.group(2) != "false"
+    return values["norm-means"], values["norm-vars"]
 
 
 def apply_cmvn(feats: np.ndarray, stats: np.ndarray, norm_vars: bool) -> np.ndarray:

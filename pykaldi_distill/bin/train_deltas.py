@@ -10,8 +10,8 @@ from pathlib import Path
 
 from ..cli import log, log_config, run
 from ..data import DataDir, load_data_dir
-from ..expdir import read_alignments, write_gmm_exp_dir
-from ..features import FeaturePipeline, load_features
+from ..expdir import read_alignments, read_cmvn_opts, write_gmm_exp_dir
+from ..features import FeaturePipeline, load_features, parse_cmvn_opts
 from ..gmm import GmmSystem, IterStats, transcript_graph_compiler
 from ..lang import Lang, load_lang, read_int_lines, read_ints
 from ..model_io import read_gmm_model, read_tree
@@ -24,6 +24,9 @@ def add_triphone_arguments(p: argparse.ArgumentParser, d: TriConfig) -> None:
     p.add_argument("--totgauss", type=int, default=d.totgauss)
     p.add_argument("--num-iters", type=int, default=d.num_iters)
     p.add_argument("--boost-silence", type=float, default=d.boost_silence)
+    p.add_argument("--cmvn-opts", default="",
+                   help="apply-cmvn options, e.g. '--norm-vars=true' (default: the ali dir's "
+                   "cmvn_opts, as Kaldi's steps/train_deltas.sh)")
     p.add_argument("data_dir", type=Path)
     p.add_argument("lang_dir", type=Path)
     p.add_argument("ali_dir", type=Path)
@@ -61,6 +64,13 @@ def load_source(args: argparse.Namespace) -> tuple[DataDir, Lang, GmmSystem,
     return data, lang, source, dict(read_alignments(args.ali_dir))
 
 
+def cmvn_settings(args: argparse.Namespace) -> tuple[bool, bool]:
+    """(norm_means, norm_vars) from --cmvn-opts, else as the source system applied them."""
+    if not args.cmvn_opts:
+        return read_cmvn_opts(args.ali_dir)
+    return parse_cmvn_opts(args.cmvn_opts)
+
+
 def log_iter(stats: IterStats) -> None:
     log(str(stats))
 
@@ -71,7 +81,8 @@ def main_args(args: argparse.Namespace) -> None:
     fit_schedule(config)
     log_config(config)
     data, lang, source, alignments = load_source(args)
-    pipeline = FeaturePipeline(norm_means=True, norm_vars=False, delta_order=2)
+    norm_means, norm_vars = cmvn_settings(args)
+    pipeline = FeaturePipeline(norm_means=norm_means, norm_vars=norm_vars, delta_order=2)
     feats = dict(load_features(data, pipeline))
     system, final_alis = train_deltas(source, alignments, feats, lang.topo,
                                       read_phone_sets(args.lang_dir), lang.silence_phone_ids,

@@ -15,6 +15,7 @@ from ..gmm import transcript_graph_compiler
 from ..triphone import LdaMlltConfig, train_lda_mllt
 from .train_deltas import (
     add_triphone_arguments,
+    cmvn_settings,
     fit_schedule,
     load_source,
     log_iter,
@@ -41,7 +42,9 @@ def main_args(args: argparse.Namespace) -> None:
     fit_schedule(config)
     log_config(config)
     data, lang, source, alignments = load_source(args)
-    spliced_pipeline = FeaturePipeline(norm_means=True, norm_vars=False, splice=config.splice)
+    norm_means, norm_vars = cmvn_settings(args)
+    spliced_pipeline = FeaturePipeline(norm_means=norm_means, norm_vars=norm_vars,
+                                       splice=config.splice)
     spliced = dict(load_features(data, spliced_pipeline))
     dim_in = next(iter(spliced.values())).shape[1]
     if config.lda_dim > dim_in:
@@ -57,8 +60,8 @@ def main_args(args: argparse.Namespace) -> None:
         lang.silence_phone_ids, transcript_graph_compiler(lang, data), config, log_iter, on_mllt)
     log(f"tree: {system.tm.num_pdfs} leaves, {system.am.num_gauss} Gaussians; "
         f"aligned {len(final_alis)} of {len(spliced)} utts")
-    pipeline = FeaturePipeline(norm_means=True, norm_vars=False, splice=config.splice,
-                               transform=transform)
+    pipeline = FeaturePipeline(norm_means=norm_means, norm_vars=norm_vars,
+                               splice=config.splice, transform=transform)
     write_gmm_exp_dir(args.exp_dir, system.tm, system.tree, system.am, final_alis, pipeline,
                       data.path, config)
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from ..cli import log, log_config, run
 from ..data import load_data_dir
 from ..expdir import write_gmm_exp_dir
-from ..features import FeaturePipeline, load_features
+from ..features import FeaturePipeline, load_features, parse_cmvn_opts
 from ..gmm import IterStats, MonoConfig, train_mono, transcript_graph_compiler
 from ..lang import load_lang, read_int_lines
 
@@ -22,6 +22,8 @@ def get_parser() -> argparse.ArgumentParser:
     p.add_argument("--num-iters", type=int, default=d.num_iters)
     p.add_argument("--totgauss", type=int, default=d.totgauss)
     p.add_argument("--boost-silence", type=float, default=d.boost_silence)
+    p.add_argument("--cmvn-opts", default="",
+                   help="apply-cmvn options, e.g. '--norm-vars=true' (default: means only)")
     p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("data_dir", type=Path)
     p.add_argument("lang_dir", type=Path)
@@ -37,7 +39,8 @@ def main_args(args: argparse.Namespace) -> None:
     log_config(config)
     data = load_data_dir(args.data_dir, need_text=True)
     lang = load_lang(args.lang_dir)
-    pipeline = FeaturePipeline(norm_means=True, norm_vars=False, delta_order=2)
+    norm_means, norm_vars = parse_cmvn_opts(args.cmvn_opts)
+    pipeline = FeaturePipeline(norm_means=norm_means, norm_vars=norm_vars, delta_order=2)
     feats = dict(load_features(data, pipeline))
     compile_graph = transcript_graph_compiler(lang, data)
 
