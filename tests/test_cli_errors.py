@@ -166,6 +166,26 @@ def test_train_deltas_cli(world: dict[str, Path], tmp_path: Path) -> None:
     assert not (tmp_path / "tri2" / "final.mdl").exists()
 
 
+def test_train_deltas_cmvn_opts(world: dict[str, Path], tmp_path: Path, capsys) -> None:  # noqa: ANN001
+    """--cmvn-opts reaches cmvn_opts (which align/decode read back); without it the ali
+    dir's cmvn_opts is kept, as Kaldi's train_deltas.sh does; a bad option exits 1."""
+    from pykaldi_distill.bin import train_deltas
+
+    small = ["--num-leaves", "30", "--totgauss", "60", "--num-iters", "2"]
+    args = [str(world["data"]), str(world["lang"]), str(world["mono"])]
+    assert train_deltas.main([*small, "--cmvn-opts=--norm-vars=true", *args,
+                              str(tmp_path / "nv")]) == 0
+    assert (tmp_path / "nv" / "cmvn_opts").read_text() == "--norm-means=true --norm-vars=true\n"
+    assert train_deltas.main([*small, str(world["data"]), str(world["lang"]),
+                              str(tmp_path / "nv"), str(tmp_path / "inherit")]) == 0
+    assert (tmp_path / "inherit" / "cmvn_opts").read_text() == \
+        "--norm-means=true --norm-vars=true\n"
+    assert train_deltas.main([*small, "--cmvn-opts=--norm-vars=yes", *args,
+                              str(tmp_path / "bad")]) == 1
+    assert "--norm-vars=yes" in capsys.readouterr().err
+    assert not (tmp_path / "bad" / "final.mdl").exists()
+
+
 def test_train_lda_mllt_cli(world: dict[str, Path], tmp_path: Path) -> None:
     """tri2: final.mat (LDA+MLLT) next to the model; align and decode read it back."""
     from pykaldi_distill.bin import align_si, train_lda_mllt

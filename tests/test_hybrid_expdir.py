@@ -60,6 +60,20 @@ def test_pipeline_files_round_trip(tmp_path: Path) -> None:
     assert expdir.read_pipeline(tmp_path / "empty") == FeaturePipeline()
 
 
+def test_cmvn_opts_parsed_as_kaldi_does(tmp_path: Path) -> None:
+    from pykaldi_distill.errors import PkdError
+    from pykaldi_distill.features import parse_cmvn_opts
+
+    assert parse_cmvn_opts("") == (True, False)
+    assert parse_cmvn_opts("--norm-vars") == (True, True)
+    assert parse_cmvn_opts("--norm-means=false --norm-vars=false") == (False, False)
+    with pytest.raises(PkdError, match="--center=true"):
+        parse_cmvn_opts("--norm-vars=true --center=true")
+    (tmp_path / "cmvn_opts").write_text("--norm-vars=maybe\n")
+    with pytest.raises(InputError, match="cmvn_opts"):
+        expdir.read_pipeline(tmp_path)
+
+
 def test_pipeline_with_transform_round_trip(tmp_path: Path) -> None:
     """An LDA+MLLT dir: final.mat + splice_opts; delta_opts is ignored as in Kaldi."""
     mat = np.arange(6 * 39, dtype=np.float32).reshape(6, 39) / 100
