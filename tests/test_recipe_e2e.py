@@ -137,6 +137,7 @@ def test_synth_recipe_tiny(tmp_path: Path) -> None:
     check_prior_study(work, env)
     check_student_study(work, env)
     check_dev_frames_study(work, env)
+    check_full_grid(work, env)
     oracle = (work / "exp/mono/decode_test/scoring_kaldi/oracle_wer").read_text()
     best = (work / "exp/mono/decode_test/scoring_kaldi/best_wer").read_text()
     assert float(oracle.split()[1]) <= float(best.split()[1])
@@ -282,6 +283,25 @@ def check_student_study(work: Path, env: dict[str, str]) -> None:
     for row in ["DNN student, GMM hard", "DNN student, RNN soft T=1, hidden 16",
                 "DNN student, GMM hard, 20 utterances", "DNN student, RNN soft T=1, 20 utterances"]:
         assert f"| {row} |" in study, row
+
+
+def check_full_grid(work: Path, env: dict[str, str]) -> None:
+    """run.sh --stage 8 --grid full adds the T=2, T=5 and soft + hard students to the run's
+    (which it reuses) and their rows to RESULTS.md."""
+    before = (work / "exp/student_soft_s1/final.pt").stat().st_mtime
+    proc = run_step(work, env, "run.sh", "--size", "tiny", "--nj", "2", "--stage", "8",
+                    "--grid", "full", "--seeds", "1")
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert (work / "exp/student_soft_s1/final.pt").stat().st_mtime == before
+    train = {x: json.loads((work / f"exp/student_{x}_s1/config.json").read_text())["train"]
+             for x in ["soft_t2", "soft_t5", "softhard"]}
+    assert (train["soft_t2"]["temperature"], train["soft_t5"]["temperature"]) == (2.0, 5.0)
+    assert (train["softhard"]["temperature"], train["softhard"]["hard_weight"]) == (1.0, 0.5)
+    results = (work / "RESULTS.md").read_text()
+    assert "full grid" in results
+    for row in ["DNN student, RNN soft T=2", "DNN student, RNN soft T=5",
+                "DNN student, RNN soft + GMM hard (0.5)"]:
+        assert f"| {row} |" in results, row
 
 
 def check_dev_frames_study(work: Path, env: dict[str, str]) -> None:
