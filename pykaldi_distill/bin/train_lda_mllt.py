@@ -5,6 +5,7 @@ final.mat, tree, ali.1.gz, num_jobs, cmvn_opts, splice_opts and the resolved con
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 
 from ..cli import log, log_config, run
@@ -60,8 +61,7 @@ def main_args(args: argparse.Namespace) -> None:
         lang.silence_phone_ids, transcript_graph_compiler(lang, data), config, log_iter, on_mllt)
     log(f"tree: {system.tm.num_pdfs} leaves, {system.am.num_gauss} Gaussians; "
         f"aligned {len(final_alis)} of {len(spliced)} utts")
-    pipeline = FeaturePipeline(norm_means=norm_means, norm_vars=norm_vars,
-                               splice=config.splice, transform=transform)
+    pipeline = dataclasses.replace(spliced_pipeline, transform=transform)
     write_gmm_exp_dir(args.exp_dir, system.tm, system.tree, system.am, final_alis, pipeline,
                       data.path, config)
 
