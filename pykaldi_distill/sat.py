@@ -43,14 +43,20 @@ def estimate_transforms(am: khg.AmDiagGmm, tm: khg.TransitionModel,
     model on `posterior_feats` (default the unadapted features). Returns the transforms and
     the mean objective gain per frame."""
     tid2pdf, tid2weight = pdf_and_weight_tables(tm, silence_phones, silence_weight)
+    spk2utts: dict[str, list[str]] = {}
+    for utt in alignments:
+        if utt in si_feats:
+            spk2utts.setdefault(utt2spk[utt], []).append(utt)
     stats: dict[str, FmllrStats] = {}
-    for utt, ali in alignments.items():
-        if utt not in si_feats:
-            continue
-        tids = np.asarray(ali, dtype=np.int64)
-        post_x = None if posterior_feats is None else posterior_feats[utt]
-        stats.setdefault(utt2spk[utt], FmllrStats.zeros(am.dim)).accumulate(
-            am, si_feats[utt], tid2pdf[tids], tid2weight[tids], post_x)
+    for spk, utts in spk2utts.items():
+        # One accumulation per speaker: per utterance, the per-pdf model lookups and the
+        # (D+1)^2 products of every dimension would be repeated for each utterance.
+        tids = np.concatenate([np.asarray(alignments[u], dtype=np.int64) for u in utts])
+        post_x = (None if posterior_feats is None
+                  else np.concatenate([posterior_feats[u] for u in utts]))
+        stats[spk] = FmllrStats.zeros(am.dim)
+        stats[spk].accumulate(am, np.concatenate([si_feats[u] for u in utts]), tid2pdf[tids],
+                              tid2weight[tids], post_x)
     transforms, gain, frames = {}, 0.0, 0.0
     for spk, s in sorted(stats.items()):
         first = None if start is None else start.get(spk)

@@ -494,9 +494,22 @@ def convert_alignment(old_tm: khg.TransitionModel, new_tm: khg.TransitionModel,
                       new_tree: khg.ContextDependency, ali: Sequence[int]) -> list[int]:
     """Kaldi's ConvertAlignment (same topology, no subsampling): each phone instance keeps
     its HMM-state / transition-index sequence; pdfs come from `new_tree` with context."""
+    return convert_alignments(old_tm, new_tm, new_tree, {"": ali})[""]
+
+
+def convert_alignments(old_tm: khg.TransitionModel, new_tm: khg.TransitionModel,
+                       new_tree: khg.ContextDependency, alis: Mapping[str, Sequence[int]]
+                       ) -> dict[str, list[int]]:
+    """convert-ali over many utterances; the models' transition tables are built once."""
     old = TidInfo.of(old_tm)
     new_tstate = {tuple(t.__getstate__()): i for i, t in enumerate(new_tm.tuples, 1)}
     state2id = list(new_tm.state2id)
+    return {utt: _convert_one(old, new_tstate, state2id, new_tree, ali)
+            for utt, ali in alis.items()}
+
+
+def _convert_one(old: TidInfo, new_tstate: Mapping[tuple, int], state2id: Sequence[int],
+                 new_tree: khg.ContextDependency, ali: Sequence[int]) -> list[int]:
     pieces = split_to_phones(old, ali)
     windows = context_windows([old.phone[p[0]] for p in pieces], new_tree.context_width,
                               new_tree.central_position)

@@ -24,7 +24,7 @@ from .tree import (
     accumulate_tree_stats,
     build_tree,
     cluster_phones,
-    convert_alignment,
+    convert_alignments,
     make_context_dependency,
 )
 
@@ -119,8 +119,7 @@ def start_from_source(source: GmmSystem, usable: Mapping[str, Alignment],
     """The new triphone system on `feats`, the source alignments converted to its tree
     (convert-ali) and every utterance's training graph."""
     system, _ = build_triphone_system(source, usable, feats, topo, phone_sets, config)
-    alignments = {u: convert_alignment(source.tm, system.tm, system.tree, a)
-                  for u, a in usable.items()}
+    alignments = convert_alignments(source.tm, system.tm, system.tree, usable)
     return system, alignments, {u: compile_graph(system, u) for u in sorted(feats)}
 
 
@@ -165,10 +164,13 @@ def estimate_mllt_update(system: GmmSystem, alignments: Mapping[str, Alignment],
                          ) -> tuple[np.ndarray, float]:
     """gmm-acc-mllt + est-mllt: the MLLT matrix A (D, D) and the objective gain per frame."""
     tid2pdf, tid2weight = pdf_and_weight_tables(system.tm, silence_phones)
+    # One accumulation over all frames: per utterance, the per-pdf work (model lookups,
+    # the scatter -> G product) would be repeated for every utterance the pdf occurs in.
+    utts = list(alignments)
+    tids = np.concatenate([np.asarray(alignments[u], dtype=np.int64) for u in utts])
     stats = MlltStats.zeros(system.am.dim)
-    for utt, ali in alignments.items():
-        tids = np.asarray(ali, dtype=np.int64)
-        stats.accumulate(system.am, feats[utt], tid2pdf[tids], tid2weight[tids])
+    stats.accumulate(system.am, np.concatenate([feats[u] for u in utts]), tid2pdf[tids],
+                     tid2weight[tids])
     return estimate_mllt(stats)
 
 

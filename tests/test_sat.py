@@ -6,6 +6,7 @@ import pytest
 import toy_system as toy
 
 from pykaldi_distill import decode, gmm
+from pykaldi_distill.fmllr import FmllrStats, estimate_fmllr
 from pykaldi_distill.sat import SatConfig, adapt, estimate_transforms, train_sat
 from pykaldi_distill.triphone import PhoneSets, TriConfig, pdf_and_weight_tables, train_deltas
 
@@ -95,6 +96,24 @@ def test_transforms_only_for_speakers_with_enough_frames(systems: dict) -> None:
     assert gain == 0.0 and list(transforms) == ["s1"]
     unadapted = adapt(feats, {}, utt2spk)
     assert all(np.array_equal(unadapted[u], feats[u]) for u in feats)
+
+
+def test_transforms_equal_per_utterance_accumulation(systems: dict) -> None:
+    """One accumulation over a speaker's concatenated utterances gives the transform that
+    per-utterance statistics summed per speaker give."""
+    sat, feats, utt2spk = systems["sat"], systems["feats"], systems["utt2spk"]
+    transforms, _ = estimate_transforms(sat.system.am, sat.system.tm, feats, sat.alignments,
+                                        utt2spk, [toy.SIL], 0.0, min_count=1.0)
+    tid2pdf, tid2weight = pdf_and_weight_tables(sat.system.tm, [toy.SIL], 0.0)
+    per_spk: dict[str, FmllrStats] = {}
+    for utt, ali in sat.alignments.items():
+        tids = np.asarray(ali)
+        per_spk.setdefault(utt2spk[utt], FmllrStats.zeros(3)).accumulate(
+            sat.system.am, feats[utt], tid2pdf[tids], tid2weight[tids])
+    assert sorted(transforms) == sorted(per_spk)
+    for spk, stats in per_spk.items():
+        expected, _ = estimate_fmllr(stats, None, 40, 1.0)
+        np.testing.assert_allclose(transforms[spk], expected, rtol=1e-6, atol=1e-8)
 
 
 def test_silence_weight_table(systems: dict) -> None:

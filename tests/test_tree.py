@@ -21,6 +21,7 @@ from pykaldi_distill.tree import (
     build_tree,
     cluster_phones,
     convert_alignment,
+    convert_alignments,
     make_context_dependency,
     make_event,
     split_to_phones,
@@ -205,6 +206,8 @@ def test_acc_stats_and_convert_alignment() -> None:
                 assert ok
                 expected += [pdf] * 4
         assert [new_tm.transition_id_to_pdf(t) for t in new] == expected
+    assert convert_alignments(mono_tm, new_tm, ctx, alignments) == {
+        utt: convert_alignment(mono_tm, new_tm, ctx, ali) for utt, ali in alignments.items()}
 
 
 def test_multi_phone_roots_use_split_stubs() -> None:
