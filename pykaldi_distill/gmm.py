@@ -4,6 +4,7 @@ with mixing up, gmm-align-compiled with boosted silence)."""
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -137,8 +138,62 @@ def update(system: GmmSystem, accs: khg.AccumAmDiagGmm, trans_counts: np.ndarray
     occs = np.array([accs.get_acc(i).occupancy.sum() for i in range(accs.num_accs)],
                     dtype=np.float32)
     if num_gauss > system.am.num_gauss:
-        system.am.split_by_count(state_occs=occs, target_components=num_gauss,
-                                 perturb_factor=0.01, power=config.power, min_count=20.0)
+        # Seeded by the Gaussian count before the split, which grows every mix-up iteration.
+        rng = np.random.default_rng([config.seed, system.am.num_gauss])
+        split_by_count(system.am, occs, num_gauss, config.power, rng)
+
+
+def split_targets(occs: np.ndarray, target_components: int, power: float,
+                  min_count: float = 20.0) -> np.ndarray:
+    """Kaldi's GetSplitTargets: Gaussians per pdf (num_pdfs,), at least 1 each, handed out
+    one at a time to the pdf with the highest occ^power per Gaussian; a pdf stops growing
+    once another Gaussian would leave it fewer than `min_count` frames each."""
+    targets = np.ones(len(occs), dtype=np.int64)
+    # max-heap on occ^power / Gaussians; ties go to the lower pdf id
+    heap = [(-(float(occ) ** power), pdf) for pdf, occ in enumerate(np.asarray(occs, float))]
+    heapq.heapify(heap)
+    total = len(occs)
+    while total < target_components and heap:
+        _, pdf = heapq.heappop(heap)
+        if (targets[pdf] + 1) * min_count >= occs[pdf]:
+            continue  # min-count reached: this pdf gets no more Gaussians
+        targets[pdf] += 1
+        total += 1
+        heapq.heappush(heap, (-(float(occs[pdf]) ** power) / targets[pdf], pdf))
+    return targets
+
+
+def split_gmm(gmm: khg.DiagGmm, target_components: int, perturb_factor: float,
+              rng: np.random.Generator) -> None:
+    """DiagGmm::Split with a seeded generator: repeatedly halve the heaviest component into
+    two whose means move apart by +-perturb_factor standard deviations along a random
+    direction. (The wheel's own split draws from std::random_device, so two runs on the
+    same data end with different models.)"""
+    weights = np.asarray(gmm.weights, np.float64).copy()  # (C,)
+    inv_vars = np.asarray(gmm.inv_vars, np.float64).copy()  # (C, D)
+    means = np.asarray(gmm.means, np.float64).copy()  # (C, D)
+    while weights.size < target_components:
+        top = int(np.argmax(weights))
+        weights[top] /= 2
+        shift = perturb_factor * rng.standard_normal(means.shape[1]) / np.sqrt(inv_vars[top])
+        weights = np.append(weights, weights[top])
+        inv_vars = np.vstack([inv_vars, inv_vars[top]])
+        means = np.vstack([means, means[top] + shift])
+        means[top] -= shift
+    gmm.resize(weights.size, means.shape[1])
+    gmm.set_weights(weights.astype(np.float32))
+    gmm.set_invvars_and_means(inv_vars.astype(np.float32), means.astype(np.float32))
+    gmm.compute_gconsts()
+
+
+def split_by_count(am: khg.AmDiagGmm, occs: np.ndarray, target_components: int, power: float,
+                   rng: np.random.Generator, perturb_factor: float = 0.01,
+                   min_count: float = 20.0) -> None:
+    """AmDiagGmm::SplitByCount (gmm-est --mix-up) with a seeded generator."""
+    for pdf, target in enumerate(split_targets(occs, target_components, power, min_count)):
+        gmm = am.get_pdf(pdf)
+        if gmm.num_gauss < target:
+            split_gmm(gmm, int(target), perturb_factor, rng)
 
 
 def boost_silence(system: GmmSystem, silence_phones: list[int], boost: float) -> khg.AmDiagGmm:
