@@ -15,7 +15,7 @@ from .decode import DecoderConfig, decode_gmm, make_decoder
 from .features import apply_transform
 from .fmllr import FmllrStats, estimate_fmllr
 from .gmm import Alignment, GmmSystem, IterStats, MonoConfig, align_all, train_iterations
-from .triphone import PhoneSets, TriConfig, pdf_and_weight_tables, start_from_source
+from .triphone import PhoneSets, TriConfig, pdf_and_weight_tables, stack_aligned, start_from_source
 
 Transforms = dict[str, np.ndarray]  # speaker -> (D, D+1)
 
@@ -51,12 +51,11 @@ def estimate_transforms(am: khg.AmDiagGmm, tm: khg.TransitionModel,
     for spk, utts in spk2utts.items():
         # One accumulation per speaker: per utterance, the per-pdf model lookups and the
         # (D+1)^2 products of every dimension would be repeated for each utterance.
-        tids = np.concatenate([np.asarray(alignments[u], dtype=np.int64) for u in utts])
+        tids, x = stack_aligned(utts, alignments, si_feats)
         post_x = (None if posterior_feats is None
-                  else np.concatenate([posterior_feats[u] for u in utts]))
+                  else stack_aligned(utts, alignments, posterior_feats)[1])
         stats[spk] = FmllrStats.zeros(am.dim)
-        stats[spk].accumulate(am, np.concatenate([si_feats[u] for u in utts]), tid2pdf[tids],
-                              tid2weight[tids], post_x)
+        stats[spk].accumulate(am, x, tid2pdf[tids], tid2weight[tids], post_x)
     transforms, gain, frames = {}, 0.0, 0.0
     for spk, s in sorted(stats.items()):
         first = None if start is None else start.get(spk)

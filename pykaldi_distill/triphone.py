@@ -147,6 +147,14 @@ def pdf_and_weight_tables(tm: khg.TransitionModel, silence_phones: Collection[in
     return tid2pdf, np.where(silent, silence_weight, 1.0)
 
 
+def stack_aligned(utts: Sequence[str], alignments: Mapping[str, Alignment],
+                  feats: Mapping[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """The utterances' transition-ids (T,) and features (T, D), concatenated in `utts` order,
+    so statistics over a group of utterances are accumulated in one call."""
+    tids = np.concatenate([np.asarray(alignments[u], dtype=np.int64) for u in utts])
+    return tids, np.concatenate([feats[u] for u in utts])
+
+
 def estimate_lda_transform(tm: khg.TransitionModel, alignments: Mapping[str, Alignment],
                            spliced: Mapping[str, np.ndarray], silence_phones: Collection[int],
                            dim: int) -> np.ndarray:
@@ -166,11 +174,9 @@ def estimate_mllt_update(system: GmmSystem, alignments: Mapping[str, Alignment],
     tid2pdf, tid2weight = pdf_and_weight_tables(system.tm, silence_phones)
     # One accumulation over all frames: per utterance, the per-pdf work (model lookups,
     # the scatter -> G product) would be repeated for every utterance the pdf occurs in.
-    utts = list(alignments)
-    tids = np.concatenate([np.asarray(alignments[u], dtype=np.int64) for u in utts])
+    tids, x = stack_aligned(list(alignments), alignments, feats)
     stats = MlltStats.zeros(system.am.dim)
-    stats.accumulate(system.am, np.concatenate([feats[u] for u in utts]), tid2pdf[tids],
-                     tid2weight[tids])
+    stats.accumulate(system.am, x, tid2pdf[tids], tid2weight[tids])
     return estimate_mllt(stats)
 
 

@@ -345,3 +345,14 @@ def test_pdf_and_weight_tables_match_the_transition_model() -> None:
         assert tid2pdf[tid] == tm.transition_id_to_pdf(tid)
         assert tid2weight[tid] == (0.0 if tm.transition_id_to_phone(tid) in silence else 1.0)
     assert 0.0 in tid2weight[1:] and 1.0 in tid2weight[1:]
+
+
+def test_stack_aligned_concatenates_in_the_given_order() -> None:
+    from pykaldi_distill.triphone import stack_aligned
+
+    alignments = {"a": [1, 2], "b": [3], "c": [4, 5, 6]}
+    feats = {u: np.full((len(a), 2), float(k)) for k, (u, a) in enumerate(alignments.items())}
+    tids, x = stack_aligned(["c", "a"], alignments, feats)
+    assert tids.tolist() == [4, 5, 6, 1, 2] and tids.dtype == np.int64
+    assert x.shape == (5, 2)
+    assert x[:, 0].tolist() == [2.0, 2.0, 2.0, 0.0, 0.0]

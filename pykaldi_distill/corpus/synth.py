@@ -66,7 +66,7 @@ SIZES: dict[str, Size] = {
     "unit": Size(500, 1, 1, 1),  # for unit tests only (~1 min of audio in all)
     "tiny": Size(1000, 7, 10, 10),  # ~5 min of training audio (CI)
     "small": Size(2000, 86, 50, 50),  # ~1 h
-    "demo": Size(5000, 170, 150, 150),  # ~2 h: `make demo`, 79 min on 2 cores (README)
+    "demo": Size(5000, 170, 150, 150),  # ~2 h: `make demo` (its time: README)
     "full": Size(5000, 800, 200, 200),  # ~10 h
 }
 PUBLIC_SIZES = ("tiny", "small", "demo", "full")
