@@ -7,6 +7,7 @@ set -euo pipefail
 cmd=run.pl
 num_iters=35
 boost_silence=1.0
+seed=0              # seed of the Gaussian splitting (mixing up)
 cmvn_opts=          # e.g. "--norm-vars=true"
 # End configuration section.
 
@@ -17,6 +18,7 @@ Options:
   --cmd <run.pl|slurm.pl>   # how to run the job (default: $cmd)
   --num-iters <n>           # training iterations (default: $num_iters)
   --boost-silence <f>       # factor for silence likelihoods in alignment (default: $boost_silence)
+  --seed <n>                # seed of the Gaussian splitting (default: $seed)
   --cmvn-opts <opts>        # apply-cmvn options (default: those of <ali-dir>)"
 . "$(dirname "$0")/parse_options.sh"
 . "$(dirname "$0")/pkd_env.sh"
@@ -42,6 +44,7 @@ mkdir -p "$dir/log"
 $cmd "$dir/log/train.log" \
   "$pkd_python" -m pykaldi_distill.bin.train_deltas --num-leaves "$num_leaves" \
     --totgauss "$totgauss" --num-iters "$num_iters" --boost-silence "$boost_silence" \
+    --seed "$seed" \
     --cmvn-opts="$cmvn_opts" \
     "$data" "$lang" "$alidir" "$dir"
 grep -E "^iter|^tree" "$dir/log/train.log" | tail -n 2

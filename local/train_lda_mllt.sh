@@ -8,6 +8,7 @@ set -euo pipefail
 cmd=run.pl
 num_iters=35
 boost_silence=1.0
+seed=0              # seed of the Gaussian splitting (mixing up)
 cmvn_opts=          # e.g. "--norm-vars=true"
 splice=3            # frames of context each side (Kaldi: --left-context=3 --right-context=3)
 dim=40              # LDA output dimension
@@ -21,6 +22,7 @@ Options:
   --cmd <run.pl|slurm.pl>   # how to run the job (default: $cmd)
   --num-iters <n>           # training iterations (default: $num_iters)
   --boost-silence <f>       # factor for silence likelihoods in alignment (default: $boost_silence)
+  --seed <n>                # seed of the Gaussian splitting (default: $seed)
   --cmvn-opts <opts>        # apply-cmvn options (default: those of <ali-dir>)
   --splice <n>              # context frames each side before LDA (default: $splice)
   --dim <n>                 # LDA dimension (default: $dim)
@@ -49,6 +51,7 @@ mkdir -p "$dir/log"
 $cmd "$dir/log/train.log" \
   "$pkd_python" -m pykaldi_distill.bin.train_lda_mllt --num-leaves "$num_leaves" \
     --totgauss "$totgauss" --num-iters "$num_iters" --boost-silence "$boost_silence" \
+    --seed "$seed" \
     --cmvn-opts="$cmvn_opts" \
     --splice "$splice" --dim "$dim" --mllt-iters "$mllt_iters" "$data" "$lang" "$alidir" "$dir"
 grep -E "^iter|^tree" "$dir/log/train.log" | tail -n 2

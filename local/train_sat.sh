@@ -10,6 +10,7 @@ set -euo pipefail
 cmd=run.pl
 num_iters=35
 boost_silence=1.0
+seed=0              # seed of the Gaussian splitting (mixing up)
 fmllr_iters="2 4 6 12"
 silence_weight=0.0  # weight of silence frames in the fMLLR statistics
 # End configuration section.
@@ -21,6 +22,7 @@ Options:
   --cmd <run.pl|slurm.pl>   # how to run the job (default: $cmd)
   --num-iters <n>           # training iterations (default: $num_iters)
   --boost-silence <f>       # factor for silence likelihoods in alignment (default: $boost_silence)
+  --seed <n>                # seed of the Gaussian splitting (default: $seed)
   --fmllr-iters \"<i> ...\"   # iterations that re-estimate the transforms (default: $fmllr_iters)
   --silence-weight <f>      # silence frames' weight in fMLLR stats (default: $silence_weight)"
 . "$(dirname "$0")/parse_options.sh"
@@ -48,6 +50,7 @@ mkdir -p "$dir/log"
 $cmd "$dir/log/train.log" \
   "$pkd_python" -m pykaldi_distill.bin.train_sat --num-leaves "$num_leaves" \
     --totgauss "$totgauss" --num-iters "$num_iters" --boost-silence "$boost_silence" \
+    --seed "$seed" \
     --fmllr-iters "$fmllr_iters" --silence-weight "$silence_weight" "$data" "$lang" "$alidir" \
     "$dir"
 grep -E "^iter|^tree" "$dir/log/train.log" | tail -n 2

@@ -24,6 +24,8 @@ def add_triphone_arguments(p: argparse.ArgumentParser, d: TriConfig) -> None:
     p.add_argument("--totgauss", type=int, default=d.totgauss)
     p.add_argument("--num-iters", type=int, default=d.num_iters)
     p.add_argument("--boost-silence", type=float, default=d.boost_silence)
+    p.add_argument("--seed", type=int, default=d.seed,
+                   help="seed of the Gaussian splitting (mixing up)")
     p.add_argument("--cmvn-opts", default="",
                    help="apply-cmvn options, e.g. '--norm-vars=true' (default: the ali dir's "
                    "cmvn_opts, as Kaldi's steps/train_deltas.sh)")
@@ -77,7 +79,8 @@ def log_iter(stats: IterStats) -> None:
 
 def main_args(args: argparse.Namespace) -> None:
     config = TriConfig(num_leaves=args.num_leaves, totgauss=args.totgauss,
-                       num_iters=args.num_iters, boost_silence=args.boost_silence)
+                       num_iters=args.num_iters, boost_silence=args.boost_silence,
+        seed=args.seed)
     fit_schedule(config)
     log_config(config)
     data, lang, source, alignments = load_source(args)
