@@ -12,11 +12,13 @@ target_ali=    # an alignment dir to compare the targets' argmax with (e.g. the 
 test_data=     # the test data dir: adds WER per test (and, with --dev-data, dev) speaker
 dev_data=
 stage_times=   # a recipe's exp/stage_times.tsv: adds the run's wall-clock time per stage
+order=         # "worst,...,best" system names: adds in how many runs WER falls in that order
 
 echo "$0 $*"
 help_message="Usage: $0 [--title T] [--baseline NAME] [--corpus-info corpus.json]
        [--soft-targets <dir> --topk <k> [--target-temperatures 1,2,5] [--target-ali <dir>]]
        [--test-data <dir> [--dev-data <dir>]] [--stage-times exp/stage_times.tsv]
+       [--order \"<worst name>,...,<best name>\"]
        <out.md> <name=decode-dir> ...
  e.g.: $0 RESULTS.md \"mono=exp/mono/decode_test\" \"student=exp/student/decode_test\""
 . "$(dirname "$0")/parse_options.sh"
@@ -36,4 +38,5 @@ if [ -n "$target_ali" ]; then opts+=(--target-ali "$target_ali"); fi
 if [ -n "$test_data" ]; then opts+=(--test-data "$test_data"); fi
 if [ -n "$dev_data" ]; then opts+=(--dev-data "$dev_data"); fi
 if [ -n "$stage_times" ]; then opts+=(--stage-times "$stage_times"); fi
+if [ -n "$order" ]; then opts+=(--order "$order"); fi
 pkd make_results "${opts[@]}" "$@"

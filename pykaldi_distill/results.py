@@ -288,6 +288,54 @@ def per_speaker_markdown(rows: Sequence[tuple[str, Mapping[str, float]]]) -> str
 
 
 @dataclass
+class OrderCheck:
+    """Does WER fall along `names` (the system expected worst first) in each run, on test
+    (at the dev-best setting) and on dev? `runs[i]` names run i (e.g. a seed's decode dir)."""
+
+    names: list[str]
+    runs: list[str]
+    test: list[bool]
+    dev: list[bool] | None  # None: a run without dev
+
+
+def _falls(wers: Sequence[float]) -> bool:
+    return all(a > b for a, b in zip(wers, wers[1:], strict=False))
+
+
+def check_order(systems: Sequence[Sequence[SystemResult]]) -> OrderCheck:
+    """`systems[k][i]`: system k (worst expected first) in run i; every system needs the
+    same number of runs, the i-th of each from the same run (seed)."""
+    if len(systems) < 2:
+        raise ValueError("an order needs at least two systems")
+    counts = {len(runs) for runs in systems}
+    if len(counts) != 1 or 0 in counts:
+        raise ValueError(f"every system of an order needs the same number of runs, got "
+                         f"{[len(runs) for runs in systems]}")
+    by_run = list(zip(*systems, strict=True))
+    devs = [[r.dev_wer for r in run] for run in by_run]
+    return OrderCheck(
+        names=[runs[0].name for runs in systems],
+        runs=[str(r.decode_dir.parent) for r in systems[-1]],
+        test=[_falls([r.wer for r in run]) for run in by_run],
+        dev=(None if any(w is None for ws in devs for w in ws)
+             else [_falls([w for w in ws if w is not None]) for ws in devs]))
+
+
+def order_markdown(check: OrderCheck) -> str:
+    """A section saying in how many runs WER(last) < ... < WER(first) held, and in which."""
+    claim = " < ".join(f"WER({n})" for n in reversed(check.names))
+    lines = ["## Order of the systems", "",
+             f"Does {claim} hold, run by run (runs of the last system: "
+             + ", ".join(f"`{r}`" for r in check.runs) + ")?", "",
+             "| set | holds in | per run |", "|---|---:|---|"]
+    for label, held in [("dev", check.dev), ("test", check.test)]:
+        if held is not None:
+            lines.append(f"| {label} | {sum(held)} of {len(held)} | "
+                         + ", ".join("yes" if h else "no" for h in held) + " |")
+    return "\n".join(lines) + "\n"
+
+
+@dataclass
 class StageTime:
     stage: str
     seconds: int

@@ -120,6 +120,7 @@ def test_synth_recipe_tiny(tmp_path: Path) -> None:
         assert f"| {row} |" in results, row
     assert "## Corpus" in results and "## Soft targets on disk" in results
     assert "## WER per voice" in results
+    assert re.search(r"\| dev \| [01] of 1 \| (yes|no) \|", results), results
     times = [line.split("\t")[0] for line in
              (work / "exp/stage_times.tsv").read_text().splitlines()]
     assert times == [str(n) for n in range(10)], times  # stage 9 ends after RESULTS.md
@@ -132,6 +133,7 @@ def test_synth_recipe_tiny(tmp_path: Path) -> None:
     for net in ["teacher", "student_gmm_s1"]:
         assert json.loads((work / f"exp/{net}/config.json").read_text())["targets"] == \
             "exp/tri3_ali"
+    check_gmm_seed_study(work, env)
     check_teacher_study(work, env)
     check_seen_voices_study(work, env)
     check_prior_study(work, env)
@@ -218,6 +220,25 @@ def check_teacher_study(work: Path, env: dict[str, str]) -> None:
     for row in ["BLSTM teacher, 3 epochs", "DNN student, RNN soft T=1 (3-epoch teacher)"]:
         assert f"| {row} |" in study, row
     assert "## WER per voice" in study
+
+
+def check_gmm_seed_study(work: Path, env: dict[str, str]) -> None:
+    """local/gmm_seed_study.sh retrains mono/tri1/tri2 with another seed (different models,
+    the run's settings) and says in how many of the two runs their order held."""
+    bad = run_step(work, env, "local/gmm_seed_study.sh", "--seeds", "0")
+    assert bad.returncode != 0 and "positive integers" in bad.stderr
+    proc = run_step(work, env, "local/gmm_seed_study.sh", "--seeds", "3", "--decode-beam", "8")
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    for system in ["mono", "tri1", "tri2"]:
+        ours, theirs = work / "exp" / system, work / "exp/gmm_seeds/s3" / system
+        assert json.loads((theirs / "config.json").read_text())["seed"] == 3
+        assert (theirs / "final.mdl").read_bytes() != (ours / "final.mdl").read_bytes()
+    tri1 = json.loads((work / "exp/gmm_seeds/s3/tri1/config.json").read_text())
+    assert tri1["num_leaves"] == json.loads((work / "exp/tri1/config.json").read_text())[
+        "num_leaves"]
+    study = (work / "STUDY_gmm_seeds.md").read_text()
+    assert "| tri2 GMM (LDA+MLLT) (2 runs) |" in study, study
+    assert re.search(r"\| test \| [012] of 2 \| (yes|no), (yes|no) \|", study), study
 
 
 def check_seen_voices_study(work: Path, env: dict[str, str]) -> None:

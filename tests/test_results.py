@@ -237,3 +237,50 @@ def test_stage_times_keep_each_stages_last_run(tmp_path: Path) -> None:
         results.read_stage_times(tsv)
     with pytest.raises(InputError, match="missing.tsv"):
         results.read_stage_times(tmp_path / "missing.tsv")
+
+
+def result(name: str, run: str, wer: float, dev_wer: float | None) -> results.SystemResult:
+    return results.SystemResult(name, Path(run) / name / "decode_test", wer, "", 0, 0.0, 0.0,
+                                dev_wer)
+
+
+def test_check_order_run_by_run() -> None:
+    systems = [[result("mono", r, w, d) for r, w, d in [("a", 30, 40), ("b", 30, 40)]],
+               [result("tri1", r, w, d) for r, w, d in [("a", 25, 41), ("b", 29, 35)]],
+               [result("tri2", r, w, d) for r, w, d in [("a", 20, 30), ("b", 29, 30)]]]
+    check = results.check_order(systems)
+    assert check.names == ["mono", "tri1", "tri2"]
+    assert check.runs == ["a/tri2", "b/tri2"]
+    assert check.test == [True, False]  # run b: a tie is not an improvement
+    assert check.dev == [False, True]
+    text = results.order_markdown(check)
+    assert "WER(tri2) < WER(tri1) < WER(mono)" in text
+    assert "| dev | 1 of 2 | no, yes |" in text and "| test | 1 of 2 | yes, no |" in text
+    no_dev = results.check_order([[result("x", "a", 2, None)], [result("y", "a", 1, None)]])
+    assert no_dev.dev is None and no_dev.test == [True]
+    assert "| dev |" not in results.order_markdown(no_dev)
+    with pytest.raises(ValueError, match="same number of runs"):
+        results.check_order([systems[0], systems[1][:1]])
+    with pytest.raises(ValueError, match="two systems"):
+        results.check_order(systems[:1])
+
+
+def test_make_results_cli_order(tmp_path: Path, capsys) -> None:  # noqa: ANN001
+    from pykaldi_distill.bin import make_results
+
+    tm, am, _ = make_model()
+    specs = []
+    for name, wer in [("mono", 30.0), ("tri1", 20.0)]:
+        exp = tmp_path / name
+        exp.mkdir()
+        model_io.write_gmm_model(exp / "final.mdl", tm, am)
+        test = decode_dir(exp, f"%WER {wer:.2f} [ 1 / 10, 0 ins, 0 del, 1 sub ] x/wer_9_0.0", 0.0)
+        specs.append(f"{name}={test};{test}")
+    out = tmp_path / "RESULTS.md"
+    assert make_results.main(["--order", "mono,tri1", str(out), *specs]) == 0
+    assert "| test | 2 of 2 | yes, yes |" in out.read_text()
+    assert make_results.main(["--order", "mono,tri9", str(out), *specs]) == 1
+    assert "tri9" in capsys.readouterr().err
+    assert make_results.main(["--order", "mono,tri1", str(out), specs[0],
+                              specs[1].split(";")[0]]) == 1
+    assert "same number of runs" in capsys.readouterr().err

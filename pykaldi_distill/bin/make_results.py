@@ -14,7 +14,10 @@ from ..errors import InputError, PkdError, require_file
 from ..hybrid import load_hmm_info, pdf_alignments
 from ..io import read_scp_matrices, read_table, write_text_atomic
 from ..results import (
+    check_order,
+    collect,
     collect_runs,
+    order_markdown,
     per_speaker_markdown,
     read_stage_times,
     results_markdown,
@@ -46,6 +49,9 @@ def get_parser() -> argparse.ArgumentParser:
                    help="the dev data dir, for the dev speakers of that table")
     p.add_argument("--stage-times", type=Path, default=None,
                    help="a recipe's exp/stage_times.tsv: adds its wall-clock time per stage")
+    p.add_argument("--order", default=None,
+                   help="comma-separated system names, worst expected first: adds in how "
+                   "many runs their WERs fall in that order, on dev and test")
     p.add_argument("out", type=Path)
     p.add_argument("systems", nargs="+",
                    help="name=test-decode-dir[,dev-decode-dir][;test2[,dev2]...]: with a dev "
@@ -73,6 +79,21 @@ def per_speaker_section(systems: list[tuple[str, list[tuple[Path, Path | None]]]
     dev_spk = None if dev_data is None else read_table(dev_data / "utt2spk", fix)
     rows = [(name, run_speaker_wers(runs, test_spk, dev_spk)) for name, runs in systems]
     return per_speaker_markdown(rows)
+
+
+def order_section(systems: list[tuple[str, list[tuple[Path, Path | None]]]], order: str
+                  ) -> str:
+    runs_of = dict(systems)
+    names = [n.strip() for n in order.split(",")]
+    unknown = [n for n in names if n not in runs_of]
+    if unknown:
+        raise PkdError(f"--order names {unknown[0]!r}, which is not among the systems "
+                       f"({', '.join(runs_of)})")
+    try:
+        return order_markdown(check_order([[collect(n, test, dev) for test, dev in runs_of[n]]
+                                           for n in names]))
+    except ValueError as e:
+        raise PkdError(f"--order: {e}") from e
 
 
 def target_stats_section(args: argparse.Namespace) -> str:
@@ -106,6 +127,8 @@ def main_args(args: argparse.Namespace) -> None:
         extra += soft_target_markdown(soft_target_size(args.soft_targets), args.topk)
         if args.target_temperatures is not None:
             extra += "\n" + target_stats_section(args)
+    if args.order is not None:
+        extra += "\n" + order_section(systems, args.order)
     if args.stage_times is not None:
         extra += "\n" + stage_times_markdown(read_stage_times(args.stage_times))
     write_text_atomic(args.out, results_markdown(args.title, results, args.baseline, corpus,

@@ -140,6 +140,8 @@ decode_sets() {  # decode_sets <exp-dir> [decode-step]: graph, then lattice deco
 gmm_systems=("mono GMM=exp/mono/decode_test,exp/mono/decode_dev"
   "tri1 GMM (deltas)=exp/tri1/decode_test,exp/tri1/decode_dev"
   "tri2 GMM (LDA+MLLT)=exp/tri2/decode_test,exp/tri2/decode_dev")
+# The SI systems' expected order (worst first); RESULTS.md says whether it held.
+gmm_order="mono GMM,tri1 GMM (deltas),tri2 GMM (LDA+MLLT)"
 if [ "$sat" = true ]; then
   gmm_systems+=("tri3 GMM (LDA+MLLT+SAT)=exp/tri3/decode_test,exp/tri3/decode_dev")
 fi
@@ -202,7 +204,7 @@ if [ "$stage" -le 5 ] && [ "$stop_stage" -ge 5 ]; then
   # The GMM systems' table; stage 9 rewrites RESULTS.md with every system.
   steps_kd/make_results.sh --title "synth read speech ($size), GMM systems, dev/test = held-out voices" \
     --baseline "mono GMM" --corpus-info corpus/corpus.json --test-data data/test \
-    --dev-data data/dev RESULTS.md "${gmm_systems[@]}"
+    --dev-data data/dev --order "$gmm_order" RESULTS.md "${gmm_systems[@]}"
 fi
 
 if [ "$stage" -le 6 ] && [ "$stop_stage" -ge 6 ]; then
@@ -268,7 +270,7 @@ if [ "$stage" -le 9 ] && [ "$stop_stage" -ge 9 ]; then
     "${times_opt[@]}" \
     --soft-targets exp/teacher_targets --topk 20 --target-temperatures 1,2,5 \
     --target-ali "$gmm_ali" --test-data data/test --dev-data data/dev \
-    RESULTS.md "${systems[@]}"
+    --order "$gmm_order" RESULTS.md "${systems[@]}"
   cat RESULTS.md
 fi
 wait_background  # jobs of a run that stopped before stage 5
