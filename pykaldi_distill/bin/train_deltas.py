@@ -80,7 +80,7 @@ def log_iter(stats: IterStats) -> None:
 def main_args(args: argparse.Namespace) -> None:
     config = TriConfig(num_leaves=args.num_leaves, totgauss=args.totgauss,
                        num_iters=args.num_iters, boost_silence=args.boost_silence,
-        seed=args.seed)
+                       seed=args.seed)
     fit_schedule(config)
     log_config(config)
     data, lang, source, alignments = load_source(args)

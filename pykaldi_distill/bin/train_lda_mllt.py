@@ -38,7 +38,7 @@ def get_parser() -> argparse.ArgumentParser:
 def main_args(args: argparse.Namespace) -> None:
     config = LdaMlltConfig(num_leaves=args.num_leaves, totgauss=args.totgauss,
                            num_iters=args.num_iters, boost_silence=args.boost_silence,
-        seed=args.seed,
+                           seed=args.seed,
                            splice=args.splice, lda_dim=args.dim,
                            mllt_iters=[int(x) for x in args.mllt_iters.split()])
     fit_schedule(config)

@@ -39,7 +39,7 @@ def get_parser() -> argparse.ArgumentParser:
 def main_args(args: argparse.Namespace) -> None:
     config = SatConfig(num_leaves=args.num_leaves, totgauss=args.totgauss,
                        num_iters=args.num_iters, boost_silence=args.boost_silence,
-        seed=args.seed,
+                       seed=args.seed,
                        fmllr_iters=[int(x) for x in args.fmllr_iters.split()],
                        silence_weight=args.silence_weight)
     fit_schedule(config)
