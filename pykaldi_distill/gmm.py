@@ -305,15 +305,18 @@ def train_mono(topo: khg.HmmTopology, shared_phones: list[list[int]],
 def graph_compiler_fn(lexicon_fst: kaldifst.StdVectorFst, disambig_phone_ids: list[int],
                       word_ids: Mapping[str, list[int]]
                       ) -> Callable[[GmmSystem, str], kaldifst.StdVectorFst]:
-    """A `compile_graph(system, utt)` for train_mono/align_all that reuses one compiler."""
-    cache: dict[int, khg.TrainingGraphCompiler] = {}
+    """A `compile_graph(system, utt)` for train_mono/align_all that reuses one compiler
+    while the system's transition model and tree stay the same objects."""
+    # The wheel's compiler holds C++ references to tm and tree without keeping the Python
+    # objects alive, so the cache keeps them itself; keying on id() alone reused a compiler
+    # of a freed system whose id a new system got (a segfault in CI).
+    cache: list[tuple[object, object, khg.TrainingGraphCompiler]] = []
 
     def compile_graph(system: GmmSystem, utt: str) -> kaldifst.StdVectorFst:
-        key = id(system.tm)
-        if key not in cache:
-            cache.clear()
-            cache[key] = make_graph_compiler(system, lexicon_fst, disambig_phone_ids)
-        return cache[key].compile_graph_from_text(word_ids[utt])
+        if not cache or cache[0][0] is not system.tm or cache[0][1] is not system.tree:
+            cache[:] = [(system.tm, system.tree,
+                         make_graph_compiler(system, lexicon_fst, disambig_phone_ids))]
+        return cache[0][2].compile_graph_from_text(word_ids[utt])
 
     return compile_graph
 

@@ -1,5 +1,7 @@
 """gmm.split_by_count: Kaldi's mix-up (GetSplitTargets + DiagGmm::Split), seeded."""
 
+import sys
+
 import kaldi_hmm_gmm as khg
 import numpy as np
 import pytest
@@ -82,3 +84,20 @@ def test_mono_training_is_reproducible() -> None:
     assert models[0].num_gauss > models[0].num_pdfs
     assert all(np.array_equal(a, b) for a, b in
                zip(gaussians(models[0]), gaussians(models[1]), strict=True))
+
+
+def test_graph_compiler_keeps_its_system_alive() -> None:
+    """The wheel's TrainingGraphCompiler references tm and tree without owning them; the
+    cache must hold them, or a freed system's id reused by a new one segfaults."""
+    feats, texts = toy.corpus(4, seed=0)
+    compile_graph = gmm.graph_compiler_fn(toy.lexicon_fst(), [toy.DISAMBIG], texts)
+    config = gmm.MonoConfig(num_iters=1, totgauss=6, max_iter_inc=1, realign_iters=[])
+    system = gmm.train_mono(toy.topology(), [[toy.SIL], [toy.A], [toy.B]], [toy.SIL], feats,
+                            compile_graph, config)[0]
+    other = gmm.GmmSystem(khg.TransitionModel(ctx_dep=system.tree, hmm_topo=toy.topology()),
+                          system.tree, system.am)
+    # Counted outside the asserts: pytest's assert rewriting keeps extra references.
+    before = sys.getrefcount(system.tm)
+    compile_graph(other, sorted(texts)[0])
+    after, other_after = sys.getrefcount(system.tm), sys.getrefcount(other.tm)
+    assert (after, other_after) == (before - 1, before)
