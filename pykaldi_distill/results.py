@@ -119,9 +119,13 @@ def collect(name: str, decode_dir: Path, dev_dir: Path | None = None) -> SystemR
 def collect_runs(name: str, runs: list[tuple[Path, Path | None]]) -> SystemResult:
     """One row from several runs of the same system (e.g. seeds): WER, dev WER, oracle and
     RTF are means, with the sample standard deviation of the WERs."""
-    if not runs:
+    return combine_runs(name, [collect(name, test, dev) for test, dev in runs])
+
+
+def combine_runs(name: str, rows: list[SystemResult]) -> SystemResult:
+    """collect_runs over rows already collected, one per run."""
+    if not rows:
         raise ValueError(f"system '{name}' has no runs")
-    rows = [collect(name, test, dev) for test, dev in runs]
     if len(rows) == 1:
         return rows[0]
     first = rows[0]

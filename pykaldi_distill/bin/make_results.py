@@ -14,9 +14,10 @@ from ..errors import InputError, PkdError, require_file
 from ..hybrid import load_hmm_info, pdf_alignments
 from ..io import read_scp_matrices, read_table, write_text_atomic
 from ..results import (
+    SystemResult,
     check_order,
     collect,
-    collect_runs,
+    combine_runs,
     order_markdown,
     per_speaker_markdown,
     read_stage_times,
@@ -81,17 +82,15 @@ def per_speaker_section(systems: list[tuple[str, list[tuple[Path, Path | None]]]
     return per_speaker_markdown(rows)
 
 
-def order_section(systems: list[tuple[str, list[tuple[Path, Path | None]]]], order: str
-                  ) -> str:
-    runs_of = dict(systems)
+def order_section(run_rows: dict[str, list[SystemResult]], order: str) -> str:
+    """`run_rows[name]`: the system's rows, one per run."""
     names = [n.strip() for n in order.split(",")]
-    unknown = [n for n in names if n not in runs_of]
+    unknown = [n for n in names if n not in run_rows]
     if unknown:
         raise PkdError(f"--order names {unknown[0]!r}, which is not among the systems "
-                       f"({', '.join(runs_of)})")
+                       f"({', '.join(run_rows)})")
     try:
-        return order_markdown(check_order([[collect(n, test, dev) for test, dev in runs_of[n]]
-                                           for n in names]))
+        return order_markdown(check_order([run_rows[n] for n in names]))
     except ValueError as e:
         raise PkdError(f"--order: {e}") from e
 
@@ -112,7 +111,8 @@ def target_stats_section(args: argparse.Namespace) -> str:
 
 def main_args(args: argparse.Namespace) -> None:
     systems = [parse_system(spec) for spec in args.systems]
-    results = [collect_runs(name, runs) for name, runs in systems]
+    run_rows = {name: [collect(name, test, dev) for test, dev in runs] for name, runs in systems}
+    results = [combine_runs(name, rows) for name, rows in run_rows.items()]
     corpus = None
     if args.corpus_info is not None:
         path = require_file(args.corpus_info, "pass the corpus.json the corpus step wrote")
@@ -128,7 +128,7 @@ def main_args(args: argparse.Namespace) -> None:
         if args.target_temperatures is not None:
             extra += "\n" + target_stats_section(args)
     if args.order is not None:
-        extra += "\n" + order_section(systems, args.order)
+        extra += "\n" + order_section(run_rows, args.order)
     if args.stage_times is not None:
         extra += "\n" + stage_times_markdown(read_stage_times(args.stage_times))
     write_text_atomic(args.out, results_markdown(args.title, results, args.baseline, corpus,

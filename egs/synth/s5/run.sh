@@ -42,6 +42,7 @@ student_epochs=
 . steps_kd/parse_options.sh
 . steps_kd/background.sh  # in_background / wait_background: GMM decoding overlaps training
 . steps_kd/stage_times.sh  # stage_begin: exp/stage_times.tsv, RESULTS.md's run time
+. local/gmm_common.sh  # decode_sets, the GMM systems' labels and expected order
 # shellcheck disable=SC2154  # train_cmd/decode_cmd come from cmd.sh
 train_cmd=${train_cmd:-run.pl}
 decode_cmd=${decode_cmd:-run.pl}
@@ -128,22 +129,11 @@ if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
   done
 fi
 
-decode_sets() {  # decode_sets <exp-dir> [decode-step]: graph, then lattice decoding of dev
-  # and test with steps_kd/<decode-step> (decode.sh; decode_fmllr.sh for a SAT system)
-  steps_kd/mkgraph.sh data/lang_test "$1" "$1/graph"
-  for x in dev test; do
-    "steps_kd/${2:-decode.sh}" --nj "$nj" --cmd "$decode_cmd" --beam "$decode_beam" \
-      --lattices true "$1/graph" "data/$x" "$1/decode_$x"
-  done
-}
-
-gmm_systems=("mono GMM=exp/mono/decode_test,exp/mono/decode_dev"
-  "tri1 GMM (deltas)=exp/tri1/decode_test,exp/tri1/decode_dev"
-  "tri2 GMM (LDA+MLLT)=exp/tri2/decode_test,exp/tri2/decode_dev")
-# The SI systems' expected order (worst first); RESULTS.md says whether it held.
-gmm_order="mono GMM,tri1 GMM (deltas),tri2 GMM (LDA+MLLT)"
+gmm_systems=("$mono_label=exp/mono/decode_test,exp/mono/decode_dev"
+  "$tri1_label=exp/tri1/decode_test,exp/tri1/decode_dev"
+  "$tri2_label=exp/tri2/decode_test,exp/tri2/decode_dev")
 if [ "$sat" = true ]; then
-  gmm_systems+=("tri3 GMM (LDA+MLLT+SAT)=exp/tri3/decode_test,exp/tri3/decode_dev")
+  gmm_systems+=("$tri3_label=exp/tri3/decode_test,exp/tri3/decode_dev")
 fi
 
 decode_nnet() {  # decode_nnet <exp-dir>: hybrid decoding of dev and test with the best GMM's HCLG
@@ -203,7 +193,7 @@ if [ "$stage" -le 5 ] && [ "$stop_stage" -ge 5 ]; then
   fi
   # The GMM systems' table; stage 9 rewrites RESULTS.md with every system.
   steps_kd/make_results.sh --title "synth read speech ($size), GMM systems, dev/test = held-out voices" \
-    --baseline "mono GMM" --corpus-info corpus/corpus.json --test-data data/test \
+    --baseline "$mono_label" --corpus-info corpus/corpus.json --test-data data/test \
     --dev-data data/dev --order "$gmm_order" RESULTS.md "${gmm_systems[@]}"
 fi
 

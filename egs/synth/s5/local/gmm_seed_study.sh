@@ -20,6 +20,7 @@ decode_beam=11
 . ./path.sh
 . steps_kd/parse_options.sh
 . steps_kd/background.sh  # in_background / wait_background
+. local/gmm_common.sh  # decode_sets, the GMM systems' labels and expected order
 # shellcheck disable=SC2154  # train_cmd/decode_cmd come from cmd.sh
 train_cmd=${train_cmd:-run.pl}
 decode_cmd=${decode_cmd:-run.pl}
@@ -41,14 +42,6 @@ done
 setting() {  # setting <exp-dir> <key>: a value of the resolved config the trainer saved
   python -c 'import json, sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' \
     "$1/config.json" "$2"
-}
-
-decode_sets() {  # decode_sets <exp-dir>: graph, then lattice decoding of dev and test
-  steps_kd/mkgraph.sh data/lang_test "$1" "$1/graph"
-  for x in dev test; do
-    steps_kd/decode.sh --nj "$nj" --cmd "$decode_cmd" --beam "$decode_beam" \
-      --lattices true "$1/graph" "data/$x" "$1/decode_$x"
-  done
 }
 
 for s in $seeds; do
@@ -78,8 +71,7 @@ runs_of() {  # runs_of <system>: the run's decode dirs, then each seed's
   echo "$out"
 }
 steps_kd/make_results.sh --title "GMM seeds: mono, tri1, tri2 over seeds 0 (the run's) $seeds" \
-  --baseline "mono GMM" --test-data data/test --dev-data data/dev \
-  --order "mono GMM,tri1 GMM (deltas),tri2 GMM (LDA+MLLT)" STUDY_gmm_seeds.md \
-  "mono GMM=$(runs_of mono)" "tri1 GMM (deltas)=$(runs_of tri1)" \
-  "tri2 GMM (LDA+MLLT)=$(runs_of tri2)"
+  --baseline "$mono_label" --test-data data/test --dev-data data/dev \
+  --order "$gmm_order" STUDY_gmm_seeds.md \
+  "$mono_label=$(runs_of mono)" "$tri1_label=$(runs_of tri1)" "$tri2_label=$(runs_of tri2)"
 cat STUDY_gmm_seeds.md
