@@ -13,6 +13,8 @@ cmvn_opts=          # e.g. "--norm-vars=true"
 splice=3            # frames of context each side (Kaldi: --left-context=3 --right-context=3)
 dim=40              # LDA output dimension
 mllt_iters="2 4 6 12"
+init_transform=lda  # what MLLT starts from: lda, or deltas (with --splice 4 --dim 39 on
+                    # 13-dim MFCC: add-deltas as a matrix, i.e. MLLT on tri1's features)
 # End configuration section.
 
 echo "$0 $*"
@@ -26,7 +28,8 @@ Options:
   --cmvn-opts <opts>        # apply-cmvn options (default: those of <ali-dir>)
   --splice <n>              # context frames each side before LDA (default: $splice)
   --dim <n>                 # LDA dimension (default: $dim)
-  --mllt-iters \"<i> ...\"    # iterations that re-estimate MLLT (default: $mllt_iters)"
+  --mllt-iters \"<i> ...\"    # iterations that re-estimate MLLT (default: $mllt_iters)
+  --init-transform <lda|deltas>  # what MLLT starts from (default: $init_transform)"
 . "$(dirname "$0")/parse_options.sh"
 . "$(dirname "$0")/pkd_env.sh"
 
@@ -53,6 +56,7 @@ $cmd "$dir/log/train.log" \
     --totgauss "$totgauss" --num-iters "$num_iters" --boost-silence "$boost_silence" \
     --seed "$seed" \
     --cmvn-opts="$cmvn_opts" \
-    --splice "$splice" --dim "$dim" --mllt-iters "$mllt_iters" "$data" "$lang" "$alidir" "$dir"
+    --splice "$splice" --dim "$dim" --mllt-iters "$mllt_iters" \
+    --init-transform "$init_transform" "$data" "$lang" "$alidir" "$dir"
 grep -E "^iter|^tree" "$dir/log/train.log" | tail -n 2
 echo "$0: done training LDA+MLLT triphone system in $dir"

@@ -212,6 +212,18 @@ def add_deltas(feats: np.ndarray, order: int, window: int = 2) -> np.ndarray:
     return knf.compute_deltas(opts, np.ascontiguousarray(feats, np.float32))
 
 
+def delta_matrix(dim: int, order: int = 2, window: int = 2) -> np.ndarray:
+    """add-deltas as a final.mat over splice-feats with context order * window:
+    (dim * (order + 1), dim * (2 * order * window + 1)), so that
+    apply_transform(splice(x, order * window), M) == add_deltas(x, order, window), edges
+    included (both replicate the edge frames). Read off add_deltas' impulse responses."""
+    context = order * window
+    width = 2 * context + 1
+    impulses = np.zeros((width * dim, width, dim), np.float32)  # one input per column of M
+    impulses.reshape(width * dim, width * dim)[np.arange(width * dim), np.arange(width * dim)] = 1
+    return np.stack([add_deltas(x, order, window)[context] for x in impulses], axis=1)
+
+
 def apply_transform(feats: np.ndarray, matrix: np.ndarray | None) -> np.ndarray:
     """Kaldi transform-feats: (frames, in_dim) -> (frames, out_dim); a matrix with one column
     more than in_dim is affine (last column added)."""

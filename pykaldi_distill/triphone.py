@@ -12,7 +12,7 @@ import kaldi_hmm_gmm as khg
 import kaldifst
 import numpy as np
 
-from .features import apply_transform
+from .features import apply_transform, delta_matrix
 from .gmm import Alignment, GmmSystem, IterStats, MonoConfig, train_iterations
 from .lda_mllt import LdaStats, MlltStats, estimate_lda, estimate_mllt, transform_means
 from .tree import (
@@ -51,6 +51,10 @@ class LdaMlltConfig(TriConfig):
     splice: int = 3
     lda_dim: int = 40
     mllt_iters: list[int] = field(default_factory=lambda: [2, 4, 6, 12])
+    # The transform MLLT starts from: "lda" (est-lda), or "deltas": add-deltas (order 2,
+    # window 2) written as a matrix over splice 4, i.e. a semi-tied covariance system on the
+    # tri1 features (lda_dim = 3 x the base dim); Kaldi's splice | transform-feats reads both.
+    init_transform: str = "lda"
 
 
 @dataclass
@@ -167,6 +171,23 @@ def estimate_lda_transform(tm: khg.TransitionModel, alignments: Mapping[str, Ali
     return estimate_lda(stats, dim)
 
 
+def initial_transform(tm: khg.TransitionModel, alignments: Mapping[str, Alignment],
+                      spliced: Mapping[str, np.ndarray], silence_phones: Collection[int],
+                      config: LdaMlltConfig) -> np.ndarray:
+    """The (lda_dim, D) matrix MLLT starts from (config.init_transform)."""
+    if config.init_transform == "lda":
+        return estimate_lda_transform(tm, alignments, spliced, silence_phones, config.lda_dim)
+    if config.init_transform != "deltas":
+        raise ValueError(f"init_transform must be 'lda' or 'deltas', got "
+                         f"{config.init_transform!r}")
+    base_dim = next(iter(spliced.values())).shape[1] // (2 * config.splice + 1)
+    if config.splice != 4 or config.lda_dim != 3 * base_dim:
+        raise ValueError(f"init_transform 'deltas' needs splice 4 and lda_dim {3 * base_dim} "
+                         f"(3 x the base dim), got splice {config.splice} and lda_dim "
+                         f"{config.lda_dim}")
+    return delta_matrix(base_dim)
+
+
 def estimate_mllt_update(system: GmmSystem, alignments: Mapping[str, Alignment],
                          feats: Mapping[str, np.ndarray], silence_phones: Collection[int]
                          ) -> tuple[np.ndarray, float]:
@@ -190,8 +211,7 @@ def train_lda_mllt(source: GmmSystem, source_alignments: Mapping[str, Alignment]
     """Kaldi's train_lda_mllt.sh. `spliced`: CMVN'd features spliced by `config.splice`.
     Returns (system, final alignments, final.mat (lda_dim, D))."""
     usable = {u: a for u, a in source_alignments.items() if u in spliced}
-    transform = estimate_lda_transform(source.tm, usable, spliced, silence_phones,
-                                       config.lda_dim)
+    transform = initial_transform(source.tm, usable, spliced, silence_phones, config)
     feats = {u: apply_transform(x, transform) for u, x in spliced.items()}
     system, alignments, graphs = start_from_source(source, usable, feats, topo, phone_sets,
                                                    config, compile_graph)

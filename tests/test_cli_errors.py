@@ -218,6 +218,30 @@ def test_train_lda_mllt_cli(world: dict[str, Path], tmp_path: Path) -> None:
     assert not (tmp_path / "bad" / "final.mdl").exists()
 
 
+def test_train_lda_mllt_cli_from_deltas(world: dict[str, Path], tmp_path: Path) -> None:
+    """--init-transform deltas: MLLT starts from add-deltas as a matrix over splice 4, so
+    before MLLT the system sees tri1's features; a splice/dim that cannot hold them fails."""
+    from pykaldi_distill.bin import train_lda_mllt
+    from pykaldi_distill.features import delta_matrix
+    from pykaldi_distill.lda_mllt import read_kaldi_matrix
+
+    args = ["--num-leaves", "30", "--totgauss", "60", "--num-iters", "4",
+            "--init-transform", "deltas", "--splice", "4", "--dim", "39"]
+    no_mllt, with_mllt = tmp_path / "no_mllt", tmp_path / "mllt"
+    assert train_lda_mllt.main([*args, "--mllt-iters", "", str(world["data"]),
+                                str(world["lang"]), str(world["mono"]), str(no_mllt)]) == 0
+    np.testing.assert_allclose(read_kaldi_matrix(no_mllt / "final.mat"), delta_matrix(13),
+                               atol=1e-6)
+    assert train_lda_mllt.main([*args, "--mllt-iters", "1 2", str(world["data"]),
+                                str(world["lang"]), str(world["mono"]), str(with_mllt)]) == 0
+    mat = read_kaldi_matrix(with_mllt / "final.mat")
+    assert mat.shape == (39, 13 * 9) and not np.allclose(mat, delta_matrix(13), atol=1e-3)
+    assert train_lda_mllt.main(["--init-transform", "deltas", str(world["data"]),
+                                str(world["lang"]), str(world["mono"]),
+                                str(tmp_path / "bad")]) == 1
+    assert not (tmp_path / "bad" / "final.mdl").exists()
+
+
 def test_train_sat_cli_and_fmllr_decoding(world: dict[str, Path], tmp_path: Path) -> None:
     """tri3 (SAT) on tri2: trans.1 per training speaker and final.alimdl next to final.mdl;
     decode --fmllr writes the test speakers' transforms; plain decoding of a SAT model and

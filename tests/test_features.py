@@ -104,3 +104,15 @@ def test_apply_transform_linear_and_affine() -> None:
     assert apply_transform(x, None) is x
     with pytest.raises(ValueError, match="does not fit"):
         apply_transform(x, np.ones((2, 5)))
+
+
+@pytest.mark.parametrize("frames", [3, 9, 40])
+def test_delta_matrix_over_splice_is_add_deltas(frames: int) -> None:
+    """final.mat of an MLLT-on-deltas system: splice 4 | transform == add-deltas, at the
+    edges too (both replicate edge frames), even for utterances shorter than the filter."""
+    x = np.random.default_rng(frames).normal(size=(frames, 13)).astype(np.float32)
+    m = features.delta_matrix(13)
+    assert m.shape == (39, 13 * 9)
+    np.testing.assert_allclose(features.apply_transform(features.splice(x, 4), m),
+                               features.add_deltas(x, 2), atol=1e-5)
+    np.testing.assert_array_equal(m[:13, 4 * 13:5 * 13], np.eye(13))  # statics: centre frame

@@ -32,6 +32,9 @@ def get_parser() -> argparse.ArgumentParser:
                    help="frames of context on each side before LDA (splice_opts)")
     p.add_argument("--dim", type=int, default=d.lda_dim, help="LDA output dimension")
     p.add_argument("--mllt-iters", default=" ".join(map(str, d.mllt_iters)))
+    p.add_argument("--init-transform", choices=["lda", "deltas"], default=d.init_transform,
+                   help="what MLLT starts from: LDA, or add-deltas as a matrix over splice 4 "
+                   "(with --splice 4 --dim 3 x the feature dim: MLLT on tri1's features)")
     return p
 
 
@@ -40,7 +43,8 @@ def main_args(args: argparse.Namespace) -> None:
                            num_iters=args.num_iters, boost_silence=args.boost_silence,
                            seed=args.seed,
                            splice=args.splice, lda_dim=args.dim,
-                           mllt_iters=[int(x) for x in args.mllt_iters.split()])
+                           mllt_iters=[int(x) for x in args.mllt_iters.split()],
+                           init_transform=args.init_transform)
     fit_schedule(config)
     log_config(config)
     data, lang, source, alignments = load_source(args)
@@ -53,6 +57,11 @@ def main_args(args: argparse.Namespace) -> None:
         raise PkdError(f"--dim {config.lda_dim} is larger than the spliced feature dimension "
                        f"{dim_in} of {data.path / 'feats.scp'} (fix: lower --dim or raise "
                        "--splice)")
+    base_dim = dim_in // (2 * config.splice + 1)
+    if config.init_transform == "deltas" and (config.splice, config.lda_dim) != (4, 3 * base_dim):
+        raise PkdError(f"--init-transform deltas needs --splice 4 --dim {3 * base_dim} (the "
+                       f"deltas of the {base_dim}-dim {data.path / 'feats.scp'}), got --splice "
+                       f"{config.splice} --dim {config.lda_dim}")
 
     def on_mllt(it: int, gain: float) -> None:
         log(f"iter {it}: MLLT objective improvement {gain:.4f} per frame")

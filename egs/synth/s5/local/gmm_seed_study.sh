@@ -39,9 +39,10 @@ for s in $seeds; do
   fi
 done
 
-setting() {  # setting <exp-dir> <key>: a value of the resolved config the trainer saved
-  python -c 'import json, sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' \
-    "$1/config.json" "$2"
+setting() {  # setting <exp-dir> <key> [default]: a value of the resolved config the trainer
+  # saved (the default for a key older trainers did not save)
+  python -c 'import json, sys; c = json.load(open(sys.argv[1])); print(c[sys.argv[2]] if len(sys.argv) < 4 else c.get(sys.argv[2], sys.argv[3]))' \
+    "$1/config.json" "$2" "${@:3}"
 }
 
 for s in $seeds; do
@@ -57,7 +58,8 @@ for s in $seeds; do
   steps_kd/align_si.sh --nj "$nj" --cmd "$train_cmd" data/train data/lang "$dir/tri1" \
     "$dir/tri1_ali"
   steps_kd/train_lda_mllt.sh --cmd "$train_cmd" --seed "$s" --splice "$(setting exp/tri2 splice)" \
-    --dim "$(setting exp/tri2 lda_dim)" "$(setting exp/tri2 num_leaves)" \
+    --dim "$(setting exp/tri2 lda_dim)" --init-transform "$(setting exp/tri2 init_transform lda)" \
+    "$(setting exp/tri2 num_leaves)" \
     "$(setting exp/tri2 totgauss)" data/train data/lang "$dir/tri1_ali" "$dir/tri2"
   in_background "$dir/tri2/log/decode_sets.log" decode_sets "$dir/tri2"
 done
