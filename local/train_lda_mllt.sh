@@ -59,4 +59,4 @@ $cmd "$dir/log/train.log" \
     --splice "$splice" --dim "$dim" --mllt-iters "$mllt_iters" \
     --init-transform "$init_transform" "$data" "$lang" "$alidir" "$dir"
 grep -E "^iter|^tree" "$dir/log/train.log" | tail -n 2
-echo "$0: done training LDA+MLLT triphone system in $dir"
+echo "$0: done training the MLLT triphone system ($init_transform start) in $dir"
