@@ -356,3 +356,20 @@ def test_stack_aligned_concatenates_in_the_given_order() -> None:
     assert tids.tolist() == [4, 5, 6, 1, 2] and tids.dtype == np.int64
     assert x.shape == (5, 2)
     assert x[:, 0].tolist() == [2.0, 2.0, 2.0, 0.0, 0.0]
+
+
+def test_initial_transform_deltas_and_bad_settings() -> None:
+    """init_transform 'deltas' is the delta matrix (no statistics needed); a splice or dim
+    that cannot hold deltas, or an unknown name, is a ValueError naming what is wrong."""
+    from pykaldi_distill.features import delta_matrix
+    from pykaldi_distill.triphone import LdaMlltConfig, initial_transform
+
+    spliced = {"u": np.zeros((5, 13 * 9), np.float32)}
+    config = LdaMlltConfig(splice=4, lda_dim=39, init_transform="deltas")
+    np.testing.assert_array_equal(initial_transform(None, {}, spliced, [], config),
+                                  delta_matrix(13))
+    with pytest.raises(ValueError, match="splice 4 and lda_dim 39"):
+        initial_transform(None, {}, spliced, [], LdaMlltConfig(splice=4, lda_dim=40,
+                                                               init_transform="deltas"))
+    with pytest.raises(ValueError, match="'lda' or 'deltas'"):
+        initial_transform(None, {}, spliced, [], LdaMlltConfig(init_transform="hlda"))
