@@ -7,6 +7,7 @@ LM text.
 Layout under the output dir:
   wav/<split>/<spk>/<utt>.wav     16 kHz mono 16-bit PCM
   data/{train,dev,test}/          Kaldi data dirs (wav.scp, text, utt2spk, spk2utt)
+  data/test_seen/                 on request: test's sentences read by the training voices
   data/local/lm_text.txt          sentences an LM may be trained on, one per line
   corpus.json                     stamp written last: a run is complete only when it matches
   .tmp/                           engine output before perturbation, while a run is going
@@ -18,6 +19,7 @@ import dataclasses
 import hashlib
 import json
 import random
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,6 +54,7 @@ SPLITS = {"train": TRAIN_VOICES, "dev": DEV_VOICES, "test": TEST_VOICES}
 LM_TEXT = Path("data") / "local" / "lm_text.txt"
 TELEPHONE_FRACTION = 0.2
 STAMP_VERSION = 2
+SEEN_VOICE_TEST = "test_seen"
 
 
 @dataclass(frozen=True)
@@ -184,6 +187,13 @@ def find_complete_corpus(out_dir: Path, size: str, seed: int,
     return dirs
 
 
+def _render(utts: list[Utterance], out_dir: Path, work: Path, nj: int) -> None:
+    by_spk: dict[str, list[RenderItem]] = {}
+    for u in utts:
+        by_spk.setdefault(u.spk, []).append((u.text.lower(), wav_path(out_dir, u), u.perturb))
+    render_all(render_tasks(by_spk, work), nj)
+
+
 def make_synth_corpus(out_dir: Path, size: str = "tiny", seed: int = 1, nj: int = 2,
                       text_source: Path | None = None) -> dict[str, DataDir]:
     """Generate (or find already complete) the corpus; returns {"train", "dev", "test"}.
@@ -199,10 +209,7 @@ def make_synth_corpus(out_dir: Path, size: str = "tiny", seed: int = 1, nj: int 
     check_engines([VOICES[v] for voices in SPLITS.values() for v in voices])
     clear(out_dir, [out_dir / d / split for split in SPLITS for d in ["data", "wav"]])
     (out_dir / TMP).mkdir(parents=True)
-    by_spk: dict[str, list[RenderItem]] = {}
-    for u in plan.utts:
-        by_spk.setdefault(u.spk, []).append((u.text.lower(), wav_path(out_dir, u), u.perturb))
-    render_all(render_tasks(by_spk, out_dir / TMP), nj)
+    _render(plan.utts, out_dir, out_dir / TMP, nj)
     (out_dir / TMP).rmdir()
     dirs = {split: data_dir_for(out_dir, split, plan.utts) for split in SPLITS}
     for data in dirs.values():
@@ -213,3 +220,43 @@ def make_synth_corpus(out_dir: Path, size: str = "tiny", seed: int = 1, nj: int 
     write_text_atomic(out_dir / STAMP,
                       json.dumps({**stamp, "minutes": minutes}, indent=2, sort_keys=True) + "\n")
     return dirs
+
+
+def seen_voice_test_utts(plan: Plan, seed: int) -> list[Utterance]:
+    """Test's sentences read by the training voices, dealt out to them in turn: the held-out
+    test's words without its voice mismatch (the utterance ids, and so the perturbation
+    draws, are new)."""
+    utts = []
+    for i, words in enumerate(plan.selection.split("test")):
+        spk = TRAIN_VOICES[i % len(TRAIN_VOICES)]
+        utt_id = f"{spk}-seen{i // len(TRAIN_VOICES) + 1:04d}"
+        utts.append(Utterance(utt_id, spk, SEEN_VOICE_TEST, words, perturb_params(seed, utt_id)))
+    return sorted(utts, key=lambda u: u.utt_id)
+
+
+def make_seen_voice_test(out_dir: Path, size: str, seed: int, nj: int = 2,
+                         text_source: Path | None = None) -> DataDir:
+    """Render <out_dir>/data/test_seen (see seen_voice_test_utts) beside a complete corpus of
+    this size, seed and text; does nothing when it is already there."""
+    out_dir = Path(out_dir).resolve()
+    if find_complete_corpus(out_dir, size, seed, text_source) is None:
+        raise InputError(out_dir / STAMP, f"is not a complete {size} corpus of seed {seed}",
+                         "make the corpus first (make_synth_corpus, same size, seed and text)")
+    utts = seen_voice_test_utts(plan_corpus(size, seed, text_source), seed)
+    want = data_dir_for(out_dir, SEEN_VOICE_TEST, utts)
+    try:
+        have = load_data_dir(want.path, need_text=True)
+        if (have.text, have.wav_scp, have.utt2spk) == (want.text, want.wav_scp, want.utt2spk):
+            return have
+    except PkdError:
+        pass
+    check_engines([VOICES[v] for v in sorted({u.spk for u in utts})])
+    work = out_dir / f"{TMP}_{SEEN_VOICE_TEST}"
+    for path in [work, want.path, out_dir / "wav" / SEEN_VOICE_TEST]:
+        if path.exists():
+            shutil.rmtree(path)
+    work.mkdir()
+    _render(utts, out_dir, work, nj)
+    work.rmdir()
+    write_split(want)
+    return want

@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# Is a system's WER on the held-out voices a property of the system or of those voices?
+# After run.sh, decode every GMM system and the seed-<seed> networks on test's sentences
+# read by the training voices (data/test_seen: test's 300 sentences and words, dealt out
+# to the 14 training voices, with new perturbation draws), so that only the voices differ
+# from test. The run's graphs decode it (their LM has no test sentence), as run.sh decodes
+# test; test WER is read at each system's dev-best LM weight / insertion penalty. Writes
+# STUDY_voice_mismatch.md: the table, WER per training voice, and whether mono > tri1 > tri2
+# holds there. With --nnets false it needs run.sh only through stage 5.
+#   local/voice_mismatch_study.sh --seed 1
+# shellcheck source-path=SCRIPTDIR/..  # sourced files are named relative to the recipe dir
+set -euo pipefail
+
+# Begin configuration section.
+seed=1              # the students' seed
+nj=2
+decode_beam=11
+lattices=true       # the networks' decoding; false: best path (run.sh does that at --size tiny)
+nnets=true          # false: the GMM systems only
+# End configuration section.
+
+. ./cmd.sh
+. ./path.sh
+. steps_kd/parse_options.sh
+. steps_kd/pkd_env.sh  # pkd
+. local/gmm_common.sh  # decode_sets' labels and expected order
+# shellcheck disable=SC2154  # decode_cmd/train_cmd come from cmd.sh
+decode_cmd=${decode_cmd:-run.pl}
+train_cmd=${train_cmd:-run.pl}
+
+gmms=(mono tri1 tri2)
+labels=("$mono_label" "$tri1_label" "$tri2_label")
+if [ -f exp/tri3/final.alimdl ]; then gmms+=(tri3); labels+=("$tri3_label"); fi
+for x in "${gmms[@]}"; do
+  if [ ! -f "exp/$x/decode_dev/scoring_kaldi/best_wer" ]; then
+    echo "$0: ERROR: exp/$x is not trained and decoded; run ./run.sh through stage 5 first" >&2
+    exit 1
+  fi
+done
+if [ "$nnets" = true ]; then
+  . local/study_common.sh  # gmm (the networks' graph), feats; checks stage 8 ran
+fi
+
+# The set, with run.sh's stage 2 features.
+pkd make_seen_voice_test --nj "$nj" corpus
+if ! cmp -s corpus/data/test_seen/text data/test_seen/text 2>/dev/null; then
+  rm -rf data/test_seen data/test_seen_*
+  cp -r corpus/data/test_seen data/test_seen
+fi
+if [ ! -f data/test_seen/cmvn.scp ]; then
+  steps_kd/make_feats.sh --nj "$nj" --cmd "$train_cmd" --feat-type mfcc \
+    data/test_seen exp/make_mfcc/test_seen mfcc
+  steps_kd/compute_cmvn_stats.sh data/test_seen exp/make_mfcc/test_seen mfcc
+fi
+
+rows=()
+for i in "${!gmms[@]}"; do
+  x=${gmms[$i]}
+  step=decode.sh
+  if [ "$x" = tri3 ]; then step=decode_fmllr.sh; fi
+  "steps_kd/$step" --nj "$nj" --cmd "$decode_cmd" --beam "$decode_beam" --lattices true \
+    "exp/$x/graph" data/test_seen "exp/$x/decode_test_seen"
+  rows+=("${labels[$i]}=exp/$x/decode_test_seen,exp/$x/decode_dev")
+done
+
+if [ "$nnets" = true ]; then
+  # shellcheck disable=SC2154  # feats and gmm come from study_common.sh
+  nnet_data=data/test_seen_$feats
+  if [ ! -f "$nnet_data/cmvn.scp" ]; then
+    case $feats in
+      fbank)
+        steps_kd/copy_data_dir.sh data/test_seen "$nnet_data"
+        steps_kd/make_feats.sh --nj "$nj" --cmd "$train_cmd" --feat-type fbank \
+          "$nnet_data" exp/make_fbank/test_seen fbank ;;
+      fmllr)  # tri3's features with the transforms of its first decoding pass, as run.sh
+        steps_kd/make_fmllr_feats.sh --nj "$nj" --cmd "$train_cmd" \
+          --transform-dir exp/tri3/decode_test_seen "$nnet_data" data/test_seen exp/tri3 \
+          exp/make_fmllr/test_seen fmllr ;;
+    esac
+    steps_kd/compute_cmvn_stats.sh "$nnet_data" "exp/make_$feats/test_seen" "$feats"
+  fi
+  names=(teacher "student_gmm_s$seed" "student_rnnhard_s$seed" "student_soft_s$seed")
+  net_labels=("BLSTM teacher" "DNN student, GMM hard" "DNN student, RNN hard"
+    "DNN student, RNN soft T=1")
+  for i in "${!names[@]}"; do
+    out=exp/${names[$i]}/decode_test_seen
+    steps_kd/decode.sh --nj "$nj" --cmd "$decode_cmd" --beam "$decode_beam" \
+      --lattices "$lattices" "$gmm/graph" "$nnet_data" "$out"
+    rows+=("${net_labels[$i]}=$out,exp/${names[$i]}/decode_dev")
+  done
+fi
+
+steps_kd/make_results.sh --title "voice mismatch: test's sentences read by the training voices (data/test_seen)" \
+  --baseline "$mono_label" --test-data data/test_seen --dev-data data/dev \
+  --order "$gmm_order" STUDY_voice_mismatch.md "${rows[@]}"
+cat STUDY_voice_mismatch.md
