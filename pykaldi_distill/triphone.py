@@ -175,17 +175,27 @@ def initial_transform(tm: khg.TransitionModel, alignments: Mapping[str, Alignmen
                       spliced: Mapping[str, np.ndarray], silence_phones: Collection[int],
                       config: LdaMlltConfig) -> np.ndarray:
     """The (lda_dim, D) matrix MLLT starts from (config.init_transform)."""
+    spliced_dim = next(iter(spliced.values())).shape[1]
+    check_start_transform(config, spliced_dim)
     if config.init_transform == "lda":
         return estimate_lda_transform(tm, alignments, spliced, silence_phones, config.lda_dim)
-    if config.init_transform != "deltas":
+    return delta_matrix(spliced_dim // (2 * config.splice + 1))
+
+
+def check_start_transform(config: LdaMlltConfig, spliced_dim: int) -> None:
+    """ValueError when config's start transform cannot be built on spliced features of
+    `spliced_dim` (base dim x (2 splice + 1))."""
+    if config.init_transform not in ("lda", "deltas"):
         raise ValueError(f"init_transform must be 'lda' or 'deltas', got "
                          f"{config.init_transform!r}")
-    base_dim = next(iter(spliced.values())).shape[1] // (2 * config.splice + 1)
-    if config.splice != 4 or config.lda_dim != 3 * base_dim:
+    if config.lda_dim > spliced_dim:
+        raise ValueError(f"lda_dim (--dim) {config.lda_dim} is larger than the spliced "
+                         f"feature dimension {spliced_dim}; lower it or raise the splice")
+    base_dim = spliced_dim // (2 * config.splice + 1)
+    if config.init_transform == "deltas" and (config.splice, config.lda_dim) != (4, 3 * base_dim):
         raise ValueError(f"init_transform 'deltas' needs splice 4 and lda_dim {3 * base_dim} "
-                         f"(3 x the base dim), got splice {config.splice} and lda_dim "
-                         f"{config.lda_dim}")
-    return delta_matrix(base_dim)
+                         f"(3 x the base dim {base_dim}), got splice {config.splice} and "
+                         f"lda_dim {config.lda_dim}")
 
 
 def estimate_mllt_update(system: GmmSystem, alignments: Mapping[str, Alignment],

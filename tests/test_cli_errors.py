@@ -218,7 +218,8 @@ def test_train_lda_mllt_cli(world: dict[str, Path], tmp_path: Path) -> None:
     assert not (tmp_path / "bad" / "final.mdl").exists()
 
 
-def test_train_lda_mllt_cli_from_deltas(world: dict[str, Path], tmp_path: Path) -> None:
+def test_train_lda_mllt_cli_from_deltas(world: dict[str, Path], tmp_path: Path,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
     """--init-transform deltas: MLLT starts from add-deltas as a matrix over splice 4, so
     before MLLT the system sees tri1's features; a splice/dim that cannot hold them fails."""
     from pykaldi_distill.bin import train_lda_mllt
@@ -236,9 +237,12 @@ def test_train_lda_mllt_cli_from_deltas(world: dict[str, Path], tmp_path: Path) 
                                 str(world["lang"]), str(world["mono"]), str(with_mllt)]) == 0
     mat = read_kaldi_matrix(with_mllt / "final.mat")
     assert mat.shape == (39, 13 * 9) and not np.allclose(mat, delta_matrix(13), atol=1e-3)
+    capsys.readouterr()
     assert train_lda_mllt.main(["--init-transform", "deltas", str(world["data"]),
                                 str(world["lang"]), str(world["mono"]),
                                 str(tmp_path / "bad")]) == 1
+    err = capsys.readouterr().err
+    assert "feats.scp" in err and "needs splice 4 and lda_dim 39" in err, err
     assert not (tmp_path / "bad" / "final.mdl").exists()
 
 

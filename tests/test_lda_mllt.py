@@ -373,3 +373,5 @@ def test_initial_transform_deltas_and_bad_settings() -> None:
                                                                init_transform="deltas"))
     with pytest.raises(ValueError, match="'lda' or 'deltas'"):
         initial_transform(None, {}, spliced, [], LdaMlltConfig(init_transform="hlda"))
+    with pytest.raises(ValueError, match="larger than the spliced feature dimension 117"):
+        initial_transform(None, {}, spliced, [], LdaMlltConfig(splice=4, lda_dim=120))

@@ -136,6 +136,7 @@ def test_synth_recipe_tiny(tmp_path: Path) -> None:
     check_gmm_seed_study(work, env)
     check_teacher_study(work, env)
     check_seen_voices_study(work, env)
+    check_voice_mismatch_study(work, env)
     check_prior_study(work, env)
     check_student_study(work, env)
     check_dev_frames_study(work, env)
@@ -260,6 +261,29 @@ def check_seen_voices_study(work: Path, env: dict[str, str]) -> None:
         assert f"| {row} |" in study, row
     assert "## Frame accuracy against exp/tri3_ali" in study
     assert "| DNN student, RNN hard | " in study.split("## Frame accuracy")[1]
+    columns = re.findall(r"test:(\S+) \|", study)
+    assert columns and set(columns) <= train_voices, columns
+
+
+def check_voice_mismatch_study(work: Path, env: dict[str, str]) -> None:
+    """local/voice_mismatch_study.sh decodes every GMM and network on test's sentences read
+    by the training voices and writes STUDY_voice_mismatch.md with the order on that set."""
+    proc = run_step(work, env, "local/voice_mismatch_study.sh", "--decode-beam", "8",
+                    "--lattices", "false")
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    test = (work / "data/test/text").read_text().splitlines()
+    seen = (work / "data/test_seen/text").read_text().splitlines()
+    assert sorted(line.split(" ", 1)[1] for line in seen) == \
+        sorted(line.split(" ", 1)[1] for line in test)
+    assert (work / "data/test_seen_fbank/cmvn.scp").is_file()
+    assert (work / "exp/tri3/decode_test_seen/trans.1").is_file()  # fMLLR's two passes
+    study = (work / "STUDY_voice_mismatch.md").read_text()
+    for row in ["mono GMM", "tri2 GMM (LDA+MLLT)", "tri3 GMM (LDA+MLLT+SAT)", "BLSTM teacher",
+                "DNN student, RNN soft T=1"]:
+        assert f"| {row} |" in study, row
+    assert re.search(r"\| test \| [01] of 1 \| (yes|no) \|", study), study
+    train_voices = {line.split()[0] for line in
+                    (work / "data/train/spk2utt").read_text().splitlines()}
     columns = re.findall(r"test:(\S+) \|", study)
     assert columns and set(columns) <= train_voices, columns
 

@@ -10,10 +10,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from pykaldi_distill.bin import make_seen_voice_test as seen_cli
 from pykaldi_distill.bin import make_synth_corpus as cli
 from pykaldi_distill.corpus import perturb, synth, text, tts
 from pykaldi_distill.corpus.common import audio_seconds
-from pykaldi_distill.data import load_data_dir
+from pykaldi_distill.data import DataDir, load_data_dir
 from pykaldi_distill.errors import InputError
 from pykaldi_distill.lexicon import cmudict_lexicon
 
@@ -132,8 +133,42 @@ def test_make_synth_corpus_unit_end_to_end(tmp_path: Path) -> None:
     assert some_wav.stat().st_mtime_ns == mtime
     assert synth.find_complete_corpus(out, "unit", 3) is not None
     assert synth.find_complete_corpus(out, "unit", 4) is None
+    check_seen_voice_test(out, loaded["test"])
     (out / "data" / "local" / "lm_text.txt").write_text("TAMPERED\n")
     assert synth.find_complete_corpus(out, "unit", 3) is None
+    with pytest.raises(InputError, match="corpus.json"):
+        synth.make_seen_voice_test(out, "unit", 3)
+
+
+def check_seen_voice_test(out: Path, test: DataDir) -> None:
+    """data/test_seen: test's sentences, each once, read by training voices into new wavs."""
+    assert seen_cli.main([str(out)]) == 0  # size and seed from corpus.json
+    seen = load_data_dir(out / "data" / synth.SEEN_VOICE_TEST, need_text=True)
+    assert sorted(seen.text.values()) == sorted(test.text.values())
+    assert set(seen.spk2utt) <= set(synth.TRAIN_VOICES)
+    assert all(utt.startswith(spk + "-") for utt, spk in seen.utt2spk.items())
+    assert not set(seen.utts) & set(test.utts)
+    for wav in seen.wav_scp.values():
+        assert "/wav/test_seen/" in wav and wav_info(Path(wav)) == (16000, 1, 2)
+    mtime = Path(seen.wav_scp[seen.utts[0]]).stat().st_mtime_ns
+    assert synth.make_seen_voice_test(out, "unit", 3, nj=1) == seen  # done: nothing rendered
+    assert Path(seen.wav_scp[seen.utts[0]]).stat().st_mtime_ns == mtime
+
+
+def test_seen_voice_test_deals_every_test_sentence_to_the_training_voices() -> None:
+    plan = synth.plan_corpus("tiny", seed=1)
+    utts = synth.seen_voice_test_utts(plan, seed=1)
+    assert sorted(u.words for u in utts) == sorted(plan.selection.test)
+    per_voice = [sum(u.spk == v for u in utts) for v in synth.TRAIN_VOICES]
+    assert max(per_voice) - min(per_voice) <= 1 and min(per_voice) >= 1
+    assert utts == synth.seen_voice_test_utts(plan, seed=1)
+
+
+def test_seen_voice_test_cli_needs_a_corpus(tmp_path: Path) -> None:
+    assert seen_cli.main([str(tmp_path / "none")]) == 1
+    (tmp_path / "c").mkdir()
+    (tmp_path / "c" / "corpus.json").write_text("{}")
+    assert seen_cli.main([str(tmp_path / "c")]) == 1
 
 
 @pytest.mark.parametrize("argv", [["--size", "unit", "x"], ["--size", "huge", "x"],

@@ -9,11 +9,11 @@ import dataclasses
 import sys
 
 from ..cli import log, log_config, run
-from ..errors import PkdError
+from ..errors import InputError
 from ..expdir import write_gmm_exp_dir
 from ..features import FeaturePipeline, load_features
 from ..gmm import transcript_graph_compiler
-from ..triphone import LdaMlltConfig, train_lda_mllt
+from ..triphone import LdaMlltConfig, check_start_transform, train_lda_mllt
 from .train_deltas import (
     add_triphone_arguments,
     cmvn_settings,
@@ -52,16 +52,10 @@ def main_args(args: argparse.Namespace) -> None:
     spliced_pipeline = FeaturePipeline(norm_means=norm_means, norm_vars=norm_vars,
                                        splice=config.splice)
     spliced = dict(load_features(data, spliced_pipeline))
-    dim_in = next(iter(spliced.values())).shape[1]
-    if config.lda_dim > dim_in:
-        raise PkdError(f"--dim {config.lda_dim} is larger than the spliced feature dimension "
-                       f"{dim_in} of {data.path / 'feats.scp'} (fix: lower --dim or raise "
-                       "--splice)")
-    base_dim = dim_in // (2 * config.splice + 1)
-    if config.init_transform == "deltas" and (config.splice, config.lda_dim) != (4, 3 * base_dim):
-        raise PkdError(f"--init-transform deltas needs --splice 4 --dim {3 * base_dim} (the "
-                       f"deltas of the {base_dim}-dim {data.path / 'feats.scp'}), got --splice "
-                       f"{config.splice} --dim {config.lda_dim}")
+    try:  # before any statistics are gathered
+        check_start_transform(config, next(iter(spliced.values())).shape[1])
+    except ValueError as err:
+        raise InputError(data.path / "feats.scp", str(err), "change --splice / --dim") from err
 
     def on_mllt(it: int, gain: float) -> None:
         log(f"iter {it}: MLLT objective improvement {gain:.4f} per frame")
