@@ -17,6 +17,7 @@ nj=2
 decode_beam=11
 lattices=true       # the networks' decoding; false: best path (run.sh does that at --size tiny)
 nnets=true          # false: the GMM systems only
+text_file=          # the --text-file run.sh's corpus was made from, if any
 # End configuration section.
 
 . ./cmd.sh
@@ -42,7 +43,9 @@ if [ "$nnets" = true ]; then
 fi
 
 # The set, with run.sh's stage 2 features.
-pkd make_seen_voice_test --nj "$nj" corpus
+text_opt=()
+if [ -n "$text_file" ]; then text_opt=(--text-file "$text_file"); fi
+pkd make_seen_voice_test --nj "$nj" "${text_opt[@]}" corpus
 if ! cmp -s corpus/data/test_seen/text data/test_seen/text 2>/dev/null; then
   rm -rf data/test_seen data/test_seen_*
   cp -r corpus/data/test_seen data/test_seen
