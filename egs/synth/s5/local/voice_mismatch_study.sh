@@ -6,8 +6,9 @@
 # from test. The run's graphs decode it (their LM has no test sentence), as run.sh decodes
 # test; test WER is read at each system's dev-best LM weight / insertion penalty. Writes
 # STUDY_voice_mismatch.md: the table, WER per training voice, and whether mono > tri1 > tri2
-# holds there. With --nnets false it needs run.sh only through stage 5.
-#   local/voice_mismatch_study.sh --seed 1
+# holds there. With --nnets false it needs run.sh only through stage 5; --gmm-seeds adds the
+# mono/tri1/tri2 models local/gmm_seed_study.sh trained with those seeds as further runs.
+#   local/voice_mismatch_study.sh --seed 1 [--gmm-seeds "1 2"]
 # shellcheck source-path=SCRIPTDIR/..  # sourced files are named relative to the recipe dir
 set -euo pipefail
 
@@ -18,6 +19,7 @@ decode_beam=11
 lattices=true       # the networks' decoding; false: best path (run.sh does that at --size tiny)
 nnets=true          # false: the GMM systems only
 text_file=          # the --text-file run.sh's corpus was made from, if any
+gmm_seeds=          # seeds of local/gmm_seed_study.sh's models (exp/gmm_seeds/s<seed>)
 # End configuration section.
 
 . ./cmd.sh
@@ -38,6 +40,15 @@ for x in "${gmms[@]}"; do
     exit 1
   fi
 done
+for s in $gmm_seeds; do
+  for x in mono tri1 tri2; do
+    if [ ! -f "exp/gmm_seeds/s$s/$x/decode_dev/scoring_kaldi/best_wer" ]; then
+      echo "$0: ERROR: exp/gmm_seeds/s$s/$x is not trained and decoded; run" \
+        "local/gmm_seed_study.sh --seeds \"$gmm_seeds\" first" >&2
+      exit 1
+    fi
+  done
+done
 if [ "$nnets" = true ]; then
   . local/study_common.sh  # gmm (the networks' graph), feats; checks stage 8 ran
 fi
@@ -56,14 +67,25 @@ if [ ! -f data/test_seen/cmvn.scp ]; then
   steps_kd/compute_cmvn_stats.sh data/test_seen exp/make_mfcc/test_seen mfcc
 fi
 
+decode_gmm() {  # decode_gmm <exp-dir>: test_seen with the system's graph, as decode_sets
+  local step=decode.sh
+  if [ -f "$1/final.alimdl" ]; then step=decode_fmllr.sh; fi
+  "steps_kd/$step" --nj "$nj" --cmd "$decode_cmd" --beam "$decode_beam" --lattices true \
+    "$1/graph" data/test_seen "$1/decode_test_seen"
+}
+
 rows=()
 for i in "${!gmms[@]}"; do
   x=${gmms[$i]}
-  step=decode.sh
-  if [ "$x" = tri3 ]; then step=decode_fmllr.sh; fi
-  "steps_kd/$step" --nj "$nj" --cmd "$decode_cmd" --beam "$decode_beam" --lattices true \
-    "exp/$x/graph" data/test_seen "exp/$x/decode_test_seen"
-  rows+=("${labels[$i]}=exp/$x/decode_test_seen,exp/$x/decode_dev")
+  decode_gmm "exp/$x"
+  runs="exp/$x/decode_test_seen,exp/$x/decode_dev"
+  if [ "$x" != tri3 ]; then
+    for s in $gmm_seeds; do
+      decode_gmm "exp/gmm_seeds/s$s/$x"
+      runs+=";exp/gmm_seeds/s$s/$x/decode_test_seen,exp/gmm_seeds/s$s/$x/decode_dev"
+    done
+  fi
+  rows+=("${labels[$i]}=$runs")
 done
 
 if [ "$nnets" = true ]; then
