@@ -266,10 +266,13 @@ def check_seen_voices_study(work: Path, env: dict[str, str]) -> None:
 
 
 def check_voice_mismatch_study(work: Path, env: dict[str, str]) -> None:
-    """local/voice_mismatch_study.sh decodes every GMM and network on test's sentences read
-    by the training voices and writes STUDY_voice_mismatch.md with the order on that set."""
+    """local/voice_mismatch_study.sh decodes every GMM (and gmm_seed_study's seed-3 models)
+    and network on test's sentences read by the training voices and writes
+    STUDY_voice_mismatch.md with the order on that set."""
+    bad = run_step(work, env, "local/voice_mismatch_study.sh", "--gmm-seeds", "9")
+    assert bad.returncode != 0 and "exp/gmm_seeds/s9/mono" in bad.stderr, bad.stderr
     proc = run_step(work, env, "local/voice_mismatch_study.sh", "--decode-beam", "8",
-                    "--lattices", "false")
+                    "--lattices", "false", "--gmm-seeds", "3")
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     test = (work / "data/test/text").read_text().splitlines()
     seen = (work / "data/test_seen/text").read_text().splitlines()
@@ -278,10 +281,11 @@ def check_voice_mismatch_study(work: Path, env: dict[str, str]) -> None:
     assert (work / "data/test_seen_fbank/cmvn.scp").is_file()
     assert (work / "exp/tri3/decode_test_seen/trans.1").is_file()  # fMLLR's two passes
     study = (work / "STUDY_voice_mismatch.md").read_text()
-    for row in ["mono GMM", "tri2 GMM (LDA+MLLT)", "tri3 GMM (LDA+MLLT+SAT)", "BLSTM teacher",
-                "DNN student, RNN soft T=1"]:
+    for row in ["mono GMM (2 runs)", "tri2 GMM (LDA+MLLT) (2 runs)", "tri3 GMM (LDA+MLLT+SAT)",
+                "BLSTM teacher", "DNN student, RNN soft T=1"]:
         assert f"| {row} |" in study, row
-    assert re.search(r"\| test \| [01] of 1 \| (yes|no) \|", study), study
+    assert (work / "exp/gmm_seeds/s3/tri1/decode_test_seen/scoring_kaldi/best_wer").is_file()
+    assert re.search(r"\| test \| [012] of 2 \| (yes|no), (yes|no) \|", study), study
     train_voices = {line.split()[0] for line in
                     (work / "data/train/spk2utt").read_text().splitlines()}
     columns = re.findall(r"test:(\S+) \|", study)
