@@ -31,6 +31,19 @@ require() {
   done
 }
 
+# require_made_by HOW FILE...: stop naming the first missing file and what makes it
+# (e.g. "./run.sh through stage 5"), for recipe scripts that continue an earlier run.
+require_made_by() {
+  local how=$1 f
+  shift
+  for f in "$@"; do
+    if [ ! -f "$f" ]; then
+      echo "$0: ERROR: $f is missing; run $how first" >&2
+      exit 1
+    fi
+  done
+}
+
 # up_to_date TARGET INPUT...: TARGET exists and is newer than every INPUT.
 up_to_date() {
   local target=$1 f

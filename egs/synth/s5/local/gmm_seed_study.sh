@@ -25,13 +25,10 @@ decode_beam=11
 train_cmd=${train_cmd:-run.pl}
 decode_cmd=${decode_cmd:-run.pl}
 
-for f in exp/mono/decode_dev/scoring_kaldi/best_wer exp/tri1/decode_dev/scoring_kaldi/best_wer \
-  exp/tri2/decode_dev/scoring_kaldi/best_wer exp/tri2/config.json; do
-  if [ ! -f "$f" ]; then
-    echo "$0: ERROR: $f is missing; run ./run.sh through stage 5 first" >&2
-    exit 1
-  fi
-done
+. steps_kd/pkd_env.sh  # require_made_by
+require_made_by "./run.sh through stage 5" exp/mono/decode_dev/scoring_kaldi/best_wer \
+  exp/tri1/decode_dev/scoring_kaldi/best_wer exp/tri2/decode_dev/scoring_kaldi/best_wer \
+  exp/tri2/config.json
 for s in $seeds; do
   if ! [[ $s =~ ^[1-9][0-9]*$ ]]; then
     echo "$0: ERROR: --seeds takes positive integers (0 is the run's own models), got '$s'" >&2

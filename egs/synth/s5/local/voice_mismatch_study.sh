@@ -25,7 +25,7 @@ gmm_seeds=          # seeds of local/gmm_seed_study.sh's models (exp/gmm_seeds/s
 . ./cmd.sh
 . ./path.sh
 . steps_kd/parse_options.sh
-. steps_kd/pkd_env.sh  # pkd
+. steps_kd/pkd_env.sh  # pkd, require_made_by
 . local/gmm_common.sh  # decode_sets' labels and expected order
 # shellcheck disable=SC2154  # decode_cmd/train_cmd come from cmd.sh
 decode_cmd=${decode_cmd:-run.pl}
@@ -35,18 +35,12 @@ gmms=(mono tri1 tri2)
 labels=("$mono_label" "$tri1_label" "$tri2_label")
 if [ -f exp/tri3/final.alimdl ]; then gmms+=(tri3); labels+=("$tri3_label"); fi
 for x in "${gmms[@]}"; do
-  if [ ! -f "exp/$x/decode_dev/scoring_kaldi/best_wer" ]; then
-    echo "$0: ERROR: exp/$x is not trained and decoded; run ./run.sh through stage 5 first" >&2
-    exit 1
-  fi
+  require_made_by "./run.sh through stage 5" "exp/$x/decode_dev/scoring_kaldi/best_wer"
 done
 for s in $gmm_seeds; do
   for x in mono tri1 tri2; do
-    if [ ! -f "exp/gmm_seeds/s$s/$x/decode_dev/scoring_kaldi/best_wer" ]; then
-      echo "$0: ERROR: exp/gmm_seeds/s$s/$x is not trained and decoded; run" \
-        "local/gmm_seed_study.sh --seeds \"$gmm_seeds\" first" >&2
-      exit 1
-    fi
+    require_made_by "local/gmm_seed_study.sh --seeds \"$gmm_seeds\"" \
+      "exp/gmm_seeds/s$s/$x/decode_dev/scoring_kaldi/best_wer"
   done
 done
 if [ "$nnets" = true ]; then
