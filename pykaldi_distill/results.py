@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -192,12 +193,29 @@ def soft_target_markdown(size: SoftTargetSize, topk: int | None = None) -> str:
 
 
 def corpus_markdown(info: dict) -> str:
-    """The corpus section of RESULTS.md from a synthetic corpus' corpus.json."""
-    lines = ["## Corpus", "", "| split | voices | utterances | minutes |", "|---|---|---:|---:|"]
-    for split in ("train", "dev", "test"):
-        voices = ", ".join(info.get("voices", {}).get(split, {}))
-        lines.append(f"| {split} | {voices} | {info['utterances'][split]} | "
-                     f"{info['minutes'][split]:.1f} |")
+    """The corpus section of RESULTS.md from a synthetic corpus' corpus.json: speaker counts
+    (with their engines) when it lists "speakers", else the names of its "voices"."""
+    splits = ("train", "dev", "test")
+    if "speakers" in info:
+        spk = {split: info["speakers"].get(split, {}) for split in splits}
+        lines = ["## Corpus", "", ", ".join(f"{len(spk[x])} {name} speakers" for x, name in
+                                            zip(splits, ("training", "dev", "test"),
+                                                strict=True))
+                 + " (dev and test speakers are not in training; their recipes: corpus.json).",
+                 "", "| split | speakers | by engine | utterances | minutes |",
+                 "|---|---:|---|---:|---:|"]
+        for split in splits:
+            engines = Counter(s["family"].split(":")[0] for s in spk[split].values())
+            by_engine = ", ".join(f"{engine} {n}" for engine, n in sorted(engines.items()))
+            lines.append(f"| {split} | {len(spk[split])} | {by_engine} | "
+                         f"{info['utterances'][split]} | {info['minutes'][split]:.1f} |")
+    else:
+        lines = ["## Corpus", "", "| split | voices | utterances | minutes |",
+                 "|---|---|---:|---:|"]
+        for split in splits:
+            voices = ", ".join(info.get("voices", {}).get(split, {}))
+            lines.append(f"| {split} | {voices} | {info['utterances'][split]} | "
+                         f"{info['minutes'][split]:.1f} |")
     filt = info.get("text_filter", {})
     lines += ["", f"Vocabulary: the {info['vocab']} most frequent words; LM text: "
               f"{info['lm_sentences']} sentences (no dev/test sentence)."]

@@ -3,6 +3,7 @@ and the `unit` size end to end (~1 min of audio)."""
 
 from __future__ import annotations
 
+import json
 import random
 import wave
 from pathlib import Path
@@ -12,7 +13,7 @@ import pytest
 
 from pykaldi_distill.bin import make_seen_voice_test as seen_cli
 from pykaldi_distill.bin import make_synth_corpus as cli
-from pykaldi_distill.corpus import perturb, synth, text, tts
+from pykaldi_distill.corpus import perturb, speakers, synth, text, tts
 from pykaldi_distill.corpus.common import audio_seconds
 from pykaldi_distill.data import DataDir, load_data_dir
 from pykaldi_distill.errors import InputError
@@ -81,25 +82,69 @@ def test_selection_is_seeded_and_keeps_dev_test_out_of_train_and_lm() -> None:
     assert {w for s in held for w in s} <= lm_words  # no OOVs in dev/test
 
 
-def test_plan_is_deterministic_and_voices_disjoint() -> None:
+def test_plan_is_deterministic_and_speakers_disjoint() -> None:
     plan = synth.plan_corpus("tiny", seed=1)
     assert plan == synth.plan_corpus("tiny", seed=1)
     assert [u.text for u in plan.utts] != [u.text for u in synth.plan_corpus("tiny", 2).utts]
-    train, dev, test = (set(synth.SPLITS[s]) for s in ["train", "dev", "test"])
-    assert len(train) >= 8 and len(dev) >= 2 and len(test) >= 2
+    train, dev, test = ({s.name for s in plan.split_speakers(x)} for x in synth.SPLITS)
+    assert (len(train), len(dev), len(test)) == (60, 12, 12)
     assert not train & dev and not train & test and not dev & test
-    assert (train | dev | test) <= set(tts.VOICES)
-    for voices in [dev, test]:
-        assert len({tts.VOICES[v].engine for v in voices}) >= 2
+    assert {u.spk for u in plan.utts} == train | dev | test
+    assert all(u.utt_id.startswith(u.spk + "-") for u in plan.utts)
+    for split in ["dev", "test"]:
+        assert len({s.voice.engine for s in plan.split_speakers(split)}) >= 2
     by_split = {s: {u.text for u in plan.utts if u.split == s} for s in synth.SPLITS}
     assert not by_split["train"] & (by_split["dev"] | by_split["test"])
     assert not by_split["dev"] & by_split["test"]
     phone = [u for u in plan.utts if u.perturb.telephone]
     assert 0 < len(phone) < len(plan.utts) / 2
-    # The perturbation apart from the telephone channel is the digits corpus' draw.
+    # The perturbation apart from the telephone channel and the speaker's warp is the
+    # digits corpus' draw.
     u = plan.utts[0]
-    assert synth.perturb_params(1, u.utt_id).speed == u.perturb.speed
+    warp = next(s.warp for s in plan.speakers if s.name == u.spk)
+    assert synth.perturb_params(1, u.utt_id, warp) == u.perturb
     assert not perturb.sample_params(random.Random(0)).telephone
+
+
+def test_roster_holds_out_new_speakers_of_the_training_families() -> None:
+    roster = speakers.make_roster(seed=1)
+    assert roster == speakers.make_roster(seed=1) != speakers.make_roster(seed=2)
+    assert [s.name for s in roster] == sorted({s.name for s in roster})
+    train = [s for s in roster if s.split == "train"]
+    held_out = [s for s in roster if s.split != "train"]
+    settings = {(s.voice.args, s.warp) for s in roster}
+    assert len(settings) == len(roster)  # no two speakers alike
+    families = {s.family for s in train}
+    for s in held_out:
+        if s.voice.engine == "espeak-ng":  # unseen accent+variant pair of seen parts
+            accent, variant = s.family.split(":")[1].split("+")
+            assert s.family not in families
+            assert any(f.startswith(f"espeak-ng:{accent}+") for f in families)
+            assert any(f.endswith(f"+{variant}") for f in families)
+        else:  # another speaker of a base voice that training speakers read
+            assert sum(t.family == s.family for t in train) >= 3
+    assert {s.voice.engine for s in train} == set(tts.ENGINES)
+    lo, hi = speakers.WARP_RANGE
+    assert all(lo <= s.warp <= hi for s in roster)
+    assert roster[0].recipe()[-1] == f"warp={roster[0].warp}"
+
+
+def test_vocal_tract_warp_keeps_the_duration_and_moves_the_spectrum(tmp_path: Path) -> None:
+    clean = tmp_path / "clean.wav"
+    tts.synthesize(tts.VOICES["esp_usm3"], "the lord is my shepherd", clean)
+    spectra = {}
+    for warp in [1.0, 1.12]:
+        out = tmp_path / f"w{warp}.wav"
+        perturb.apply(clean, out, perturb.PerturbParams(
+            speed=1.0, peak_db=-3.0, snr_db=80.0, noise="white", noise_seed=1, warp=warp))
+        with wave.open(str(out), "rb") as w:
+            x = np.frombuffer(w.readframes(w.getnframes()), "<i2").astype(np.float64)
+        power = np.abs(np.fft.rfft(x)) ** 2
+        freqs = np.fft.rfftfreq(len(x), 1 / 16000)
+        spectra[warp] = (len(x), float((power * freqs).sum() / power.sum()))
+    (n_plain, centroid_plain), (n_warped, centroid_warped) = spectra[1.0], spectra[1.12]
+    assert abs(n_warped - n_plain) < 0.02 * n_plain
+    assert centroid_warped > 1.05 * centroid_plain
 
 
 def wav_info(path: Path) -> tuple[int, int, int]:
@@ -111,9 +156,12 @@ def test_make_synth_corpus_unit_end_to_end(tmp_path: Path) -> None:
     out = tmp_path / "a"
     dirs = synth.make_synth_corpus(out, size="unit", seed=3, nj=2)
     loaded = {s: load_data_dir(out / "data" / s, need_text=True) for s in synth.SPLITS}
-    for split, voices in synth.SPLITS.items():
-        assert set(loaded[split].spk2utt) == set(voices)
+    plan = synth.plan_corpus("unit", 3)
+    for split in synth.SPLITS:
+        assert set(loaded[split].spk2utt) == {s.name for s in plan.split_speakers(split)}
         assert loaded[split].text == dirs[split].text
+    stamp = json.loads((out / "corpus.json").read_text())
+    assert stamp["speakers"]["train"]["esp01"]["recipe"] == plan.speakers[0].recipe()
     for data in loaded.values():
         for wav in data.wav_scp.values():
             assert Path(wav).is_absolute() and wav_info(Path(wav)) == (16000, 1, 2)
@@ -145,7 +193,8 @@ def check_seen_voice_test(out: Path, test: DataDir) -> None:
     assert seen_cli.main([str(out)]) == 0  # size and seed from corpus.json
     seen = load_data_dir(out / "data" / synth.SEEN_VOICE_TEST, need_text=True)
     assert sorted(seen.text.values()) == sorted(test.text.values())
-    assert set(seen.spk2utt) <= set(synth.TRAIN_VOICES)
+    train = {s.name for s in synth.plan_corpus("unit", 3).split_speakers("train")}
+    assert set(seen.spk2utt) <= train
     assert all(utt.startswith(spk + "-") for utt, spk in seen.utt2spk.items())
     assert not set(seen.utts) & set(test.utts)
     for wav in seen.wav_scp.values():
@@ -156,10 +205,10 @@ def check_seen_voice_test(out: Path, test: DataDir) -> None:
 
 
 def test_seen_voice_test_deals_every_test_sentence_to_the_training_voices() -> None:
-    plan = synth.plan_corpus("tiny", seed=1)
+    plan = synth.plan_corpus("demo", seed=1)
     utts = synth.seen_voice_test_utts(plan, seed=1)
     assert sorted(u.words for u in utts) == sorted(plan.selection.test)
-    per_voice = [sum(u.spk == v for u in utts) for v in synth.TRAIN_VOICES]
+    per_voice = [sum(u.spk == s.name for u in utts) for s in plan.split_speakers("train")]
     assert max(per_voice) - min(per_voice) <= 1 and min(per_voice) >= 1
     assert utts == synth.seen_voice_test_utts(plan, seed=1)
 

@@ -8,7 +8,7 @@ import json
 import shutil
 import tempfile
 import wave
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +16,7 @@ from pathlib import Path
 from ..data import DataDir, write_data_dir
 from . import perturb
 from .perturb import PerturbParams
-from .tts import VOICES, Voice, synthesize_many
+from .tts import Voice, synthesize_many
 
 STAMP = "corpus.json"
 TMP = ".tmp"
@@ -39,12 +39,12 @@ class RenderTask:
     work_dir: Path
 
 
-def render_tasks(by_voice: dict[str, list[RenderItem]], work_dir: Path
+def render_tasks(by_voice: Mapping[Voice, list[RenderItem]], work_dir: Path
                  ) -> Iterator[RenderTask]:
     """Chunks of CHUNK utterances of one voice each."""
-    for spk, items in by_voice.items():
+    for voice, items in by_voice.items():
         for start in range(0, len(items), CHUNK):
-            yield RenderTask(VOICES[spk], tuple(items[start:start + CHUNK]), work_dir)
+            yield RenderTask(voice, tuple(items[start:start + CHUNK]), work_dir)
 
 
 def render(task: RenderTask) -> None:

@@ -33,7 +33,7 @@ from .common import (
     write_split,
 )
 from .perturb import PerturbParams
-from .tts import VOICES, check_engines
+from .tts import VOICES, Voice, check_engines
 
 DIGIT_WORDS = {"1": "ONE", "2": "TWO", "3": "THREE", "4": "FOUR", "5": "FIVE", "6": "SIX",
                "7": "SEVEN", "8": "EIGHT", "9": "NINE"}
@@ -150,10 +150,11 @@ def _clear(out_dir: Path) -> None:
 
 
 def _render_all(out_dir: Path, utts: list[Utterance], nj: int) -> None:
-    by_spk: dict[str, list[RenderItem]] = {}
+    by_voice: dict[Voice, list[RenderItem]] = {}
     for u in utts:
-        by_spk.setdefault(u.spk, []).append((u.text.lower(), wav_path(out_dir, u), u.perturb))
-    render_all(render_tasks(by_spk, out_dir / TMP), nj)
+        item = (u.text.lower(), wav_path(out_dir, u), u.perturb)
+        by_voice.setdefault(VOICES[u.spk], []).append(item)
+    render_all(render_tasks(by_voice, out_dir / TMP), nj)
 
 
 def make_digits_corpus(out_dir: Path, size: str = "tiny", seed: int = 1,

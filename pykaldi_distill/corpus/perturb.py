@@ -1,10 +1,12 @@
-"""Light, seeded perturbation of a clean 16 kHz utterance: speed (sox `speed`, which
-shifts pitch too, as in Kaldi's speed perturbation), reverb on some utterances, peak
+"""Light, seeded perturbation of a clean 16 kHz utterance: a speaker's vocal-tract warp
+(sox `pitch`, which scales formants and F0 together and keeps the duration), speed (sox
+`speed`, which shifts pitch too, as in Kaldi's speed perturbation), reverb on some utterances, peak
 level, and additive white or pink noise at a set SNR. Optionally (`telephone`, never drawn
 by `sample_params`) a telephone channel: 300-3400 Hz band-pass, down to 8 kHz and back."""
 
 from __future__ import annotations
 
+import math
 import random
 import subprocess
 import wave
@@ -38,6 +40,7 @@ class PerturbParams:
     noise_seed: int
     reverb: Reverb | None = None
     telephone: bool = False  # band-limit to 300-3400 Hz and resample through 8 kHz
+    warp: float = 1.0  # the speaker's vocal-tract warp factor (never drawn by sample_params)
 
 
 def sample_params(rng: random.Random) -> PerturbParams:
@@ -53,7 +56,10 @@ def sample_params(rng: random.Random) -> PerturbParams:
 
 
 def _sox_effects(params: PerturbParams) -> list[str]:
-    effects = ["speed", f"{params.speed:.3f}", "rate", "-h", str(RATE)]
+    effects = []
+    if params.warp != 1.0:
+        effects += ["pitch", f"{1200 * math.log2(params.warp):.1f}"]
+    effects += ["speed", f"{params.speed:.3f}", "rate", "-h", str(RATE)]
     if params.reverb is not None:
         r = params.reverb
         effects += ["reverb", str(r.reverberance), str(r.hf_damping), str(r.room_scale)]

@@ -1,8 +1,8 @@
 """A deterministic synthetic medium-vocabulary read-speech corpus (WSJ-like, small):
-KJV sentences (see text.py) read by TTS voices with light perturbation, a fraction of
-utterances through a telephone channel. Each voice is one speaker; dev and test hold
-only voices unseen in training, and their sentences are absent from train and from the
-LM text.
+KJV sentences (see text.py) read by many TTS speakers (speakers.py: 60 training, 12 dev,
+12 test) with light perturbation, a fraction of utterances through a telephone channel.
+Dev and test speakers are unseen in training but of the same families of voices, and
+their sentences are absent from train and from the LM text.
 
 Layout under the output dir:
   wav/<split>/<spk>/<utt>.wav     16 kHz mono 16-bit PCM
@@ -40,37 +40,40 @@ from .common import (
     write_split,
 )
 from .perturb import PerturbParams
-from .tts import VOICES, check_engines
+from .speakers import DEFAULT_ROSTER, RosterSize, Speaker, by_split, make_roster
+from .tts import Voice, check_engines
 
-# 14 training voices: with 8, triphone and LDA+MLLT models fitted the training voices and
-# lost their gain on held-out voices (synth small: tri1's per-frame likelihood gain over mono
-# was +1.9 on training voices, +0.0 on dev voices); more speakers is the remedy.
-TRAIN_VOICES = ("esp_usm3", "esp_gbf2", "esp_scotm1", "esp_rpm7", "esp_usf4", "esp_clanm4",
-                "esp_wmdf5", "esp_usandy", "esp_gbannie", "flite_kal", "flite_awb", "flite_slt",
-                "fest_kal", "fest_kalhi")
-DEV_VOICES = ("esp_caribk", "flite_rms")
-TEST_VOICES = ("esp_nycf3", "fest_ked")
-SPLITS = {"train": TRAIN_VOICES, "dev": DEV_VOICES, "test": TEST_VOICES}
+# Many speakers from a few families (speakers.py): with 14 voices, and 2 + 2 held-out
+# voices each of a kind of its own, every comparison measured four voices, not the systems.
 LM_TEXT = Path("data") / "local" / "lm_text.txt"
+SPLITS = ("train", "dev", "test")
 TELEPHONE_FRACTION = 0.2
-STAMP_VERSION = 2
+STAMP_VERSION = 3
 SEEN_VOICE_TEST = "test_seen"
 
 
 @dataclass(frozen=True)
 class Size:
     vocab: int  # most frequent words the sentences are drawn from
-    train_per_voice: int
-    dev_per_voice: int
-    test_per_voice: int
+    train_per_speaker: int
+    dev_per_speaker: int
+    test_per_speaker: int
+    roster: RosterSize = DEFAULT_ROSTER  # 60 training, 12 dev, 12 test speakers
+
+    def per_speaker(self, split: str) -> int:
+        return {"train": self.train_per_speaker, "dev": self.dev_per_speaker,
+                "test": self.test_per_speaker}[split]
 
 
+# Unit tests only: 4 training and 4 held-out speakers of all three engines.
+UNIT_ROSTER = RosterSize(espeak=(2, 1, 1), per_flite_voice=1, per_festival_voice=1,
+                         flite_voices=1, festival_voices=1)
 SIZES: dict[str, Size] = {
-    "unit": Size(500, 1, 1, 1),  # for unit tests only (~1 min of audio in all)
-    "tiny": Size(1000, 7, 10, 10),  # ~5 min of training audio (CI)
-    "small": Size(2000, 86, 50, 50),  # ~1 h
-    "demo": Size(5000, 170, 150, 150),  # ~2 h: `make demo` (its time: README)
-    "full": Size(5000, 800, 200, 200),  # ~10 h
+    "unit": Size(500, 1, 1, 1, UNIT_ROSTER),  # ~30 s of audio in all
+    "tiny": Size(1000, 2, 2, 2),  # ~7 min of training audio (CI)
+    "small": Size(2000, 20, 8, 8),  # ~1 h
+    "demo": Size(5000, 40, 25, 25),  # ~2.3 h: `make demo` (its time: README)
+    "full": Size(5000, 187, 34, 34),  # ~10 h
 }
 PUBLIC_SIZES = ("tiny", "small", "demo", "full")
 
@@ -93,6 +96,13 @@ class Plan:
     utts: list[Utterance]  # sorted by id
     selection: text.Selection
     stats: text.TextStats
+    speakers: list[Speaker]  # sorted by id
+
+    def voice(self, spk: str) -> Voice:
+        return next(s.voice for s in self.speakers if s.name == spk)
+
+    def split_speakers(self, split: str) -> list[Speaker]:
+        return [s for s in self.speakers if s.split == split]
 
 
 def _size(size: str) -> Size:
@@ -101,11 +111,12 @@ def _size(size: str) -> Size:
     return SIZES[size]
 
 
-def perturb_params(seed: int, utt_id: str) -> PerturbParams:
-    """The digits corpus' perturbation, plus the telephone channel on a fraction."""
+def perturb_params(seed: int, utt_id: str, warp: float = 1.0) -> PerturbParams:
+    """The digits corpus' perturbation, plus the telephone channel on a fraction, and the
+    speaker's vocal-tract `warp`."""
     params = perturb.sample_params(random.Random(derive_seed(seed, "perturb", utt_id)))
     phone = random.Random(derive_seed(seed, "telephone", utt_id)).random() < TELEPHONE_FRACTION
-    return dataclasses.replace(params, telephone=phone)
+    return dataclasses.replace(params, telephone=phone, warp=warp)
 
 
 def plan_corpus(size: str, seed: int, text_source: Path | None = None) -> Plan:
@@ -113,9 +124,9 @@ def plan_corpus(size: str, seed: int, text_source: Path | None = None) -> Plan:
     seed and the text)."""
     spec = _size(size)
     sentences, stats = text.kjv_sentences(text_source)
-    per_voice = {"train": spec.train_per_voice, "dev": spec.dev_per_voice,
-                 "test": spec.test_per_voice}
-    counts = {split: per_voice[split] * len(voices) for split, voices in SPLITS.items()}
+    speakers = make_roster(seed, spec.roster)
+    roster = by_split(speakers)
+    counts = {split: spec.per_speaker(split) * len(roster[split]) for split in SPLITS}
     try:
         selection = text.select_sentences(sentences, spec.vocab, counts["train"],
                                           counts["dev"], counts["test"], seed)
@@ -123,14 +134,14 @@ def plan_corpus(size: str, seed: int, text_source: Path | None = None) -> Plan:
         raise InputError(text_source or text.BIBLE_PACKAGE, f"too little text for the "
                          f"{size} corpus: {err}", "use a longer text or a smaller size") from err
     utts = []
-    for split, voices in SPLITS.items():
-        chosen = selection.split(split)
-        for k, spk in enumerate(voices):
-            for i in range(per_voice[split]):
-                utt_id = f"{spk}-{i + 1:04d}"
-                words = chosen[k * per_voice[split] + i]
-                utts.append(Utterance(utt_id, spk, split, words, perturb_params(seed, utt_id)))
-    return Plan(sorted(utts, key=lambda u: u.utt_id), selection, stats)
+    for split in SPLITS:
+        chosen, n = selection.split(split), spec.per_speaker(split)
+        for k, spk in enumerate(roster[split]):
+            for i in range(n):
+                utt_id = f"{spk.name}-{i + 1:04d}"
+                utts.append(Utterance(utt_id, spk.name, split, chosen[k * n + i],
+                                      perturb_params(seed, utt_id, spk.warp)))
+    return Plan(sorted(utts, key=lambda u: u.utt_id), selection, stats, speakers)
 
 
 def wav_path(out_dir: Path, utt: Utterance) -> Path:
@@ -156,8 +167,8 @@ def _stamp(size: str, seed: int, plan: Plan) -> dict[str, object]:
         "version": STAMP_VERSION,
         "size": size,
         "seed": seed,
-        "voices": {split: {v: [VOICES[v].engine, *VOICES[v].args] for v in voices}
-                   for split, voices in SPLITS.items()},
+        "speakers": {split: {s.name: {"family": s.family, "recipe": s.recipe()}
+                             for s in plan.split_speakers(split)} for split in SPLITS},
         "utterances": {split: sum(u.split == split for u in plan.utts) for split in SPLITS},
         "vocab": len(plan.selection.vocab),
         "lm_sentences": len(plan.selection.lm),
@@ -187,11 +198,12 @@ def find_complete_corpus(out_dir: Path, size: str, seed: int,
     return dirs
 
 
-def _render(utts: list[Utterance], out_dir: Path, work: Path, nj: int) -> None:
-    by_spk: dict[str, list[RenderItem]] = {}
+def _render(plan: Plan, utts: list[Utterance], out_dir: Path, work: Path, nj: int) -> None:
+    by_voice: dict[Voice, list[RenderItem]] = {}
     for u in utts:
-        by_spk.setdefault(u.spk, []).append((u.text.lower(), wav_path(out_dir, u), u.perturb))
-    render_all(render_tasks(by_spk, work), nj)
+        item = (u.text.lower(), wav_path(out_dir, u), u.perturb)
+        by_voice.setdefault(plan.voice(u.spk), []).append(item)
+    render_all(render_tasks(by_voice, work), nj)
 
 
 def make_synth_corpus(out_dir: Path, size: str = "tiny", seed: int = 1, nj: int = 2,
@@ -206,10 +218,10 @@ def make_synth_corpus(out_dir: Path, size: str = "tiny", seed: int = 1, nj: int 
         return done
     plan = plan_corpus(size, seed, text_source)
     stamp = _stamp(size, seed, plan)
-    check_engines([VOICES[v] for voices in SPLITS.values() for v in voices])
+    check_engines([s.voice for s in plan.speakers])
     clear(out_dir, [out_dir / d / split for split in SPLITS for d in ["data", "wav"]])
     (out_dir / TMP).mkdir(parents=True)
-    _render(plan.utts, out_dir, out_dir / TMP, nj)
+    _render(plan, plan.utts, out_dir, out_dir / TMP, nj)
     (out_dir / TMP).rmdir()
     dirs = {split: data_dir_for(out_dir, split, plan.utts) for split in SPLITS}
     for data in dirs.values():
@@ -223,14 +235,16 @@ def make_synth_corpus(out_dir: Path, size: str = "tiny", seed: int = 1, nj: int 
 
 
 def seen_voice_test_utts(plan: Plan, seed: int) -> list[Utterance]:
-    """Test's sentences read by the training voices, dealt out to them in turn: the held-out
-    test's words without its voice mismatch (the utterance ids, and so the perturbation
-    draws, are new)."""
+    """Test's sentences read by the training speakers, dealt out to them in turn: the
+    held-out test's words without its speaker mismatch (the utterance ids, and so the
+    perturbation draws, are new)."""
     utts = []
+    train = plan.split_speakers("train")
     for i, words in enumerate(plan.selection.split("test")):
-        spk = TRAIN_VOICES[i % len(TRAIN_VOICES)]
-        utt_id = f"{spk}-seen{i // len(TRAIN_VOICES) + 1:04d}"
-        utts.append(Utterance(utt_id, spk, SEEN_VOICE_TEST, words, perturb_params(seed, utt_id)))
+        spk = train[i % len(train)]
+        utt_id = f"{spk.name}-seen{i // len(train) + 1:04d}"
+        utts.append(Utterance(utt_id, spk.name, SEEN_VOICE_TEST, words,
+                              perturb_params(seed, utt_id, spk.warp)))
     return sorted(utts, key=lambda u: u.utt_id)
 
 
@@ -242,7 +256,8 @@ def make_seen_voice_test(out_dir: Path, size: str, seed: int, nj: int = 2,
     if find_complete_corpus(out_dir, size, seed, text_source) is None:
         raise InputError(out_dir / STAMP, f"is not a complete {size} corpus of seed {seed}",
                          "make the corpus first (make_synth_corpus, same size, seed and text)")
-    utts = seen_voice_test_utts(plan_corpus(size, seed, text_source), seed)
+    plan = plan_corpus(size, seed, text_source)
+    utts = seen_voice_test_utts(plan, seed)
     want = data_dir_for(out_dir, SEEN_VOICE_TEST, utts)
     try:
         have = load_data_dir(want.path, need_text=True)
@@ -250,13 +265,13 @@ def make_seen_voice_test(out_dir: Path, size: str, seed: int, nj: int = 2,
             return have
     except PkdError:
         pass
-    check_engines([VOICES[v] for v in sorted({u.spk for u in utts})])
+    check_engines([plan.voice(spk) for spk in sorted({u.spk for u in utts})])
     work = out_dir / f"{TMP}_{SEEN_VOICE_TEST}"
     for path in [work, want.path, out_dir / "wav" / SEEN_VOICE_TEST]:
         if path.exists():
             shutil.rmtree(path)
     work.mkdir()
-    _render(utts, out_dir, work, nj)
+    _render(plan, utts, out_dir, work, nj)
     work.rmdir()
     write_split(want)
     return want
