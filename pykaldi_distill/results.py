@@ -12,8 +12,16 @@ from pathlib import Path
 
 import numpy as np
 
+from .bootstrap import DRAWS, SEED, PairedBootstrap, SpeakerCounts, paired_bootstrap, sum_runs
 from .errors import InputError, require_file
-from .score import Setting, align_utterances, hyp_path, per_spk_stats, read_text
+from .score import (
+    Setting,
+    SpkStats,
+    align_utterances,
+    hyp_path,
+    per_spk_stats,
+    read_text,
+)
 
 
 @dataclass
@@ -226,32 +234,84 @@ def corpus_markdown(info: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+@dataclass(frozen=True)
+class Change:
+    """A system's relative WER change vs another on the pooled test (and dev) speakers."""
+
+    test: PairedBootstrap | None  # None: fewer than two test speakers
+    dev: PairedBootstrap | None  # None: no dev counts for both, or fewer than two speakers
+
+
+def _change_cell(change: PairedBootstrap | None, wer: float | None,
+                 base_wer: float | None) -> str:
+    """`-5.9% [-9.1, -2.6]` from a bootstrap; the bare point from the WERs without one."""
+    if change is None:
+        return "" if wer is None or not base_wer else f"{100 * (wer - base_wer) / base_wer:+.1f}%"
+    if np.isnan(change.rel):
+        return ""
+    if np.isnan(change.low):
+        return f"{100 * change.rel:+.1f}%"
+    return f"{100 * change.rel:+.1f}% [{100 * change.low:+.1f}, {100 * change.high:+.1f}]"
+
+
+def _system_row(r: SystemResult, base: SystemResult | None, change: Change | None) -> str:
+    name = r.name if r.runs == 1 else f"{r.name} ({r.runs} runs)"
+    test = _change_cell(None if change is None else change.test, r.wer,
+                        None if base is None else base.wer)
+    dev = _change_cell(None if change is None else change.dev, r.dev_wer,
+                       None if base is None else base.dev_wer)
+    return (f"| {name} | {_mean_std(r.dev_wer, r.dev_wer_std)} | "
+            f"{_mean_std(r.wer, r.wer_std)} | {test} | {dev} | "
+            f"{_opt(r.oracle_wer)} | {_count(r.leaves)} | {_count(r.gaussians)} | "
+            f"{r.params:,} | {r.mflops_per_frame:.2f} | {r.rtf:.3f} |")
+
+
+def _bootstrap_note(changes: Mapping[str, Change]) -> list[str]:
+    tests = [c.test for c in changes.values() if c.test is not None]
+    devs = [c.dev for c in changes.values() if c.dev is not None]
+    if not tests and not devs:
+        return ["", "No interval on the relative changes: a bootstrap over speakers needs "
+                "at least two speakers."]
+    sets = ([f"{tests[0].speakers} test"] if tests else []) + (
+        [f"{devs[0].speakers} dev"] if devs else [])
+    draws = (tests or devs)[0].draws
+    return ["", "Relative change = (WER - WER of the baseline) / WER of the baseline, on the "
+            "errors and words of all speakers pooled (several runs: summed over the runs). "
+            "[a, b] is its paired bootstrap 95 % interval over speakers (Bisani & Ney 2004): "
+            f"the {' and '.join(sets)} speakers are resampled with replacement, {draws} "
+            "draws, the same draws for the system and the baseline. An interval that "
+            "excludes 0 is a real difference at 95 %; one that contains 0 is within the "
+            "noise of which speakers were picked."]
+
+
 def results_markdown(title: str, results: list[SystemResult], baseline: str | None,
-                     corpus: dict | None = None, extra: str = "") -> str:
+                     corpus: dict | None = None, extra: str = "",
+                     changes: Mapping[str, Change] | None = None,
+                     per_speaker_file: str | None = None) -> str:
+    """RESULTS.md. `changes[name]`: the system's bootstrap vs `baseline` (the baseline's own
+    row and systems without one show the bare relative change of the WER column);
+    `per_speaker_file`: where the WER per voice is, for a pointer line."""
     base = next((r for r in results if r.name == baseline), None)
+    changes = changes or {}
     lines = [f"# Results: {title}", "",
              "Written by the recipe from its own decode dirs; do not edit by hand.", "",
-             "| system | dev WER % | WER % | rel. vs baseline | lattice oracle % | tree leaves | "
-             "Gaussians | params | MFLOPs/frame | decode RTF (CPU) |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
-    for r in results:
-        rel = ""
-        if base is not None and base.wer > 0:
-            rel = f"{100 * (r.wer - base.wer) / base.wer:+.1f}%"
-        name = r.name if r.runs == 1 else f"{r.name} ({r.runs} runs)"
-        lines.append(f"| {name} | {_mean_std(r.dev_wer, r.dev_wer_std)} | "
-                     f"{_mean_std(r.wer, r.wer_std)} | {rel} | "
-                     f"{_opt(r.oracle_wer)} | {_count(r.leaves)} | {_count(r.gaussians)} | "
-                     f"{r.params:,} | {r.mflops_per_frame:.2f} | "
-                     f"{r.rtf:.3f} |")
+             "| system | dev WER % | WER % | rel. vs baseline | dev rel. | lattice oracle % | "
+             "tree leaves | Gaussians | params | MFLOPs/frame | decode RTF (CPU) |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    lines += [_system_row(r, base, changes.get(r.name)) for r in results]
+    if changes:
+        lines += _bootstrap_note(changes)
     if any(r.dev_wer is not None for r in results):
         lines += ["", "Test WER is taken at the LM weight / insertion penalty best on dev."]
     lines += ["", "Decode RTF (CPU): CPU seconds of the decoding processes (one thread each: "
               "acoustic scoring, lattice search, word lattices, LM-weight sweep) per second of "
               "test audio, so jobs sharing the machine do not inflate it."]
     if any(r.runs > 1 for r in results):
-        lines += ["", "Rows with several runs (seeds) give mean ± sample standard deviation; "
-                  "the relative change uses the means."]
+        lines += ["", "Rows with several runs (seeds) give mean ± sample standard deviation"
+                  + ("." if changes else "; the relative change uses the means.")]
+    if per_speaker_file is not None:
+        lines += ["", f"WER per voice (one row per dev/test speaker): "
+                  f"[{per_speaker_file}]({per_speaker_file})."]
     lines += ["", "Kaldi WER lines:", ""]
     lines += [f"- {r.name}: `{r.wer_line}`" for r in results]
     if base is not None:
@@ -264,48 +324,99 @@ def results_markdown(title: str, results: list[SystemResult], baseline: str | No
 # --------------------------------------------------------------------------- per voice
 
 
-def speaker_wers(decode_dir: Path, setting: str, utt2spk: Mapping[str, str]) -> dict[str, float]:
-    """Per-speaker WER % of a scored decode dir at one `<lmwt>_<wip>` setting: its
+def speaker_stats(decode_dir: Path, setting: str,
+                  utt2spk: Mapping[str, str]) -> dict[str, SpkStats]:
+    """Per-speaker counts of a scored decode dir at one `<lmwt>_<wip>` setting: its
     hypotheses (scoring_kaldi/penalty_<wip>/<lmwt>.txt) against scoring_kaldi/test_filt.txt,
     aligned the way the wer files are (no token filter), sorted by speaker."""
     fix = "decode and score this system first (local/decode.sh)"
     refs = read_text(require_file(decode_dir / "scoring_kaldi" / "test_filt.txt", fix))
     hyps = read_text(require_file(hyp_path(decode_dir, Setting.parse(setting)), fix))
     alignments, _ = align_utterances(refs, hyps, "present")
-    return {spk: s.wer for spk, s in per_spk_stats(alignments, utt2spk).items()}
+    return per_spk_stats(alignments, utt2spk)
+
+
+def speaker_wers(decode_dir: Path, setting: str, utt2spk: Mapping[str, str]) -> dict[str, float]:
+    """Per-speaker WER % of `speaker_stats`."""
+    return {spk: s.wer for spk, s in speaker_stats(decode_dir, setting, utt2spk).items()}
+
+
+@dataclass
+class SystemSpeakers:
+    """One system's per-speaker counts, one {speaker: SpkStats} per run (seed). Test is read
+    at the dev-best setting when the run has a dev decode (no tuning on test), otherwise at
+    test's best; dev at its own best."""
+
+    test: list[dict[str, SpkStats]]
+    dev: list[dict[str, SpkStats]] | None  # None: a run without dev decode, or no dev utt2spk
+
+    def mean_wers(self) -> dict[str, float]:
+        """{"dev:<spk>"/"test:<spk>": WER %}, the mean over the runs that have the speaker."""
+        values: dict[str, list[float]] = {}
+        for split, runs in [("test", self.test), ("dev", self.dev or [])]:
+            for stats in runs:
+                for spk, s in stats.items():
+                    values.setdefault(f"{split}:{spk}", []).append(s.wer)
+        return {key: float(np.mean(wers)) for key, wers in values.items()}
+
+    def pooled(self, split: str) -> SpeakerCounts | None:
+        """The counts of `split` ("test"/"dev") summed over the runs (None: no dev).
+        ValueError when the runs' speakers differ."""
+        runs = self.test if split == "test" else self.dev
+        return None if runs is None else sum_runs([SpeakerCounts.from_stats(r) for r in runs])
+
+
+def run_speaker_stats(runs: Sequence[tuple[Path, Path | None]], test_utt2spk: Mapping[str, str],
+                      dev_utt2spk: Mapping[str, str] | None) -> SystemSpeakers:
+    """`SystemSpeakers` of one system from its (test, dev or None) decode dirs, one per run."""
+    test = [speaker_stats(t, dev_setting(t if d is None else d), test_utt2spk) for t, d in runs]
+    dev = None
+    if dev_utt2spk is not None and all(d is not None for _, d in runs):
+        dev = [speaker_stats(d, dev_setting(d), dev_utt2spk) for _, d in runs if d is not None]
+    return SystemSpeakers(test, dev)
 
 
 def run_speaker_wers(runs: Sequence[tuple[Path, Path | None]], test_utt2spk: Mapping[str, str],
                      dev_utt2spk: Mapping[str, str] | None) -> dict[str, float]:
-    """{"dev:<spk>"/"test:<spk>": WER %} of one system, averaged over its runs (seeds).
-
-    Dev is read at its own best setting; test at the dev-best setting when there is a dev
-    decode (no tuning on test), otherwise at test's best."""
-    sums: dict[str, float] = {}
-
-    def add(split: str, wers: Mapping[str, float]) -> None:
-        for spk, wer in wers.items():
-            sums[f"{split}:{spk}"] = sums.get(f"{split}:{spk}", 0.0) + wer
-
-    for test, dev in runs:
-        add("test", speaker_wers(test, dev_setting(test if dev is None else dev), test_utt2spk))
-        if dev is not None and dev_utt2spk is not None:
-            add("dev", speaker_wers(dev, dev_setting(dev), dev_utt2spk))
-    return {key: total / len(runs) for key, total in sums.items()}
+    """{"dev:<spk>"/"test:<spk>": WER %} of one system, averaged over its runs (seeds)."""
+    return run_speaker_stats(runs, test_utt2spk, dev_utt2spk).mean_wers()
 
 
-def per_speaker_markdown(rows: Sequence[tuple[str, Mapping[str, float]]]) -> str:
-    """A table of per-voice WER %: one row per system, one column per dev/test speaker."""
-    columns = sorted({key for _, wers in rows for key in wers},
-                     key=lambda k: (not k.startswith("dev:"), k))
-    lines = ["## WER per voice", "",
+def _split_bootstrap(system: SystemSpeakers, baseline: SystemSpeakers, split: str,
+                     draws: int, seed: int) -> PairedBootstrap | None:
+    try:
+        sys_counts, base_counts = system.pooled(split), baseline.pooled(split)
+        if sys_counts is None or base_counts is None or len(base_counts.speakers) < 2:
+            return None  # mismatched speakers still raise: paired_bootstrap checks first
+        return paired_bootstrap(sys_counts, base_counts, draws, seed)
+    except ValueError as e:
+        raise ValueError(f"{split}: {e}") from e
+
+
+def relative_change(system: SystemSpeakers, baseline: SystemSpeakers, draws: int = DRAWS,
+                    seed: int = SEED) -> Change:
+    """`paired_bootstrap` of `system` vs `baseline` on test and dev, each with its counts
+    summed over its runs (None where a set has no counts or fewer than two speakers).
+    ValueError, naming the set, when their speakers differ."""
+    return Change(_split_bootstrap(system, baseline, "test", draws, seed),
+                  _split_bootstrap(system, baseline, "dev", draws, seed))
+
+
+def per_speaker_markdown(rows: Sequence[tuple[str, Mapping[str, float]]],
+                         title: str | None = None) -> str:
+    """A table of per-voice WER %: one row per dev/test speaker, one column per system. With
+    a `title`, a whole page (the file beside RESULTS.md)."""
+    speakers = sorted({key for _, wers in rows for key in wers},
+                      key=lambda k: (not k.startswith("dev:"), k))
+    heading = "## WER per voice" if title is None else f"# WER per voice: {title}"
+    lines = [heading, "",
              "Dev voices at their best LM weight / insertion penalty, test voices at the "
              "dev-best one (means over runs).", "",
-             "| system | " + " | ".join(columns) + " |",
-             "|---|" + "---:|" * len(columns)]
-    for name, wers in rows:
-        cells = [f"{wers[c]:.2f}" if c in wers else "" for c in columns]
-        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+             "| speaker | " + " | ".join(name for name, _ in rows) + " |",
+             "|---|" + "---:|" * len(rows)]
+    for spk in speakers:
+        cells = [f"{wers[spk]:.2f}" if spk in wers else "" for _, wers in rows]
+        lines.append(f"| {spk} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 
@@ -343,8 +454,56 @@ def check_order(systems: Sequence[Sequence[SystemResult]]) -> OrderCheck:
              else [_falls([w for w in ws if w is not None]) for ws in devs]))
 
 
-def order_markdown(check: OrderCheck) -> str:
-    """A section saying in how many runs WER(last) < ... < WER(first) held, and in which."""
+@dataclass(frozen=True)
+class PairChange:
+    """Consecutive systems of an order: `better` (expected) vs `worse` on pooled speakers."""
+
+    worse: str
+    better: str
+    change: Change  # of `better` vs `worse` (its baseline)
+
+
+def order_changes(names: Sequence[str], speakers: Mapping[str, SystemSpeakers],
+                  draws: int = DRAWS, seed: int = SEED) -> list[PairChange]:
+    """`relative_change` of each system of an order (worst expected first) vs the one before
+    it. ValueError, naming the pair, when its speakers differ."""
+    pairs = []
+    for a, b in zip(names, names[1:], strict=False):
+        try:
+            pairs.append(PairChange(a, b, relative_change(speakers[b], speakers[a], draws, seed)))
+        except ValueError as e:
+            raise ValueError(f"{b} vs {a}: {e}") from e
+    return pairs
+
+
+def _verdict(b: PairedBootstrap) -> str:
+    if np.isnan(b.low):
+        return ""
+    return "yes" if b.high < 0 else "no" if b.low > 0 else "within noise"
+
+
+def _pairs_markdown(pairs: Sequence[PairChange]) -> list[str]:
+    rows = [(label, p, b) for label in ("dev", "test") for p in pairs
+            if (b := getattr(p.change, label)) is not None]
+    if not rows:
+        return ["", "No pooled comparison: it needs at least two speakers."]
+    b0 = rows[0][2]
+    lines = ["", "On all speakers pooled (runs summed), each system vs the one before it: the "
+             f"relative change with its paired bootstrap 95 % interval over speakers ({b0.draws} "
+             "draws, the same for both systems), the fraction of draws in which the second is "
+             "better, and whether it is better with the interval excluding 0 (no: worse with "
+             "the interval above 0).", "",
+             "| set | speakers | A | B | WER % A | WER % B | B vs A | P(B better) | "
+             "WER(B) < WER(A)? |", "|---|---:|---|---|---:|---:|---:|---:|---|"]
+    lines += [f"| {label} | {b.speakers} | {p.worse} | {p.better} | {b.base_wer:.2f} | "
+              f"{b.sys_wer:.2f} | {_change_cell(b, None, None)} | {b.p_better:.3f} | "
+              f"{_verdict(b)} |" for label, p, b in rows]
+    return lines
+
+
+def order_markdown(check: OrderCheck, pairs: Sequence[PairChange] | None = None) -> str:
+    """A section saying in how many runs WER(last) < ... < WER(first) held, and in which;
+    with `pairs` (`order_changes`), also each consecutive pair on pooled speakers."""
     claim = " < ".join(f"WER({n})" for n in reversed(check.names))
     lines = ["## Order of the systems", "",
              f"Does {claim} hold, run by run (runs of the last system: "
@@ -354,6 +513,8 @@ def order_markdown(check: OrderCheck) -> str:
         if held is not None:
             lines.append(f"| {label} | {sum(held)} of {len(held)} | "
                          + ", ".join("yes" if h else "no" for h in held) + " |")
+    if pairs is not None:
+        lines += _pairs_markdown(pairs)
     return "\n".join(lines) + "\n"
 
 

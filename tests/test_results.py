@@ -1,14 +1,18 @@
 import json
+import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from test_model_io import make_model
 
 from pykaldi_distill import model_io, results
+from pykaldi_distill.bootstrap import PairedBootstrap, SpeakerCounts, paired_bootstrap, sum_runs
 from pykaldi_distill.errors import InputError
 from pykaldi_distill.nnet.checkpoint import save_checkpoint
 from pykaldi_distill.nnet.student import Dnn, DnnConfig
+from pykaldi_distill.score import SpkStats, score_decode_dir
 
 
 def decode_dir(model_dir: Path, wer_line: str, rtf: float) -> Path:
@@ -81,6 +85,23 @@ def test_corpus_section() -> None:
     text = results.results_markdown("toy", [], None, info)
     assert "| train | a, b | 10 | 1.2 |" in text
     assert "3 dropped for words missing from CMUdict" in text
+
+
+def test_corpus_section_counts_speakers_by_engine() -> None:
+    def spk(family: str) -> dict:
+        return {"family": family, "recipe": []}
+
+    info = {"utterances": {"train": 6, "dev": 2, "test": 1},
+            "minutes": {"train": 1.0, "dev": 0.5, "test": 0.25},
+            "speakers": {"train": {"esp01": spk("espeak-ng:en+m1"), "esp02": spk("espeak-ng:en+f1"),
+                                   "flite01": spk("flite:rms")},
+                         "dev": {"esp03": spk("espeak-ng:en-us+m1"), "fest01": spk("festival:x")},
+                         "test": {"flite02": spk("flite:rms")}},
+            "vocab": 500, "lm_sentences": 99}
+    text = results.corpus_markdown(info)
+    assert "3 training speakers, 2 dev speakers, 1 test speakers" in text
+    assert "| train | 3 | espeak-ng 2, flite 1 | 6 | 1.0 |" in text
+    assert "| dev | 2 | espeak-ng 1, festival 1 | 2 | 0.5 |" in text
 
 
 def gmm_decode_dir(tmp_path: Path) -> Path:
@@ -183,9 +204,12 @@ def test_speaker_wers_use_the_dev_setting_for_test(tmp_path: Path) -> None:
     alone = results.run_speaker_wers([(test, None), (test, dev)], utt2spk, None)
     assert alone == {"test:alice": 25.0, "test:bob": 37.5}
     text = results.per_speaker_markdown([("tri1", wers), ("dnn", alone)])
-    assert "| system | dev:carol | test:alice | test:bob |" in text
-    assert "| tri1 | 50.00 | 25.00 | 75.00 |" in text
-    assert "| dnn |  | 25.00 | 37.50 |" in text
+    assert "| speaker | tri1 | dnn |" in text  # one row per speaker, dev first
+    assert text.index("| dev:carol | 50.00 |  |") < text.index("| test:alice | 25.00 | 25.00 |")
+    assert "| test:bob | 75.00 | 37.50 |" in text
+    assert not text.startswith("# ")
+    page = results.per_speaker_markdown([("tri1", wers)], "toy")
+    assert page.startswith("# WER per voice: toy\n") and "| test:bob | 75.00 |" in page
 
 
 def test_speaker_wers_name_the_missing_file(tmp_path: Path) -> None:
@@ -284,3 +308,196 @@ def test_make_results_cli_order(tmp_path: Path, capsys) -> None:  # noqa: ANN001
     assert make_results.main(["--order", "mono,tri1", str(out), specs[0],
                               specs[1].split(";")[0]]) == 1
     assert "same number of runs" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- bootstrap
+
+
+def counts(errors: list[int], words: list[int] | None = None,
+           speakers: list[str] | None = None) -> SpeakerCounts:
+    speakers = speakers or [f"s{i}" for i in range(len(errors))]
+    return SpeakerCounts(tuple(speakers), np.array(errors),
+                         np.array(words or [100] * len(errors)))
+
+
+def test_bootstrap_identical_systems_is_no_change() -> None:
+    base = counts([10, 30, 5, 20, 12])
+    same = paired_bootstrap(base, base, draws=500)
+    assert (same.rel, same.low, same.high, same.p_better) == (0.0, 0.0, 0.0, 0.0)
+    assert not same.real and (same.draws, same.speakers) == (500, 5)
+    # The same errors, shuffled over the speakers: pooled the same, within the noise.
+    shuffled = paired_bootstrap(counts([30, 5, 20, 12, 10]), base)
+    assert shuffled.rel == 0.0 and shuffled.low < 0 < shuffled.high and not shuffled.real
+
+
+def test_bootstrap_better_on_every_speaker() -> None:
+    base = counts([10, 30, 5, 20, 12], [100, 120, 80, 100, 90])
+    better = paired_bootstrap(counts([8, 27, 4, 17, 11], [100, 120, 80, 100, 90]), base)
+    assert better.rel == pytest.approx((67 / 490) / (77 / 490) - 1)
+    assert better.low <= better.rel <= better.high < 0 and better.real
+    assert better.p_better == 1.0
+    assert (better.base_wer, better.sys_wer) == pytest.approx((100 * 77 / 490, 100 * 67 / 490))
+    worse = paired_bootstrap(base, counts([8, 27, 4, 17, 11], [100, 120, 80, 100, 90]))
+    assert worse.low > 0 and worse.real and worse.p_better == 0.0
+
+
+def test_bootstrap_draws_speakers_with_replacement() -> None:
+    # Two speakers: both picks of s0 (1/4) give -50 %, one of each (1/2) -25 %, s1 twice 0 %.
+    b = paired_bootstrap(counts([5, 10]), counts([10, 10]), draws=2000, seed=1)
+    assert (b.low, b.high) == (-0.5, 0.0)
+    assert b.p_better == pytest.approx(0.75, abs=0.03) and not b.real
+
+
+def test_bootstrap_is_reproducible_with_its_seed() -> None:
+    base, system = counts([10, 30, 5, 20, 12]), counts([9, 31, 3, 18, 12])
+    first = paired_bootstrap(system, base, seed=7)
+    assert paired_bootstrap(system, base, seed=7) == first
+    other = paired_bootstrap(system, base, seed=8)
+    assert other.rel == first.rel and (other.low, other.high) != (first.low, first.high)
+
+
+def test_bootstrap_needs_the_same_speakers() -> None:
+    base = counts([1, 2, 3], speakers=["alice", "bob", "carol"])
+    with pytest.raises(ValueError, match="only in the system: dave; only in the baseline: carol"):
+        paired_bootstrap(counts([1, 2, 3], speakers=["alice", "bob", "dave"]), base)
+    with pytest.raises(ValueError, match="at least two"):
+        paired_bootstrap(counts([1], speakers=["alice"]), counts([2], speakers=["alice"]))
+    with pytest.raises(ValueError, match="only in run 2: carol"):
+        sum_runs([counts([1, 2]), counts([1, 2, 3], speakers=["s0", "s1", "carol"])])
+    pooled = sum_runs([counts([1, 2]), counts([3, 4], [50, 50])])
+    assert pooled.errors.tolist() == [4, 6] and pooled.words.tolist() == [150, 150]
+
+
+def stats(errors: dict[str, int], words: int = 20) -> dict[str, SpkStats]:
+    """Per-speaker counts with `errors` deletions of `words` reference words."""
+    return {spk: SpkStats(sents=2, corr=words - e, dels=e, sent_errors=2) for spk, e in
+            errors.items()}
+
+
+def test_order_changes_on_pooled_speakers() -> None:
+    test = {"mono": {"t1": 8, "t2": 10, "t3": 6, "t4": 12},
+            "tri1": {"t1": 4, "t2": 4, "t3": 2, "t4": 6},
+            "tri2": {"t1": 6, "t2": 2, "t3": 4, "t4": 4}}
+    speakers = {name: results.SystemSpeakers([stats(errors), stats(errors)], None)
+                for name, errors in test.items()}  # two identical runs: summed
+    pairs = results.order_changes(["mono", "tri1", "tri2"], speakers)
+    assert [(p.worse, p.better) for p in pairs] == [("mono", "tri1"), ("tri1", "tri2")]
+    assert pairs[0].change.test is not None and pairs[0].change.test.real
+    assert pairs[0].change.test.rel == pytest.approx(16 / 36 - 1) and pairs[0].change.dev is None
+    check = results.check_order([[result(n, "a", speakers[n].pooled("test").wer, None)]
+                                 for n in ["mono", "tri1", "tri2"]])
+    text = results.order_markdown(check, pairs)
+    assert "| test | 4 | mono | tri1 | 45.00 | 20.00 | -55.6% [" in text
+    assert text.splitlines()[-1].startswith("| test | 4 | tri1 | tri2 | 20.00 | 20.00 | +0.0% [")
+    assert text.splitlines()[-1].endswith("| within noise |")
+    assert "| 1.000 | yes |" in text and "| dev |" not in text
+    speakers["tri2"].test[1].pop("t4")
+    with pytest.raises(ValueError, match="tri2 vs tri1: test: the speakers differ: only in run 1"):
+        results.order_changes(["mono", "tri1", "tri2"], speakers)
+
+
+def test_results_table_carries_the_intervals() -> None:
+    rows = [result("base", "a", 20.0, 30.0), result("new", "a", 10.0, 33.0)]
+    change = PairedBootstrap(20.0, 10.0, -0.5, -0.6123, -0.4, 1.0, 2000, 12)
+    dev = PairedBootstrap(30.0, 33.0, 0.1, -0.05, 0.25, 0.2, 2000, 12)
+    text = results.results_markdown("toy", rows, "base", changes={
+        "new": results.Change(change, dev)}, per_speaker_file="RESULTS_per_speaker.md")
+    assert "| WER % | rel. vs baseline | dev rel. |" in text
+    assert "| new | 33.00 | 10.00 | -50.0% [-61.2, -40.0] | +10.0% [-5.0, +25.0] |" in text
+    assert "| base | 30.00 | 20.00 | +0.0% | +0.0% |" in text
+    assert "the 12 test and 12 dev speakers are resampled with replacement, 2000 draws" in text
+    assert "[RESULTS_per_speaker.md](RESULTS_per_speaker.md)" in text
+    plain = results.results_markdown("toy", rows, "base")
+    assert "| new | 33.00 | 10.00 | -50.0% | +10.0% |" in plain and "bootstrap" not in plain
+
+
+# --------------------------------------------------------------------------- CLI
+
+
+def scored_system(exp: Path, split: str, errors: dict[str, int]) -> Path:
+    """exp/decode_<split> scored by score.py: each speaker reads two 10-word utterances, of
+    which the system deletes `errors[spk]` words each."""
+    words = [f"w{i}" for i in range(10)]
+    refs = {f"{spk}-u{i}": words for spk in errors for i in range(2)}
+    hyps = {utt: words[errors[utt.split("-")[0]]:] for utt in refs}
+    utt2spk = {utt: utt.split("-")[0] for utt in refs}
+    decode = exp / f"decode_{split}"
+    score_decode_dir(decode, refs, {"10_0.0": hyps, "12_0.0": {u: [] for u in refs}}, utt2spk)
+    (decode / "rtf.json").write_text(json.dumps({"rtf": 0.01}))
+    return decode
+
+
+GMM_ERRORS = {  # deletions per utterance of each speaker: mono > tri1, tri1 ~ tri2
+    "mono": ({"t1": 4, "t2": 5, "t3": 3, "t4": 6}, {"d1": 4, "d2": 5, "d3": 4}),
+    "tri1": ({"t1": 2, "t2": 2, "t3": 1, "t4": 3}, {"d1": 2, "d2": 2, "d3": 1}),
+    "tri2": ({"t1": 3, "t2": 1, "t3": 2, "t4": 2}, {"d1": 1, "d2": 2, "d3": 2}),
+}
+
+
+def gmm_ladder(tmp_path: Path, errors: dict = GMM_ERRORS) -> list[str]:
+    """Scored test and dev decodes of toy GMM systems, their data dirs' utt2spk in
+    tmp_path/data/{test,dev}; returns the make_results system specs."""
+    tm, am, _ = make_model()
+    specs = []
+    for name, (test_errors, dev_errors) in errors.items():
+        exp = tmp_path / name
+        exp.mkdir()
+        model_io.write_gmm_model(exp / "final.mdl", tm, am)
+        test = scored_system(exp, "test", test_errors)
+        dev = scored_system(exp, "dev", dev_errors)
+        specs.append(f"{name}={test},{dev}")
+    for split, spks in [("test", ["t1", "t2", "t3", "t4"]), ("dev", ["d1", "d2", "d3"])]:
+        (tmp_path / "data" / split).mkdir(parents=True, exist_ok=True)
+        (tmp_path / "data" / split / "utt2spk").write_text(
+            "".join(f"{s}-u{i} {s}\n" for s in spks for i in range(2)))
+    return specs
+
+
+def test_make_results_cli_bootstrap(tmp_path: Path) -> None:
+    from pykaldi_distill.bin import make_results
+
+    specs = gmm_ladder(tmp_path)
+    out = tmp_path / "RESULTS.md"
+    data = ["--test-data", str(tmp_path / "data/test"), "--dev-data", str(tmp_path / "data/dev")]
+    assert make_results.main([*data, "--baseline", "mono", "--order", "mono,tri1,tri2",
+                              "--title", "toy", str(out), *specs]) == 0
+    text = out.read_text()
+    # tri1: 16 of 80 test words wrong vs mono's 36; dev 10 of 60 vs 26.
+    assert re.search(r"\| tri1 \| 16\.67 \| 20\.00 \| -55\.6% \[-\d+\.\d, -\d+\.\d\] \| "
+                     r"-61\.5% \[-\d+\.\d, -\d+\.\d\] \|", text), text
+    assert "the 4 test and 3 dev speakers are resampled" in text
+    assert "## WER per voice" not in text
+    assert "[RESULTS_per_speaker.md](RESULTS_per_speaker.md)" in text
+    assert re.search(r"\| dev \| 3 \| mono \| tri1 \| 43\.33 \| 16\.67 \| -61\.5% \[.*\] \| "
+                     r"1\.000 \| yes \|", text), text
+    assert re.search(r"\| test \| 4 \| tri1 \| tri2 \| 20\.00 \| 20\.00 \| \+0\.0% \[.*\] \| "
+                     r"0\.\d+ \| within noise \|", text), text
+    assert "| test | 0 of 1 | no |" in text  # run by run: tri2 is not below tri1
+    page = (tmp_path / "RESULTS_per_speaker.md").read_text()
+    assert page.startswith("# WER per voice: toy")
+    assert "| speaker | mono | tri1 | tri2 |" in page
+    assert "| test:t4 | 60.00 | 30.00 | 20.00 |" in page
+    other = tmp_path / "per_voice.md"
+    assert make_results.main([*data, "--per-speaker-out", str(other), str(out), *specs]) == 0
+    assert other.is_file() and "[per_voice.md](per_voice.md)" in out.read_text()
+    assert "bootstrap" not in out.read_text()  # no baseline: no relative change
+
+
+def test_make_results_cli_bootstrap_bad_input(tmp_path: Path, capsys) -> None:  # noqa: ANN001
+    from pykaldi_distill.bin import make_results
+
+    errors = {**GMM_ERRORS, "tri2": ({"t1": 3, "t2": 1, "t3": 2}, GMM_ERRORS["tri2"][1])}
+    specs = gmm_ladder(tmp_path, errors)  # tri2 decoded without speaker t4
+    out = tmp_path / "RESULTS.md"
+    test_data = ["--test-data", str(tmp_path / "data/test")]
+    assert make_results.main([*test_data, "--baseline", "mono", str(out), *specs]) == 1
+    err = capsys.readouterr().err
+    assert "'tri2' vs baseline 'mono': test: the speakers differ" in err and "t4" in err
+    assert "data/test/utt2spk" in err and not out.exists()
+    assert make_results.main([*test_data, "--order", "mono,tri1,tri2", str(out), *specs]) == 1
+    assert "--order: tri2 vs tri1: test: the speakers differ" in capsys.readouterr().err
+    assert make_results.main(["--test-data", str(tmp_path), str(out), *specs]) == 1
+    assert f"{tmp_path / 'utt2spk'}: file does not exist" in capsys.readouterr().err
+    assert make_results.main(["--per-speaker-out", "x.md", str(out), *specs]) == 1
+    assert "--per-speaker-out needs --test-data" in capsys.readouterr().err
+    assert not out.exists() and not (tmp_path / "RESULTS_per_speaker.md").exists()

@@ -99,7 +99,7 @@ fi
 if [ "$stage" -le 7 ]; then
   echo "== stage 7: RESULTS.md"
   steps_kd/make_results.sh --title "digits ($size), test = held-out voices" \
-    --baseline "DNN student, GMM alignments" RESULTS.md \
+    --baseline "DNN student, GMM alignments" --test-data data/test RESULTS.md \
     "mono GMM=exp/mono/decode_test" \
     "BLSTM teacher=exp/teacher/decode_test" \
     "DNN student, GMM alignments=exp/student_gmm/decode_test" \

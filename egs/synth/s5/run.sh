@@ -132,8 +132,10 @@ fi
 gmm_systems=("$mono_label=exp/mono/decode_test,exp/mono/decode_dev"
   "$tri1_label=exp/tri1/decode_test,exp/tri1/decode_dev"
   "$tri2_label=exp/tri2/decode_test,exp/tri2/decode_dev")
+ladder_order=$gmm_order  # the GMM ladder RESULTS.md judges: mono > tri1 > tri2 [> tri3]
 if [ "$sat" = true ]; then
   gmm_systems+=("$tri3_label=exp/tri3/decode_test,exp/tri3/decode_dev")
+  ladder_order+=",$tri3_label"
 fi
 
 decode_nnet() {  # decode_nnet <exp-dir>: hybrid decoding of dev and test with the best GMM's HCLG
@@ -194,7 +196,7 @@ if [ "$stage" -le 5 ] && [ "$stop_stage" -ge 5 ]; then
   # The GMM systems' table; stage 9 rewrites RESULTS.md with every system.
   steps_kd/make_results.sh --title "synth read speech ($size), GMM systems, dev/test = held-out voices" \
     --baseline "$mono_label" --corpus-info corpus/corpus.json --test-data data/test \
-    --dev-data data/dev --order "$gmm_order" RESULTS.md "${gmm_systems[@]}"
+    --dev-data data/dev --order "$ladder_order" RESULTS.md "${gmm_systems[@]}"
 fi
 
 if [ "$stage" -le 6 ] && [ "$stop_stage" -ge 6 ]; then
@@ -260,7 +262,7 @@ if [ "$stage" -le 9 ] && [ "$stop_stage" -ge 9 ]; then
     "${times_opt[@]}" \
     --soft-targets exp/teacher_targets --topk 20 --target-temperatures 1,2,5 \
     --target-ali "$gmm_ali" --test-data data/test --dev-data data/dev \
-    --order "$gmm_order" RESULTS.md "${systems[@]}"
+    --order "$ladder_order" RESULTS.md "${systems[@]}"
   cat RESULTS.md
 fi
 wait_background  # jobs of a run that stopped before stage 5
