@@ -19,6 +19,9 @@ wips="0.0 0.5 1.0"
 fmllr=false          # true: speaker-adapted decoding of a SAT model (local/decode_fmllr.sh)
 class_frame_counts=  # neural models: pdf counts for the priors (default ali_train_pdf.counts)
 prior_scale=1.0      # neural models: log P(s|x) - prior_scale * log P(s)
+frames_per_chunk=    # BLSTMs: output frames per chunk, 0 = whole utterance (empty: as trained)
+extra_left_context=  # BLSTMs: context frames before / after each chunk (empty: as trained)
+extra_right_context=
 # End configuration section.
 
 echo "$0 $*"
@@ -34,7 +37,9 @@ Options:
   --lattice-beam <f> --min-lmwt <n> --max-lmwt <n> --wips \"<p> ...\"
   --fmllr <true|false>      # per-speaker fMLLR first (SAT models; default: $fmllr)
   --class-frame-counts <f>  # neural models: counts for the priors (default: ali_train_pdf.counts)
-  --prior-scale <f>         # neural models: scale of the log priors (default: $prior_scale)"
+  --prior-scale <f>         # neural models: scale of the log priors (default: $prior_scale)
+  --frames-per-chunk <n> --extra-left-context <n> --extra-right-context <n>
+                            # BLSTMs: how to chunk an utterance (default: as trained)"
 . "$(dirname "$0")/parse_options.sh"
 . "$(dirname "$0")/pkd_env.sh"
 
@@ -46,11 +51,14 @@ graph=$1
 data=$2
 dir=$3
 model_dir=${model_dir:-$(dirname "$dir")}
-prior_opts=(--prior-scale "$prior_scale")
+nnet_opts=(--prior-scale "$prior_scale")
 if [ -n "$class_frame_counts" ]; then
   require "$class_frame_counts"
-  prior_opts+=(--class-frame-counts "$class_frame_counts")
+  nnet_opts+=(--class-frame-counts "$class_frame_counts")
 fi
+if [ -n "$frames_per_chunk" ]; then nnet_opts+=(--frames-per-chunk "$frames_per_chunk"); fi
+if [ -n "$extra_left_context" ]; then nnet_opts+=(--extra-left-context "$extra_left_context"); fi
+if [ -n "$extra_right_context" ]; then nnet_opts+=(--extra-right-context "$extra_right_context"); fi
 
 require "$graph/HCLG.fst" "$graph/words.txt" "$data/feats.scp" "$data/text" "$model_dir/final.mdl"
 if [ -s "$dir/scoring_kaldi/best_wer" ] && [ "$dir/scoring_kaldi/best_wer" -nt "$model_dir/final.mdl" ] \
@@ -81,7 +89,7 @@ if [ "$lattices" = true ]; then
 fi
 $cmd JOB=1:"$nj" "$dir/log/decode.JOB.log" \
   "$pkd_python" -m pykaldi_distill.bin.decode --lmwts "$lmwts" --beam "$beam" \
-    --max-active "$max_active" "${lat_opts[@]}" "${fmllr_opts[@]}" "${prior_opts[@]}" \
+    --max-active "$max_active" "${lat_opts[@]}" "${fmllr_opts[@]}" "${nnet_opts[@]}" \
     "$graph" "$sdata/JOB" \
     "$model_dir" "$dir/tmp.JOB"
 pkd merge_decode "$dir" "$nj"

@@ -14,8 +14,10 @@ dropout=0.1
 lr=0.001
 max_epochs=15
 min_epochs=0
-batch_size=16       # chunks of --chunk-frames frames
-chunk_frames=200
+batch_size=64       # chunks per minibatch (Kaldi's num-chunk-per-minibatch)
+chunk_width=40      # frames per chunk that carry the loss (Kaldi's --egs.chunk-width)
+chunk_left_context=40   # frames of context before / after each chunk, without loss;
+chunk_right_context=40  # decoding uses the same chunks (the model carries them)
 cv_fraction=0.1
 seed=0
 num_threads=2
@@ -26,7 +28,8 @@ help_message="Usage: $0 [options] <data-dir> <lang-dir> <ali-dir> <exp-dir>
  e.g.: $0 data/train_fbank data/lang exp/mono_ali exp/teacher
 Options:
   --cmd <run.pl|slurm.pl>  --num-layers <n>  --hidden <n>  --projection <n>  --dnn-dim <n>
-  --dropout <f>  --lr <f>  --max-epochs <n>  --batch-size <n>  --chunk-frames <n>
+  --dropout <f>  --lr <f>  --max-epochs <n>  --batch-size <chunks>
+  --chunk-width <n>  --chunk-left-context <n>  --chunk-right-context <n>
   --cv-fraction <f>  --seed <n>  --num-threads <n>"
 . "$(dirname "$0")/parse_options.sh"
 . "$(dirname "$0")/pkd_env.sh"
@@ -44,7 +47,8 @@ dir=$4
 check_nnet_inputs
 train_opts=(--model blstm --num-layers "$num_layers" --hidden "$hidden" --dnn-dim "$dnn_dim"
   --dropout "$dropout" --lr "$lr" --max-epochs "$max_epochs" --min-epochs "$min_epochs"
-  --batch-size "$batch_size" --chunk-frames "$chunk_frames" --cv-fraction "$cv_fraction"
-  --seed "$seed" --num-threads "$num_threads")
+  --batch-size "$batch_size" --chunk-width "$chunk_width"
+  --chunk-left-context "$chunk_left_context" --chunk-right-context "$chunk_right_context"
+  --cv-fraction "$cv_fraction" --seed "$seed" --num-threads "$num_threads")
 if [ -n "$projection" ]; then train_opts+=(--projection "$projection"); fi
 run_nnet_training

@@ -5,7 +5,7 @@ that tie it to HMM states, as Kaldi's nnet1 lays them out: `final.mdl` (its Tran
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import kaldi_hmm_gmm as khg
@@ -22,6 +22,7 @@ from .io import atomic_path
 from .kaldi_format import FormatError, KaldiReader, KaldiWriter
 from .model_io import read_transition_model_file, read_tree
 from .nnet.checkpoint import load_model
+from .nnet.chunking import InferenceChunking
 from .nnet.infer import log_posteriors, log_priors_from_counts, pseudo_log_likelihoods
 
 
@@ -85,21 +86,26 @@ class HybridModel:
     input_dim: int
     tree: khg.ContextDependency
     prior_scale: float = 1.0  # nnet-forward's --prior-scale
+    # How a BLSTM runs over an utterance; default: as it was trained (its checkpoint's
+    # chunk settings; whole utterances for checkpoints without them).
+    chunking: InferenceChunking = field(default_factory=InferenceChunking)
 
     def pseudo_loglikes(self, feats: np.ndarray) -> np.ndarray:
         """(frames, dim) -> (frames, pdfs) log p(s|x) - prior_scale * log p(s)."""
-        return pseudo_log_likelihoods(log_posteriors(self.model, feats), self.log_priors,
+        return pseudo_log_likelihoods(self.log_posteriors(feats), self.log_priors,
                                       prior_scale=self.prior_scale)
 
     def log_posteriors(self, feats: np.ndarray) -> np.ndarray:
-        return log_posteriors(self.model, feats)
+        """(frames, dim) -> (frames, pdfs) float32 log p(s|x)."""
+        return log_posteriors(self.model, feats, self.chunking)
 
 
 def load_hybrid_model(model_dir: Path, class_frame_counts: Path | None = None,
                       prior_scale: float = 1.0) -> HybridModel:
     """The model dir's network and HMM; priors from `class_frame_counts` (nnet1 decode.sh's
-    option; default the dir's ali_train_pdf.counts), scaled by `prior_scale`."""
-    model, _ = load_model(model_dir / "final.pt")
+    option; default the dir's ali_train_pdf.counts), scaled by `prior_scale`; a BLSTM runs
+    in the chunks it was trained on (change `.chunking` to run it otherwise)."""
+    model, ckpt = load_model(model_dir / "final.pt")
     hmm = load_hmm_info(model_dir)
     counts_path = class_frame_counts or model_dir / "ali_train_pdf.counts"
     counts = read_pdf_counts(counts_path)
@@ -110,7 +116,8 @@ def load_hybrid_model(model_dir: Path, class_frame_counts: Path | None = None,
                          "the network, final.mdl and the counts must come from the same "
                          "training run")
     return HybridModel(model, hmm.tm, log_priors_from_counts(counts), read_pipeline(model_dir),
-                       model.config.input_dim, hmm.tree, prior_scale)
+                       model.config.input_dim, hmm.tree, prior_scale,
+                       InferenceChunking.of_checkpoint(ckpt["extra"]))
 
 
 def pdf_representative_tids(tm: khg.TransitionModel) -> np.ndarray:

@@ -25,10 +25,12 @@ from pykaldi_distill.bin import (
 from pykaldi_distill.data import load_data_dir
 from pykaldi_distill.io import read_table, write_int_vectors_gz
 from pykaldi_distill.lattice import read_lattices
+from pykaldi_distill.nnet.chunking import DEFAULT_CHUNKS_PER_BATCH, InferenceChunking
 from pykaldi_distill.nnet.data import split_train_cv
 from pykaldi_distill.nnet.options import load_resolved_config, run_split
 
 SMALL = ["--hidden", "16", "--num-layers", "1", "--max-epochs", "2", "--cv-fraction", "0.34"]
+CHUNKS = ["--chunk-width", "10", "--chunk-left-context", "5", "--chunk-right-context", "3"]
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +43,7 @@ def ali_dir(world: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) ->
 def teacher(world: dict[str, Path], ali_dir: Path,  # noqa: F811
             tmp_path_factory: pytest.TempPathFactory) -> Path:
     exp = tmp_path_factory.mktemp("teacher")
-    assert train_nnet.main(["--model", "blstm", "--dnn-dim", "16", *SMALL,
+    assert train_nnet.main(["--model", "blstm", "--dnn-dim", "16", *SMALL, *CHUNKS,
                             str(world["fbank"]), str(ali_dir), str(exp)]) == 0
     return exp
 
@@ -52,6 +54,38 @@ def test_teacher_dir_is_complete(teacher: Path) -> None:
         assert (teacher / f).is_file(), f
     config = json.loads((teacher / "config.json").read_text())
     assert config["model_kind"] == "blstm" and config["targets_kind"] == "hard"
+    assert config["chunk"] == {"chunk_width": 10, "chunk_left_context": 5,
+                               "chunk_right_context": 3}
+    assert config["train"]["batch_size"] == DEFAULT_CHUNKS_PER_BATCH
+
+
+def test_teacher_decodes_in_its_training_chunks(world: dict[str, Path], teacher: Path,  # noqa: F811
+                                                tmp_path: Path, capsys) -> None:  # noqa: ANN001
+    from pykaldi_distill.hybrid import load_hybrid_model
+
+    assert load_hybrid_model(teacher).chunking == InferenceChunking(10, 5, 3)
+    graph = tmp_path / "graph"
+    assert mkgraph.main([str(world["lang_test"]), str(teacher), str(graph)]) == 0
+    capsys.readouterr()
+    assert decode.main(["--lmwts", "10", "--frames-per-chunk", "0", str(graph),
+                        str(world["fbank"]), str(teacher), str(tmp_path / "whole")]) == 0
+    assert "InferenceChunking(frames_per_chunk=0, extra_left_context=5" in capsys.readouterr().err
+    assert decode.main(["--extra-left-context", "-3", str(graph), str(world["fbank"]),
+                        str(teacher), str(tmp_path / "bad")]) == 1
+    assert "extra_left_context must be >= 0" in capsys.readouterr().err
+    assert decode.main(["--frames-per-chunk", "20", str(graph), str(world["data"]),
+                        str(world["mono"]), str(tmp_path / "gmm")]) == 1
+    assert "neural models" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("bad", [["--chunk-left-context", "-1"], ["--chunk-width", "0"]])
+def test_bad_chunk_options_fail_cleanly(world: dict[str, Path], ali_dir: Path,  # noqa: F811
+                                        tmp_path: Path, bad: list[str], capsys) -> None:  # noqa: ANN001
+    assert train_nnet.main(["--model", "blstm", *bad, str(world["fbank"]), str(ali_dir),
+                            str(tmp_path / "exp")]) == 1
+    err = capsys.readouterr().err
+    assert "ERROR (train_nnet): --chunk-width" in err and "must be >=" in err
+    assert not (tmp_path / "exp").exists()
 
 
 def test_valid_uttlist_is_the_cv_split_and_can_be_recomputed(world: dict[str, Path],  # noqa: F811
@@ -167,8 +201,9 @@ def test_resumed_run_keeps_the_cv_split_it_started_with(world: dict[str, Path], 
     config = json.loads((legacy / "config.json").read_text())
     del config["cv_split"]  # a run from before the hash split
     (legacy / "config.json").write_text(json.dumps(config))
-    assert train_nnet.main(["--model", "blstm", "--dnn-dim", "16", *SMALL, "--max-epochs", "3",
-                            str(world["fbank"]), str(ali_dir), str(legacy)]) == 0
+    assert train_nnet.main(["--model", "blstm", "--dnn-dim", "16", *SMALL, *CHUNKS,
+                            "--max-epochs", "3", str(world["fbank"]), str(ali_dir),
+                            str(legacy)]) == 0
     resumed = load_resolved_config(legacy)
     assert resumed["cv_split"] == "permutation"
     utts = sorted(read_table(world["fbank"] / "feats.scp"))

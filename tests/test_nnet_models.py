@@ -24,7 +24,9 @@ from pykaldi_distill.nnet import (
     save_checkpoint,
     splice,
 )
+from pykaldi_distill.nnet.chunking import InferenceChunking, chunked_logits
 from pykaldi_distill.nnet.infer import UNSEEN_LOG_PRIOR
+from pykaldi_distill.nnet.teacher import blstm_mflops_parts
 
 DIM, PDFS = 5, 7
 
@@ -69,6 +71,55 @@ def test_blstm_padding_does_not_leak(kw: dict) -> None:
     torch.testing.assert_close(out[1, :6], alone_b, atol=1e-5, rtol=1e-5)
 
 
+def test_forward_chunks_is_the_middle_of_forward() -> None:
+    model = _blstm()
+    x = torch.randn(3, 17, DIM)
+    with torch.no_grad():
+        torch.testing.assert_close(model.forward_chunks(x, 5, 8), model(x)[:, 5:13],
+                                   atol=1e-6, rtol=1e-6)
+
+
+@pytest.mark.parametrize("frames", [1, 6, 7, 50, 161])
+def test_chunked_inference_with_large_context_equals_whole_utterance(frames: int) -> None:
+    model = _blstm()
+    x = torch.randn(frames, DIM)
+    with torch.inference_mode():
+        whole = model(x[None])[0]  # (frames, pdfs), no padding
+        padded = chunked_logits(model, x, InferenceChunking(0, 40, 40))  # one chunk + context
+        chunked = chunked_logits(model, x, InferenceChunking(7, 40, 40))
+        no_context = chunked_logits(model, x, InferenceChunking(7, 0, 0))
+    assert chunked.shape == padded.shape == no_context.shape == (frames, PDFS)
+    torch.testing.assert_close(chunked, padded, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(chunked_logits(model, x, InferenceChunking()), whole)
+    # Away from the edges (whose context is replicated frames) it is the whole utterance.
+    inner = slice(20, max(20, frames - 20))
+    torch.testing.assert_close(chunked[inner], whole[inner], atol=1e-5, rtol=1e-5)
+    if frames > 20:  # a chunk without context sees less than the whole utterance
+        assert not torch.allclose(no_context[inner], whole[inner], atol=1e-3)
+
+
+def test_log_posteriors_run_the_blstm_in_chunks() -> None:
+    model = _blstm()
+    feats = np.random.default_rng(2).normal(size=(30, DIM)).astype(np.float32)
+    chunked = log_posteriors(model, feats, InferenceChunking(4, 2, 3))
+    with torch.inference_mode():
+        ref = torch.log_softmax(chunked_logits(model, torch.from_numpy(feats),
+                                               InferenceChunking(4, 2, 3)), -1).numpy()
+    np.testing.assert_allclose(chunked, ref, atol=1e-6)
+    assert not np.allclose(chunked, log_posteriors(model, feats), atol=1e-4)
+    dnn = _dnn()  # a DNN ignores the chunking
+    np.testing.assert_array_equal(log_posteriors(dnn, feats, InferenceChunking(4, 2, 3)),
+                                  log_posteriors(dnn, feats))
+
+
+def test_inference_chunking_defaults_and_checks() -> None:
+    assert InferenceChunking.of_checkpoint({}) == InferenceChunking(0, 0, 0)
+    extra = {"chunk": {"chunk_width": 20, "chunk_left_context": 30, "chunk_right_context": 10}}
+    assert InferenceChunking.of_checkpoint(extra) == InferenceChunking(20, 30, 10)
+    with pytest.raises(ValueError, match="extra_left_context"):
+        InferenceChunking(20, -1, 0)
+
+
 def test_splice_matches_manual_splicing_at_edges() -> None:
     x = np.random.default_rng(0).normal(size=(6, 3)).astype(np.float32)
     for c in (0, 1, 4, 8):  # 8 > frames: everything replicated from the edges
@@ -111,6 +162,8 @@ def test_count_params_and_mflops() -> None:
     macs += 2 * (4 * 8 * (8 + 4) + 8 * 4)  # layer 2 input = 2 * projection
     macs += 8 * 12 + 12 * PDFS  # post affine + output
     assert mflops_per_frame(cfg) == pytest.approx(2 * macs / 1e6)
+    assert blstm_mflops_parts(cfg)[1] == pytest.approx(2 * (8 * 12 + 12 * PDFS) / 1e6)
+    assert sum(blstm_mflops_parts(cfg)) == pytest.approx(mflops_per_frame(cfg))
     lstm = Blstm(cfg).lstm
     lstm_weights = sum(p.numel() for n, p in lstm.named_parameters() if "weight" in n)
     assert 2 * macs == 2 * (DIM * 12 + lstm_weights + 8 * 12 + 12 * PDFS)

@@ -26,7 +26,8 @@ def resolved_of(argv: list[str], kind: str = "hard") -> dict[str, object]:
 
 @pytest.mark.parametrize("argv", [
     ["--model", "blstm", "--num-layers", "2", "--hidden", "192", "--dnn-dim", "256",
-     "--dropout", "0.1", "--max-epochs", "4", "--chunk-frames", "150", "--projection", "96"],
+     "--dropout", "0.1", "--max-epochs", "4", "--chunk-width", "20", "--chunk-left-context",
+     "30", "--chunk-right-context", "0", "--projection", "96"],
     ["--model", "blstm"],
     ["--model", "dnn", "--num-layers", "3", "--hidden", "256", "--context", "7", "--lr",
      "0.0005", "--batch-size", "128", "--min-epochs", "2", "--cv-fraction", "0.2"],
@@ -47,10 +48,15 @@ def test_soft_target_options_are_left_out() -> None:
     assert opts[opts.index("--context") + 1] == "5"
 
 
-def test_config_without_chunk_frames_prints_none() -> None:
+def test_config_of_older_runs_prints_their_chunks() -> None:
     resolved = resolved_of(["--model", "blstm"])
-    del resolved["chunk_frames"]  # config.json of runs before it was recorded
-    assert "--chunk-frames" not in training_options(resolved)
+    del resolved["chunk"]
+    resolved["chunk_frames"] = 200  # config.json of runs whose chunks had no context
+    opts = training_options(resolved)
+    assert opts[opts.index("--chunk-width"):][:6] == [
+        "--chunk-width", "200", "--chunk-left-context", "0", "--chunk-right-context", "0"]
+    del resolved["chunk_frames"]  # runs before any chunk setting was recorded
+    assert not [o for o in training_options(resolved) if o.startswith("--chunk")]
 
 
 @pytest.mark.parametrize("script,kind", [("train_teacher.sh", "blstm"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +26,12 @@ from pykaldi_distill.nnet import (
 )
 from pykaldi_distill.nnet import train as train_mod
 from pykaldi_distill.nnet.checkpoint import load_checkpoint
+from pykaldi_distill.nnet.chunking import (
+    ChunkConfig,
+    InferenceChunking,
+    plan_chunks,
+    window_rows,
+)
 from pykaldi_distill.nnet.data import IGNORE_INDEX
 from pykaldi_distill.nnet.train import EvalStats, train
 
@@ -121,23 +128,78 @@ def test_missing_targets_skipped_and_bad_ids_rejected() -> None:
         ChunkDataset(feats, bad_soft)
 
 
-def test_chunk_batches_cover_every_frame_once(corpus: tuple) -> None:
-    feats, hard, soft = corpus
-    ds = ChunkDataset(feats, soft, hard_targets=hard, chunk_frames=16)
-    seen = np.zeros(ds.num_frames, dtype=int)
-    batches = list(ds.iter_batches(5, np.random.default_rng(0)))
-    assert len(batches) == ds.num_batches(5)
+def _coded(lengths: dict[str, int]) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Features whose column 0 is the frame's code 1000 * utterance + t (column 1: t), and
+    hard targets t % PDFS."""
+    feats, hard = {}, {}
+    for u, (utt, n) in enumerate(sorted(lengths.items())):
+        t = np.arange(n)
+        feats[utt] = np.stack([1000.0 * u + t, t] + [np.zeros(n)] * (DIM - 2), 1).astype(
+            np.float32)
+        hard[utt] = t % PDFS
+    return feats, hard
+
+
+def test_chunk_plan_shifts_the_last_chunk_and_masks_short_utterances() -> None:
+    plan = plan_chunks(np.array([0, 45, 50, 90]), np.array([45, 5, 40, 20]), 20)
+    np.testing.assert_array_equal(plan.starts, [0, 20, 25, 45, 50, 70, 90])
+    np.testing.assert_array_equal(plan.loss_begin, [0, 0, 15, 0, 0, 0, 0])  # 25..39 overlap
+    np.testing.assert_array_equal(plan.loss_end, [20, 20, 20, 5, 20, 20, 20])
+    np.testing.assert_array_equal(plan.first, [0, 0, 0, 45, 50, 50, 90])
+    np.testing.assert_array_equal(plan.last, [44, 44, 44, 49, 89, 89, 109])
+    rows = window_rows(plan, np.array([0, 3]), ChunkConfig(20, 2, 3))
+    np.testing.assert_array_equal(rows[0], [0, 0] + list(range(23)))  # left edge replicated
+    np.testing.assert_array_equal(rows[1], [45] * 3 + list(range(46, 50)) + [49] * 18)
+    with pytest.raises(ValueError, match="chunk_left_context"):
+        ChunkConfig(20, -1, 0)
+    with pytest.raises(ValueError, match="chunk_width"):
+        ChunkConfig(0)
+
+
+@pytest.mark.parametrize("chunk", [ChunkConfig(8, 3, 2), ChunkConfig(16, 0, 5),
+                                   ChunkConfig(5, 4, 0)])
+def test_chunk_samples_score_every_frame_once(chunk: ChunkConfig) -> None:
+    lengths = {"a": 37, "b": 5, "c": 16, "d": 1, "e": 24}
+    feats, hard = _coded(lengths)
+    ds = ChunkDataset(feats, hard, chunk=chunk)
+    width, left = chunk.chunk_width, chunk.chunk_left_context
+    scored: list[float] = []
+    batches = list(ds.iter_batches(3, np.random.default_rng(0)))
+    assert len(batches) == ds.num_batches(3)
     for b in batches:
-        mask = b.frame_mask()
-        assert b.x.shape[:2] == mask.shape and b.x.shape[2] == DIM
-        assert int(b.lengths.max()) == b.x.shape[1] <= 16
-        assert (b.x[~mask] == 0).all() and (b.hard[~mask] == IGNORE_INDEX).all()
-        assert b.soft.shape == (*mask.shape, PDFS) and (b.soft[~mask] == 0).all()
-        for row in b.x[mask].numpy():  # locate each real frame in the corpus
-            seen[np.flatnonzero((ds.feats == row).all(1))] += 1
-    assert (seen == 1).all()
-    whole = ChunkDataset(feats, hard, chunk_frames=None)
-    assert len(whole.chunk_starts) == len(feats)
+        assert b.x.shape[1:] == (chunk.sample_frames, DIM) and b.left_context == left
+        assert b.loss_mask.shape == b.hard.shape == (b.x.shape[0], width)
+        centre = b.x[:, left:left + width]  # (B, W, DIM) the frames the loss is over
+        mask = b.loss_mask
+        assert (b.hard[~mask] == IGNORE_INDEX).all() and b.num_frames == int(mask.sum())
+        np.testing.assert_array_equal(b.hard[mask].numpy(),
+                                      centre[mask][:, 1].numpy().astype(int) % PDFS)
+        scored += centre[mask][:, 0].tolist()
+        codes = b.x[..., 0].numpy()  # (B, T): consecutive, edges replicated, one utterance
+        steps = np.diff(codes, axis=1)
+        assert ((steps == 0) | (steps == 1)).all()
+    expected = sorted(float(c) for x in feats.values() for c in x[:, 0])
+    assert sorted(scored) == expected  # every frame carries loss exactly once
+    assert ds.num_chunks == sum(max(1, -(-n // width)) for n in lengths.values())
+
+
+def test_chunk_edges_replicate_and_batches_are_seeded(corpus: tuple) -> None:
+    feats, hard, soft = corpus
+    chunk = ChunkConfig(10, 6, 4)
+    ds = ChunkDataset(feats, soft, hard_targets=hard, chunk=chunk)
+    first = next(ds.iter_batches(ds.num_chunks))  # corpus order: chunk 0 starts utt 0
+    u0 = feats[ds.utts[0]]
+    np.testing.assert_array_equal(first.x[0, :7].numpy(), np.repeat(u0[:1], 7, axis=0))
+    np.testing.assert_array_equal(first.x[0, 7:].numpy(), u0[1:14])
+    last_of_u0 = int(np.flatnonzero(ds.plan.first == 0)[-1])
+    tail = first.x[last_of_u0, -5:].numpy()  # the right context past the utterance's end
+    np.testing.assert_array_equal(tail, np.repeat(u0[-1:], 5, axis=0))
+    assert first.soft.shape == (ds.num_chunks, 10, PDFS)
+    np.testing.assert_allclose(first.soft.sum(-1).numpy(), first.loss_mask.float().numpy(),
+                               atol=1e-5)
+    a, b = (next(ds.iter_batches(64, np.random.default_rng(s))) for s in (3, 3))
+    c = next(ds.iter_batches(64, np.random.default_rng(4)))
+    assert torch.equal(a.x, b.x) and not torch.equal(a.x, c.x) and a.x.shape[0] == 64
 
 
 def test_frame_batches_shuffled_spliced(corpus: tuple) -> None:
@@ -226,15 +288,47 @@ def test_dnn_ce_training_learns(corpus: tuple, tmp_path: Path) -> None:
     assert loaded.input_norm.mean.abs().sum() > 0  # input normalisation from train stats
 
 
+def _blstm() -> Blstm:
+    torch.manual_seed(0)
+    return Blstm(BlstmConfig(DIM, PDFS, num_layers=1, hidden=16, dnn_dim=32))
+
+
 def test_blstm_ce_training_learns(corpus: tuple, tmp_path: Path) -> None:
     feats, hard, _ = corpus
     tr_utts, cv_utts = split_train_cv(list(feats), 0.25, seed=1)
-    tr = ChunkDataset(feats, hard, chunk_frames=20, utts=tr_utts)
-    cv = ChunkDataset(feats, hard, chunk_frames=None, utts=cv_utts)
-    torch.manual_seed(0)
-    model = Blstm(BlstmConfig(DIM, PDFS, num_layers=1, hidden=16, dnn_dim=32))
-    hist = train(model, tr, cv, TrainConfig(lr=1e-2, batch_size=8, max_epochs=3), tmp_path)
+    chunk = ChunkConfig(8, 6, 6)
+    tr = ChunkDataset(feats, hard, chunk=chunk, utts=tr_utts)
+    cv = ChunkDataset(feats, hard, chunk=chunk, utts=cv_utts)
+    model = _blstm()
+    hist = train(model, tr, cv, TrainConfig(lr=1e-2, batch_size=16, max_epochs=3), tmp_path)
     assert max(e.cv_acc for e in hist.epochs) > 0.95
+    assert hist.epochs[-1].frames_per_sec > 0
+    loaded, ckpt = load_model(tmp_path / "final.pt")
+    assert ckpt["extra"]["chunk"] == asdict(chunk)  # decoding runs it as it was trained
+    chunking = InferenceChunking.of_checkpoint(ckpt["extra"])
+    assert chunking == InferenceChunking(8, 6, 6)
+    utt = cv.utts[0]
+    lp = log_posteriors(loaded, feats[utt], chunking)
+    assert lp.shape == (len(feats[utt]), PDFS)
+    assert (lp.argmax(1) == hard[utt]).mean() > 0.9
+    with pytest.raises(InputError, match="different settings.*chunk_width"):
+        other = ChunkDataset(feats, hard, chunk=ChunkConfig(6, 6, 6), utts=tr_utts)
+        train(_blstm(), other, cv, TrainConfig(lr=1e-2, batch_size=16, max_epochs=4),
+              tmp_path)
+
+
+def test_blstm_kl_training_on_soft_chunks(corpus: tuple, tmp_path: Path) -> None:
+    feats, hard, soft = corpus
+    tr_utts, cv_utts = split_train_cv(list(feats), 0.25, seed=1)
+    kw = {"chunk": ChunkConfig(8, 4, 4), "hard_targets": hard, "soft_topk": 3}
+    tr = ChunkDataset(feats, soft, utts=tr_utts, **kw)  # type: ignore[arg-type]
+    cv = ChunkDataset(feats, soft, utts=cv_utts, **kw)  # type: ignore[arg-type]
+    cfg = TrainConfig(loss="kl", temperature=2.0, hard_weight=0.3, lr=1e-2, batch_size=16,
+                      max_epochs=2)
+    hist = train(_blstm(), tr, cv, cfg, tmp_path)
+    best = hist.epochs[hist.best_epoch]
+    assert best.cv_acc > 0.9 and best.cv_loss < hist.epochs[0].cv_loss
+    assert best.cv_hard_acc is not None and np.isfinite(best.train_loss)
 
 
 @pytest.mark.parametrize("hard_weight", [0.0, 0.3])
@@ -259,6 +353,9 @@ def test_training_checks_targets(corpus: tuple, tmp_path: Path) -> None:
         train(_dnn(), tr, cv, TrainConfig(loss="kl"), tmp_path)
     with pytest.raises(ValueError, match="context"):
         train(_dnn(context=3), tr, cv, TrainConfig(), tmp_path)
+    chunks = ChunkDataset(corpus[0], corpus[1], chunk=ChunkConfig(8, 2, 2))
+    with pytest.raises(ValueError, match="ChunkDataset needs a Blstm"):
+        train(_dnn(), chunks, chunks, TrainConfig(), tmp_path)
     with pytest.raises(ValueError):
         TrainConfig(hard_weight=1.5)
 

@@ -23,8 +23,9 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import kaldifst
 import numpy as np
@@ -40,6 +41,9 @@ from ..io import read_table, write_matrix_ark, write_table, write_text_atomic
 from ..lang import read_ints
 from ..model_io import read_gmm_model
 from ..sat import FmllrDecodeConfig, decode_transforms
+
+if TYPE_CHECKING:  # torch is imported only to decode a neural model
+    from ..nnet.chunking import InferenceChunking
 
 
 def get_parser() -> argparse.ArgumentParser:
@@ -66,11 +70,30 @@ def get_parser() -> argparse.ArgumentParser:
                    "ali_train_pdf.counts), as nnet1's decode.sh")
     p.add_argument("--prior-scale", type=float, default=1.0,
                    help="neural models: log P(s|x) - prior_scale * log P(s) (nnet-forward's)")
+    for name, what in [("frames-per-chunk", "output frames per chunk, 0 = whole utterance"),
+                       ("extra-left-context", "frames of context before each chunk"),
+                       ("extra-right-context", "frames of context after each chunk")]:
+        p.add_argument(f"--{name}", type=int, default=None, help=f"BLSTM models: {what} "
+                       "(default: as the model was trained, from its checkpoint)")
     p.add_argument("graph_dir", type=Path)
     p.add_argument("data_dir", type=Path)
     p.add_argument("model_dir", type=Path)
     p.add_argument("out_dir", type=Path)
     return p
+
+
+_CHUNK_OPTIONS = ("frames_per_chunk", "extra_left_context", "extra_right_context")
+
+
+def chunking_of(args: argparse.Namespace, trained: InferenceChunking) -> InferenceChunking:
+    """The model's training chunks (`trained`) with the chunk options given replacing them."""
+    given = {name: getattr(args, name) for name in _CHUNK_OPTIONS
+             if getattr(args, name) is not None}
+    try:
+        return replace(trained, **given)
+    except ValueError as err:
+        raise PkdError(f"--frames-per-chunk/--extra-left-context/--extra-right-context: {err}") \
+            from None
 
 
 Scorer = Callable[[np.ndarray], np.ndarray]  # (frames, dim) -> (frames, pdfs)
@@ -84,10 +107,13 @@ def load_scorer(args: argparse.Namespace
         from ..hybrid import load_hybrid_model
 
         hybrid = load_hybrid_model(model_dir, args.class_frame_counts, args.prior_scale)
+        hybrid.chunking = chunking_of(args, hybrid.chunking)
+        log(f"neural model; BLSTMs run as {hybrid.chunking}")
         return hybrid.tm, hybrid.pipeline, hybrid.pseudo_loglikes, hybrid.input_dim, 10.0
-    if args.class_frame_counts is not None or args.prior_scale != 1.0:
-        raise PkdError(f"--class-frame-counts and --prior-scale are for neural models; "
-                       f"{model_dir} holds a GMM (decode it without them)")
+    if args.class_frame_counts is not None or args.prior_scale != 1.0 or any(
+            getattr(args, name) is not None for name in _CHUNK_OPTIONS):
+        raise PkdError(f"--class-frame-counts, --prior-scale and the chunk options are for "
+                       f"neural models; {model_dir} holds a GMM (decode it without them)")
     tm, am = read_gmm_model(model_dir / "final.mdl")
     return tm, read_pipeline(model_dir), GmmTables.of(am).loglikes, am.dim, 12.0
 

@@ -33,11 +33,14 @@ from ..features import FeaturePipeline, check_feature_dim, load_features
 from ..hybrid import HmmInfo, load_hmm_info, pdf_alignments, write_pdf_counts
 from ..io import load_scp, write_text_atomic
 from ..nnet.checkpoint import build_model
+from ..nnet.chunking import DEFAULT_CHUNKS_PER_BATCH, ChunkConfig
 from ..nnet.data import CV_SPLIT, ChunkDataset, CvSplit, FrameDataset, split_train_cv
 from ..nnet.infer import compute_pdf_counts
 from ..nnet.student import DnnConfig, count_params, mflops_per_frame
 from ..nnet.teacher import BlstmConfig
 from ..nnet.train import TrainConfig, train
+
+_CHUNK_OPTIONS = ("chunk_width", "chunk_left_context", "chunk_right_context")
 
 
 def get_parser() -> argparse.ArgumentParser:
@@ -59,9 +62,15 @@ def get_parser() -> argparse.ArgumentParser:
     p.add_argument("--soft-topk", type=int, default=None,
                    help="keep only the k largest posteriors per frame in memory")
     p.add_argument("--lr", type=float, default=1e-3)
-    p.add_argument("--batch-size", type=int, default=None,
-                   help="frames (dnn, default 256) or chunks (blstm, default 16)")
-    p.add_argument("--chunk-frames", type=int, default=200, help="blstm training chunk length")
+    p.add_argument("--batch-size", type=int, default=None, help="frames (dnn, default 256) "
+                   f"or chunks (blstm, default {DEFAULT_CHUNKS_PER_BATCH})")
+    chunk = ChunkConfig()
+    p.add_argument("--chunk-width", type=int, default=None, help="blstm: frames per training "
+                   f"chunk that carry the loss (default {chunk.chunk_width})")
+    p.add_argument("--chunk-left-context", type=int, default=None, help="blstm: frames of "
+                   f"context before each chunk, without loss (default {chunk.chunk_left_context})")
+    p.add_argument("--chunk-right-context", type=int, default=None, help="blstm: frames of "
+                   f"context after each chunk (default {chunk.chunk_right_context})")
     p.add_argument("--max-epochs", type=int, default=20)
     p.add_argument("--min-epochs", type=int, default=0)
     p.add_argument("--cv-fraction", type=float, default=0.1)
@@ -84,10 +93,22 @@ def model_config(args: argparse.Namespace, input_dim: int, num_pdfs: int
                      dropout=args.dropout)
 
 
+def chunk_config(args: argparse.Namespace) -> ChunkConfig:
+    """The blstm's training chunks: the options given, ChunkConfig's defaults otherwise."""
+    given = {name: getattr(args, name) for name in _CHUNK_OPTIONS
+             if getattr(args, name) is not None}
+    try:
+        return ChunkConfig(**given)
+    except ValueError as err:
+        raise PkdError(f"--chunk-width/--chunk-left-context/--chunk-right-context: {err}") \
+            from None
+
+
 def train_config(args: argparse.Namespace, targets_kind: str) -> TrainConfig:
+    default_batch = DEFAULT_CHUNKS_PER_BATCH if args.model == "blstm" else 256
     return TrainConfig(loss="ce" if targets_kind == "hard" else "kl",
                        temperature=args.temperature, hard_weight=args.hard_weight, lr=args.lr,
-                       batch_size=args.batch_size or (16 if args.model == "blstm" else 256),
+                       batch_size=args.batch_size or default_batch,
                        max_epochs=args.max_epochs, min_epochs=args.min_epochs, seed=args.seed)
 
 
@@ -115,7 +136,7 @@ def resolve_config(args: argparse.Namespace, targets_kind: str,
         "cmvn_opts": pipeline.cmvn_opts(), "cv_fraction": args.cv_fraction,
         "cv_split": cv_split_method(args.exp_dir)}
     if args.model == "blstm":
-        resolved["chunk_frames"] = args.chunk_frames
+        resolved["chunk"] = dataclasses.asdict(chunk_config(args))
     return resolved
 
 
@@ -145,9 +166,10 @@ def make_datasets(args: argparse.Namespace, feats: dict[str, np.ndarray],
                          "check that the data dir and targets use the same utterance ids")
     tr, cv = split_train_cv(utts, args.cv_fraction, args.seed, cv_split)
     common = dict(hard_targets=hard, num_pdfs=num_pdfs, soft_topk=args.soft_topk, source=source)
-    if args.model == "blstm":
-        return (ChunkDataset(feats, targets, chunk_frames=args.chunk_frames, utts=tr, **common),
-                ChunkDataset(feats, targets, chunk_frames=None, utts=cv, **common))
+    if args.model == "blstm":  # cv in the same chunks: its accuracy is measured as trained
+        chunk = chunk_config(args)
+        return (ChunkDataset(feats, targets, chunk=chunk, utts=tr, **common),
+                ChunkDataset(feats, targets, chunk=chunk, utts=cv, **common))
     return (FrameDataset(feats, targets, context=args.context, utts=tr, **common),
             FrameDataset(feats, targets, context=args.context, utts=cv, **common))
 
@@ -165,6 +187,9 @@ def progress_printer() -> object:
 
 
 def main_args(args: argparse.Namespace) -> None:
+    if args.num_threads < 1:
+        raise PkdError(f"--num-threads must be >= 1, got {args.num_threads}")
+    chunk_config(args)  # bad chunk options fail before any data is read
     torch.set_num_threads(args.num_threads)
     data = load_data_dir(args.data_dir)
     hmm = load_hmm_info(args.targets_dir)

@@ -1,4 +1,5 @@
-"""Training data for the teacher (padded utterance chunks) and the student (shuffled frames).
+"""Training data for the teacher (equal-length chunks with context, Kaldi nnet3 RNN egs: see
+nnet/chunking.py) and the student (shuffled spliced frames).
 
 Both datasets are built from in-memory mappings keyed by utterance id:
     feats:   Mapping[str, np.ndarray]  # (frames, dim) float32
@@ -23,28 +24,23 @@ import numpy as np
 import torch
 
 from ..errors import InputError
+from .chunking import ChunkConfig, loss_mask, plan_chunks, window_rows
 
 LENGTH_TOLERANCE = 2
-IGNORE_INDEX = -100  # hard-target value at padded positions (torch's default ignore_index)
+IGNORE_INDEX = -100  # hard-target value of frames without loss (torch's default ignore_index)
 _STATS_CHUNK = 1 << 16
 
 
 @dataclass
 class Batch:
-    """Sequence batch (teacher) or frame batch (student); targets present as available."""
+    """Chunk batch (teacher) or frame batch (student); targets present as available."""
 
-    x: torch.Tensor  # (B, T, dim) padded sequences | (N, (2c+1)*dim) spliced frames
-    lengths: torch.Tensor | None  # (B,) int64 for sequences; None for frame batches
-    hard: torch.Tensor | None  # (B, T) int64, IGNORE_INDEX at padding | (N,) int64
-    soft: torch.Tensor | None  # (B, T, pdfs) float32, 0 at padding | (N, pdfs) float32
-    num_frames: int  # real (unpadded) frames
-
-    def frame_mask(self) -> torch.Tensor | None:
-        """(B, T) bool of real frames for sequence batches; None for frame batches."""
-        if self.lengths is None:
-            return None
-        frames = self.x.shape[1]
-        return torch.arange(frames)[None, :] < self.lengths[:, None]
+    x: torch.Tensor  # (B, T, dim) chunks with context | (N, (2c+1)*dim) spliced frames
+    hard: torch.Tensor | None  # (B, W) int64, IGNORE_INDEX where no loss | (N,) int64
+    soft: torch.Tensor | None  # (B, W, pdfs) float32, 0 where no loss | (N, pdfs) float32
+    num_frames: int  # frames that carry loss
+    loss_mask: torch.Tensor | None = None  # (B, W) bool for chunk batches; None for frames
+    left_context: int = 0  # chunk batches: frames of x before the W frames with loss
 
 
 CvSplit = Literal["hash", "permutation"]
@@ -283,15 +279,17 @@ def _classify_targets(
 
 
 class ChunkDataset(_Corpus):
-    """Teacher data: utterances cut into chunks of `chunk_frames` (None: whole utterances),
-    batched `batch_size` chunks at a time, padded, with lengths."""
+    """Teacher data: every utterance cut into chunks of `chunk.chunk_width` frames with
+    loss, each with its left/right context (edges replicated), planned by
+    `chunking.plan_chunks`: every frame carries loss in exactly one chunk. Batches are
+    dense (B, T, dim) gathers from the one concatenated feature matrix."""
 
     def __init__(
         self,
         feats: Mapping[str, np.ndarray],
         targets: Mapping[str, np.ndarray],
         *,
-        chunk_frames: int | None = 200,
+        chunk: ChunkConfig | None = None,
         hard_targets: Mapping[str, np.ndarray] | None = None,
         utts: Sequence[str] | None = None,
         num_pdfs: int | None = None,
@@ -300,45 +298,40 @@ class ChunkDataset(_Corpus):
     ) -> None:
         super().__init__(feats, targets, hard_targets=hard_targets, utts=utts,
                          num_pdfs=num_pdfs, soft_topk=soft_topk, source=source)
-        if chunk_frames is not None and chunk_frames < 1:
-            raise ValueError("chunk_frames must be >= 1 or None")
-        starts, lens = [], []
-        for start, length in zip(self.starts, self.lengths, strict=True):
-            step = int(length) if chunk_frames is None else chunk_frames
-            for offset in range(0, int(length), step):
-                starts.append(int(start) + offset)
-                lens.append(min(step, int(length) - offset))
-        self.chunk_starts = np.array(starts, dtype=np.int64)  # (chunks,)
-        self.chunk_lengths = np.array(lens, dtype=np.int64)  # (chunks,)
+        self.chunk = chunk or ChunkConfig()
+        self.plan = plan_chunks(self.starts, self.lengths, self.chunk.chunk_width)
+
+    @property
+    def num_chunks(self) -> int:
+        return len(self.plan)
 
     def num_batches(self, batch_size: int) -> int:
-        return -(-len(self.chunk_starts) // batch_size)
+        return -(-self.num_chunks // batch_size)
 
     def iter_batches(self, batch_size: int,
                      rng: np.random.Generator | None = None) -> Iterator[Batch]:
         """Chunks in shuffled (rng) or corpus order, `batch_size` chunks per batch."""
-        n = len(self.chunk_starts)
+        n = self.num_chunks
         order = rng.permutation(n) if rng is not None else np.arange(n)
         for i in range(0, n, batch_size):
             yield self._batch(order[i:i + batch_size])
 
-    def _batch(self, chunk_ids: np.ndarray) -> Batch:
-        starts, lens = self.chunk_starts[chunk_ids], self.chunk_lengths[chunk_ids]  # (B,)
-        steps = np.arange(int(lens.max()))  # (T,)
-        mask = steps[None, :] < lens[:, None]  # (B, T)
-        rows = starts[:, None] + np.where(mask, steps[None, :], 0)  # (B, T) global frames
-        x = self.feats[rows]  # (B, T, dim)
-        x[~mask] = 0.0
+    def _batch(self, ids: np.ndarray) -> Batch:
+        left, width = self.chunk.chunk_left_context, self.chunk.chunk_width
+        rows = window_rows(self.plan, ids, self.chunk)  # (B, T) global frames
+        mask = loss_mask(self.plan, ids, width)  # (B, W)
+        scored = rows[:, left:left + width]  # (B, W) frames whose outputs carry loss
         hard = soft = None
         if self.hard is not None:
-            hard_np = self.hard[rows]  # (B, T)
+            hard_np = self.hard[scored]  # (B, W)
             hard_np[~mask] = IGNORE_INDEX
             hard = torch.from_numpy(hard_np)
         if self.has_soft:
-            soft_np = self._soft_rows(rows)  # (B, T, pdfs)
+            soft_np = self._soft_rows(scored)  # (B, W, pdfs)
             soft_np[~mask] = 0.0
             soft = torch.from_numpy(soft_np)
-        return Batch(torch.from_numpy(x), torch.from_numpy(lens), hard, soft, int(lens.sum()))
+        return Batch(torch.from_numpy(self.feats[rows]), hard, soft, int(mask.sum()),
+                     torch.from_numpy(mask), left)
 
 
 class FrameDataset(_Corpus):
@@ -393,4 +386,4 @@ class FrameDataset(_Corpus):
         x = torch.from_numpy(self.spliced(rows))  # (n, (2c+1)*dim)
         hard = torch.from_numpy(self.hard[rows]) if self.hard is not None else None
         soft = torch.from_numpy(self._soft_rows(rows)) if self.has_soft else None
-        return Batch(x, None, hard, soft, len(rows))
+        return Batch(x, hard, soft, len(rows))

@@ -17,15 +17,21 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .chunking import InferenceChunking, chunked_logits
+from .teacher import Blstm
+
 UNSEEN_LOG_PRIOR = float(np.sqrt(np.finfo(np.float32).max))
 DEFAULT_PRIOR_FLOOR = 1e-10  # nnet1's --prior-floor default
 
 
-def log_posteriors(model: nn.Module, feats: np.ndarray) -> np.ndarray:
+def log_posteriors(model: nn.Module, feats: np.ndarray,
+                   chunking: InferenceChunking | None = None) -> np.ndarray:
     """One utterance (frames, dim) -> log posteriors (frames, pdfs) float32.
 
-    The whole utterance is one sequence (the BLSTM sees full left/right context; the DNN
-    splices with edge replication). Eval mode and no grad; the model's mode is restored.
+    A BLSTM runs in chunks with extra context as `chunking` says (see nnet/chunking.py;
+    None: the whole utterance as one sequence, which sees full left/right context); the DNN
+    splices with edge replication and ignores `chunking`. Eval mode and no grad; the
+    model's mode is restored.
     """
     x = torch.from_numpy(np.ascontiguousarray(feats, dtype=np.float32))  # (frames, dim)
     num_pdfs = model.config.num_pdfs  # type: ignore[attr-defined]
@@ -35,7 +41,10 @@ def log_posteriors(model: nn.Module, feats: np.ndarray) -> np.ndarray:
     model.eval()
     try:
         with torch.inference_mode():
-            logits = model(x[None])[0]  # (frames, pdfs)
+            if isinstance(model, Blstm) and chunking is not None:
+                logits = chunked_logits(model, x, chunking)  # (frames, pdfs)
+            else:
+                logits = model(x[None])[0]  # (frames, pdfs)
             return F.log_softmax(logits, dim=-1).numpy().astype(np.float32, copy=False)
     finally:
         model.train(was_training)

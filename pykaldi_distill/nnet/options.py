@@ -38,10 +38,23 @@ def training_options(resolved: Mapping[str, Any], with_seed: bool = False) -> li
         opts += _flag(name, train[name])
     opts += _flag("cv_fraction", resolved["cv_fraction"])
     if kind == "blstm":
-        opts += _flag("chunk_frames", resolved.get("chunk_frames"))
+        for name, value in _chunk_settings(resolved).items():
+            opts += _flag(name, value)
     if with_seed:
         opts += _flag("seed", train["seed"])
     return opts
+
+
+def _chunk_settings(resolved: Mapping[str, Any]) -> dict[str, int]:
+    """A blstm run's training chunks: "chunk" (ChunkConfig's fields, named as the options);
+    older runs recorded "chunk_frames" (chunks of that many frames without context, which
+    these options reproduce but for the last chunk of an utterance, now full width)."""
+    if "chunk" in resolved:
+        return dict(resolved["chunk"])
+    if resolved.get("chunk_frames") is not None:
+        return {"chunk_width": resolved["chunk_frames"], "chunk_left_context": 0,
+                "chunk_right_context": 0}
+    return {}
 
 
 def load_resolved_config(exp_dir: Path) -> dict[str, Any]:

@@ -80,7 +80,8 @@ class Blstm(nn.Module):
     """(batch, frames, input_dim) + lengths -> logits (batch, frames, num_pdfs).
 
     Padded sequences are packed, so frames beyond an utterance's length never influence its
-    outputs (in either direction); logits at padded positions are meaningless.
+    outputs (in either direction); logits at padded positions are meaningless. Training
+    and decoding use `forward_chunks` on equal-length chunks (see nnet/chunking.py).
     """
 
     kind: ClassVar[str] = "blstm"
@@ -117,10 +118,29 @@ class Blstm(nn.Module):
             h, _ = self.lstm(h)  # (batch, frames, lstm_out_dim)
         return self.output(self.post(h))  # (batch, frames, num_pdfs)
 
+    def forward_chunks(self, x: torch.Tensor, left_context: int, width: int) -> torch.Tensor:
+        """Equal-length chunks x (batch, T, input_dim) float32 -> logits (batch, width,
+        num_pdfs) of frames [left_context, left_context + width): the layers after the BLSTM
+        run on those frames only (the context frames' outputs carry no loss)."""
+        h, _ = self.lstm(self.pre(self.input_norm(x)))  # (batch, T, lstm_out_dim)
+        return self.output(self.post(h[:, left_context:left_context + width]))
+
 
 def blstm_mflops_per_frame(config: BlstmConfig) -> float:
     """Multiply-adds x2 / 1e6 for one output frame: affines plus the LSTM gate (and
     projection) matmuls of both directions; element-wise ops and biases are ignored."""
+    return sum(blstm_mflops_parts(config))
+
+
+def blstm_mflops_parts(config: BlstmConfig) -> tuple[float, float]:
+    """`blstm_mflops_per_frame` split into (the layers up to and including the BLSTM, run
+    on every input frame of a chunk; the layers after it, run on its output frames only:
+    see `Blstm.forward_chunks`)."""
+    sequence = 2 * _sequence_macs(config) / 1e6
+    return sequence, 2 * _output_macs(config) / 1e6
+
+
+def _sequence_macs(config: BlstmConfig) -> int:
     macs = 0
     in_dim = config.input_dim
     if config.dnn_before:
@@ -133,8 +153,12 @@ def blstm_mflops_per_frame(config: BlstmConfig) -> float:
             per_dir += config.hidden * config.projection
         macs += 2 * per_dir
         in_dim = config.lstm_out_dim
+    return macs
+
+
+def _output_macs(config: BlstmConfig) -> int:
+    macs, in_dim = 0, config.lstm_out_dim
     if config.dnn_after:
         macs += in_dim * config.dnn_dim + (config.dnn_after - 1) * config.dnn_dim**2
         in_dim = config.dnn_dim
-    macs += in_dim * config.num_pdfs
-    return 2 * macs / 1e6
+    return macs + in_dim * config.num_pdfs

@@ -40,6 +40,7 @@ from ..io import write_text_atomic
 from .checkpoint import load_checkpoint, model_kind, save_checkpoint
 from .data import Batch, ChunkDataset, FrameDataset
 from .student import Dnn
+from .teacher import Blstm
 
 Dataset = ChunkDataset | FrameDataset
 ProgressFn = Callable[[int, int, int, float, float], None]
@@ -58,7 +59,8 @@ class TrainConfig:
     optimizer: Literal["adam", "sgd"] = "adam"  # adam = AdamW (decoupled weight decay)
     momentum: float = 0.9  # sgd only
     weight_decay: float = 0.0  # sgd: L2 penalty; adam: decoupled weight decay
-    batch_size: int = 256  # frames (FrameDataset) or chunks (ChunkDataset)
+    batch_size: int = 256  # frames (FrameDataset) or chunks (ChunkDataset; the CLI's
+    # default for the teacher is chunking.DEFAULT_CHUNKS_PER_BATCH)
     max_epochs: int = 20
     min_epochs: int = 0
     keep_lr_epochs: int = 0
@@ -167,14 +169,18 @@ def _improvement(prev: float, new: float, criterion: str) -> float:
 # -- objective --------------------------------------------------------------------------------
 def _flatten(model: nn.Module, batch: Batch) -> tuple[torch.Tensor, torch.Tensor | None,
                                                        torch.Tensor | None]:
-    """-> logits (N, pdfs), hard (N,) | None, soft (N, pdfs) | None over real frames."""
-    if batch.lengths is None:
+    """-> logits (N, pdfs), hard (N,) | None, soft (N, pdfs) | None over frames with loss."""
+    if batch.loss_mask is None:
         return model.forward_spliced(batch.x), batch.hard, batch.soft  # type: ignore[operator]
-    mask = batch.frame_mask()  # (B, T)
-    logits = model(batch.x, batch.lengths)[mask]  # (N, pdfs)
-    hard = batch.hard[mask] if batch.hard is not None else None
-    soft = batch.soft[mask] if batch.soft is not None else None
-    return logits, hard, soft
+    mask = batch.loss_mask  # (B, W)
+    logits = model.forward_chunks(batch.x, batch.left_context,  # type: ignore[operator]
+                                  mask.shape[1])  # (B, W, pdfs)
+    hard, soft = batch.hard, batch.soft
+    if bool(mask.all()):  # the common case: no overlapped or missing frames
+        return (logits.flatten(0, 1), None if hard is None else hard.flatten(),
+                None if soft is None else soft.flatten(0, 1))
+    return (logits[mask], None if hard is None else hard[mask],
+            None if soft is None else soft[mask])
 
 
 def _objective(logits: torch.Tensor, hard: torch.Tensor | None, soft: torch.Tensor | None,
@@ -213,6 +219,18 @@ def evaluate(model: nn.Module, dataset: Dataset, config: TrainConfig) -> EvalSta
     return EvalStats(loss_sum / frames, correct / frames, hard_acc, frames)
 
 
+def train_step(model: nn.Module, batch: Batch, config: TrainConfig,
+               optimizer: torch.optim.Optimizer) -> tuple[float, int]:
+    """One update on `batch` (model in train mode) -> (summed loss, #correct frames)."""
+    loss, correct, _ = _objective(*_flatten(model, batch), config)
+    optimizer.zero_grad(set_to_none=True)
+    (loss / batch.num_frames).backward()
+    if config.max_grad_norm is not None:
+        nn.utils.clip_grad_norm_(model.parameters(), config.max_grad_norm)
+    optimizer.step()
+    return float(loss.detach()), correct
+
+
 def _train_epoch(model: nn.Module, dataset: Dataset, config: TrainConfig,
                  optimizer: torch.optim.Optimizer, epoch: int,
                  on_progress: ProgressFn | None) -> tuple[float, float, float]:
@@ -227,13 +245,8 @@ def _train_epoch(model: nn.Module, dataset: Dataset, config: TrainConfig,
         for i, batch in enumerate(dataset.iter_batches(config.batch_size, rng), 1):
             if batch.num_frames < 2:  # BatchNorm cannot train on a single frame
                 continue
-            loss, c, _ = _objective(*_flatten(model, batch), config)
-            optimizer.zero_grad(set_to_none=True)
-            (loss / batch.num_frames).backward()
-            if config.max_grad_norm is not None:
-                nn.utils.clip_grad_norm_(model.parameters(), config.max_grad_norm)
-            optimizer.step()
-            loss_sum += float(loss.detach())
+            loss, c = train_step(model, batch, config, optimizer)
+            loss_sum += loss
             correct += c
             frames += batch.num_frames
             if on_progress is not None:
@@ -261,6 +274,8 @@ def _check_data(model: nn.Module, dataset: Dataset, config: TrainConfig, name: s
     if isinstance(dataset, FrameDataset) and (
             not isinstance(model, Dnn) or dataset.context != cfg.context):
         raise ValueError(f"{name}: a FrameDataset needs a Dnn with the same context")
+    if isinstance(dataset, ChunkDataset) and not isinstance(model, Blstm):
+        raise ValueError(f"{name}: a ChunkDataset needs a Blstm")
     if config.loss == "ce" and not dataset.has_hard:
         raise ValueError(f"{name}: loss 'ce' needs hard targets")
     if config.loss == "kl" and not dataset.has_soft:
@@ -324,15 +339,19 @@ def _restore_epoch(out_dir: Path, epoch: int, model: nn.Module,
 
 
 def _resume(out_dir: Path, last: int, model: nn.Module, optimizer: torch.optim.Optimizer,
-            config: TrainConfig) -> _RunState:
+            config: TrainConfig, chunk: dict[str, int] | None) -> _RunState:
     path = _epoch_path(out_dir, last)
     ckpt = load_checkpoint(path)
     fix = "train into a fresh directory or pass resume=False"
     if ckpt["model_kind"] != model_kind(model) or ckpt["model_args"] != asdict(
             model.config):  # type: ignore[attr-defined]
         raise InputError(path, "was written for a different model architecture", fix)
+    # The chunk settings count as training settings; checkpoints written before they were
+    # recorded have none (any then passes).
+    old_chunk = ckpt["extra"].get("chunk") or chunk or {}
     old = {k: v for k, v in ckpt["extra"]["train_config"].items() if k not in _RESUMABLE_CHANGES}
     new = {k: v for k, v in asdict(config).items() if k not in _RESUMABLE_CHANGES}
+    old, new = {**old, **old_chunk}, {**new, **(chunk or {})}
     if old != new:
         changed = sorted(k for k in new if old.get(k) != new[k])
         raise InputError(path, f"was trained with different settings ({', '.join(changed)})",
@@ -382,10 +401,12 @@ def train(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     extra = dict(extra or {})
+    if isinstance(train_set, ChunkDataset):  # decoding runs the model as it was trained
+        extra["chunk"] = asdict(train_set.chunk)
     optimizer = make_optimizer(model, config)
     saved = _saved_epochs(out)
     if resume and saved:
-        state = _resume(out, saved[-1], model, optimizer, config)
+        state = _resume(out, saved[-1], model, optimizer, config, extra.get("chunk"))
     else:
         state = _fresh_start(out, model, optimizer, train_set, cv_set, config, extra)
     _write_history(out, state.history)
