@@ -169,20 +169,16 @@ def check_fmllr_network(work: Path, tmp_path: Path, env: dict[str, str]) -> None
         assert len((d / "feats.scp").read_text().splitlines()) == \
             len((work / "data" / x / "utt2spk").read_text().splitlines())
         assert (d / "cmvn.scp").is_file()
-    proc = run_step(work, env, "steps_kd/train_student.sh", "--num-layers", "1", "--hidden", "32",
-                    "--context", "2", "--max-epochs", "1", "data/train_fmllr", "data/lang",
-                    "exp/tri3_ali", "exp/student_fmllr")
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    assert (work / "exp/student_fmllr/feat_type").read_text() == "fmllr\n"
+    check_input_study(work, env)
+    student = "exp/student_gmm_fmllr_s1"
+    assert (work / student / "feat_type").read_text() == "fmllr\n"
+    assert (work / student / "decode_dev/scoring_kaldi/best_wer").is_file()
     decode = ["steps_kd/decode.sh", "--nj", "2", "--beam", "8", "exp/tri3/graph"]
-    proc = run_step(work, env, *decode, "data/dev_fmllr", "exp/student_fmllr/decode_dev")
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    assert (work / "exp/student_fmllr/decode_dev/scoring_kaldi/best_wer").is_file()
-    proc = run_step(work, env, *decode, "data/dev_fbank", "exp/student_fmllr/decode_dev_fbank")
+    proc = run_step(work, env, *decode, "data/dev_fbank", f"{student}/decode_dev_fbank")
     assert proc.returncode != 0
     logs = "".join(f.read_text() for f in
-                   (work / "exp/student_fmllr/decode_dev_fbank/log").glob("decode.*.log"))
-    assert "'fbank' features, but exp/student_fmllr was trained on 'fmllr'" in logs
+                   (work / student / "decode_dev_fbank/log").glob("decode.*.log"))
+    assert f"'fbank' features, but {student} was trained on 'fmllr'" in logs
     mine = tmp_path / "mine_fmllr"
     mine.mkdir()
     dev = work / "data" / "dev"
@@ -192,12 +188,32 @@ def check_fmllr_network(work: Path, tmp_path: Path, env: dict[str, str]) -> None
         (mine / name).write_text("".join(f"{u} {table[u]}\n" for u in utts))
     (mine / "utt2spk").write_text("".join(f"{u} {spk}\n" for u in utts))
     proc = run_step(work, env, "steps_kd/decode_data.sh", "--nj", "1", str(mine),
-                    "exp/tri3/graph", "exp/student_fmllr", "exp/student_fmllr/decode_mine")
+                    "exp/tri3/graph", student, f"{student}/decode_mine")
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    out = work / "exp/student_fmllr/decode_mine"
+    out = work / student / "decode_mine"
     for f in ["decode_gmm/trans.1", "decode_gmm/scoring_kaldi/best_wer",
               "data_fmllr/feat_type", "scoring_kaldi/best_wer"]:
         assert (out / f).is_file(), f
+
+
+def check_input_study(work: Path, env: dict[str, str]) -> None:
+    """local/input_study.sh trains the teacher and two students of the run (fbank) on tri3's
+    fMLLR features, with the run's shapes and alignments, and writes both inputs' rows."""
+    proc = run_step(work, env, "local/input_study.sh", "--decode-beam", "8",
+                    "--lattices", "false")
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    for net in ["teacher_fmllr", "student_gmm_fmllr_s1", "student_soft_fmllr_s1"]:
+        config = json.loads((work / f"exp/{net}/config.json").read_text())
+        assert config["data"] == "data/train_fmllr", net
+        assert (work / f"exp/{net}/decode_test/scoring_kaldi/best_wer").is_file(), net
+    assert config["targets"] == "exp/teacher_fmllr_targets"
+    run_model, study_model = (json.loads((work / f"exp/{x}/config.json").read_text())["model"]
+                              for x in ["teacher", "teacher_fmllr"])
+    assert {**run_model, "input_dim": 0} == {**study_model, "input_dim": 0}  # the run's shape
+    study = (work / "STUDY_input.md").read_text()
+    for row in ["BLSTM teacher, fbank + CMVN", "BLSTM teacher, fMLLR",
+                "DNN student, GMM hard, fMLLR", "DNN student, RNN soft T=1, fbank + CMVN"]:
+        assert f"| {row} |" in study, row
 
 
 def check_teacher_study(work: Path, env: dict[str, str]) -> None:

@@ -183,16 +183,7 @@ if [ "$stage" -le 5 ] && [ "$stop_stage" -ge 5 ]; then
     steps_kd/align_fmllr.sh --nj "$nj" --cmd "$train_cmd" data/train data/lang exp/tri3 exp/tri3_ali
   fi
   wait_background  # the GMM decodes: their transforms and WERs are read below
-  if [ "$nnet_feats" = fmllr ]; then
-    # The networks' input: tri3's features adapted by the transforms of its alignment
-    # (train) and of its first decoding pass (dev, test).
-    for x in train dev test; do
-      if [ "$x" = train ]; then transforms=exp/tri3_ali; else transforms=exp/tri3/decode_$x; fi
-      steps_kd/make_fmllr_feats.sh --nj "$nj" --cmd "$train_cmd" --transform-dir "$transforms" \
-        "data/${x}_fmllr" "data/$x" exp/tri3 "exp/make_fmllr/$x" fmllr
-      steps_kd/compute_cmvn_stats.sh "data/${x}_fmllr" "exp/make_fmllr/$x" fmllr
-    done
-  fi
+  if [ "$nnet_feats" = fmllr ]; then make_fmllr_inputs; fi
   # The GMM systems' table; stage 9 rewrites RESULTS.md with every system.
   steps_kd/make_results.sh --title "synth read speech ($size), GMM systems, dev/test = held-out voices" \
     --baseline "$mono_label" --corpus-info corpus/corpus.json --test-data data/test \

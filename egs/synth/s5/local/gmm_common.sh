@@ -1,6 +1,6 @@
-# Sourced by run.sh and local/gmm_seed_study.sh: the GMM systems' names in the results and
-# their decoding. The caller sources cmd.sh, path.sh and parse_options.sh and sets nj,
-# decode_cmd and decode_beam.
+# Sourced by run.sh and the studies: the GMM systems' names in the results, their decoding
+# and the networks' fMLLR input. The caller sources cmd.sh, path.sh and parse_options.sh and
+# sets nj, train_cmd, decode_cmd and decode_beam.
 # shellcheck shell=bash disable=SC2154,SC2034  # the caller sets some variables, uses others
 
 mono_label="mono GMM"
@@ -17,5 +17,17 @@ decode_sets() {  # decode_sets <exp-dir> [decode-step]: graph, then lattice deco
   for x in dev test; do
     "steps_kd/${2:-decode.sh}" --nj "$nj" --cmd "$decode_cmd" --beam "$decode_beam" \
       --lattices true "$1/graph" "data/$x" "$1/decode_$x"
+  done
+}
+
+make_fmllr_inputs() {  # the networks' fMLLR input, data/{train,dev,test}_fmllr: tri3's
+  # features adapted by the transforms of its alignment (train) and of its first decoding
+  # pass (dev, test), then per-speaker CMVN
+  local x transforms
+  for x in train dev test; do
+    if [ "$x" = train ]; then transforms=exp/tri3_ali; else transforms=exp/tri3/decode_$x; fi
+    steps_kd/make_fmllr_feats.sh --nj "$nj" --cmd "$train_cmd" --transform-dir "$transforms" \
+      "data/${x}_fmllr" "data/$x" exp/tri3 "exp/make_fmllr/$x" fmllr
+    steps_kd/compute_cmvn_stats.sh "data/${x}_fmllr" "exp/make_fmllr/$x" fmllr
   done
 }
