@@ -54,15 +54,24 @@ def _check_speakers(a: SpeakerCounts, b: SpeakerCounts, name_a: str, name_b: str
 
 
 def sum_runs(runs: Sequence[SpeakerCounts]) -> SpeakerCounts:
-    """The counts of several runs (e.g. seeds) of one system summed per speaker: the WER of
-    all runs' hypotheses pooled, which is the mean of the runs' WERs when each run scored the
-    same words. A bootstrap draw then keeps a speaker's runs together."""
+    """The counts of several runs of one system pooled. Runs over the same speakers (seeds)
+    are summed per speaker: the WER of all runs' hypotheses pooled, which is the mean of the
+    runs' WERs when each run scored the same words, and a bootstrap draw keeps a speaker's
+    runs together. Runs over disjoint speakers (the folds of a rotation, each holding other
+    speakers out) are joined. Any other mix is a ValueError."""
     if not runs:
         raise ValueError("no runs to sum")
-    for n, run in enumerate(runs[1:], 2):
-        _check_speakers(runs[0], run, "run 1", f"run {n}")
-    return SpeakerCounts(runs[0].speakers, sum(r.errors for r in runs),
-                         sum(r.words for r in runs))
+    if all(run.speakers == runs[0].speakers for run in runs[1:]):
+        return SpeakerCounts(runs[0].speakers, sum(r.errors for r in runs),
+                             sum(r.words for r in runs))
+    speakers = [spk for run in runs for spk in run.speakers]
+    if len(set(speakers)) < len(speakers):  # overlapping but not equal: name the difference
+        for n, run in enumerate(runs[1:], 2):
+            _check_speakers(runs[0], run, "run 1", f"run {n}")
+    order = np.argsort(speakers, kind="stable")
+    return SpeakerCounts(tuple(speakers[i] for i in order),
+                         np.concatenate([r.errors for r in runs])[order],
+                         np.concatenate([r.words for r in runs])[order])
 
 
 @dataclass(frozen=True)

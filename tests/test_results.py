@@ -368,6 +368,17 @@ def test_bootstrap_needs_the_same_speakers() -> None:
     assert pooled.errors.tolist() == [4, 6] and pooled.words.tolist() == [150, 150]
 
 
+def test_sum_runs_joins_folds_over_disjoint_speakers() -> None:
+    folds = [counts([2, 1], [20, 10], speakers=["alice", "carol"]),
+             counts([3], [30], speakers=["bob"])]
+    pooled = sum_runs(folds)
+    assert pooled.speakers == ("alice", "bob", "carol")
+    assert pooled.errors.tolist() == [2, 3, 1] and pooled.words.tolist() == [20, 30, 10]
+    with pytest.raises(ValueError, match="only in run 1: carol; only in run 2: bob"):
+        sum_runs([counts([1, 2], speakers=["alice", "carol"]),
+                  counts([1, 2], speakers=["alice", "bob"])])
+
+
 def stats(errors: dict[str, int], words: int = 20) -> dict[str, SpkStats]:
     """Per-speaker counts with `errors` deletions of `words` reference words."""
     return {spk: SpkStats(sents=2, corr=words - e, dels=e, sent_errors=2) for spk, e in
