@@ -25,10 +25,7 @@ seed=${seeds%% *}
 . local/study_common.sh
 . local/gmm_common.sh
 study_require exp/teacher/final.pt exp/teacher_targets/targets.scp
-for seed in $seeds; do
-  study_require "exp/student_gmm_s$seed/decode_test/scoring_kaldi/best_wer" \
-    "exp/student_soft_s$seed/decode_test/scoring_kaldi/best_wer"
-done
+study_require_students
 
 label_of() {  # label_of <feats>: the input's name in the results
   case $1 in fbank) echo "fbank + CMVN" ;; fmllr) echo "fMLLR" ;; *) echo "$1" ;; esac

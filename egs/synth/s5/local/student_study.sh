@@ -27,10 +27,7 @@ out=STUDY_students.md
 seed=${seeds%% *}
 . local/study_common.sh
 study_require exp/teacher_targets/targets.scp
-for seed in $seeds; do
-  study_require "exp/student_gmm_s$seed/decode_test/scoring_kaldi/best_wer" \
-    "exp/student_soft_s$seed/decode_test/scoring_kaldi/best_wer"
-done
+study_require_students
 
 pair() {  # pair <label-suffix> <name-suffix> <data-dir> [train_student.sh options]: the
   # GMM-hard and soft students of every seed, and their rows

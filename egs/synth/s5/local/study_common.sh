@@ -16,6 +16,14 @@ study_require() {  # study_require <file>...: each must exist, else say which st
   done
 }
 
+study_require_students() {  # the run's GMM-hard and soft students of each of $seeds, decoded
+  local s
+  for s in ${seeds:-$seed}; do
+    study_require "exp/student_gmm_s$s/decode_test/scoring_kaldi/best_wer" \
+      "exp/student_soft_s$s/decode_test/scoring_kaldi/best_wer"
+  done
+}
+
 study_require exp/teacher/config.json "exp/student_gmm_s$seed/config.json"
 gmm_ali=$(python -m pykaldi_distill.bin.nnet_options --targets exp/teacher)
 gmm=${gmm_ali%_ali}  # Kaldi's naming: exp/tri3_ali holds exp/tri3's alignments

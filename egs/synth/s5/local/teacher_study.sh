@@ -32,10 +32,7 @@ temperatures=       # e.g. "2 5": also soft students of the original teacher at 
 seed=${seeds%% *}
 . local/study_common.sh
 study_require exp/teacher/final.pt exp/teacher_targets/targets.scp
-for seed in $seeds; do
-  study_require "exp/student_gmm_s$seed/decode_test/scoring_kaldi/best_wer" \
-    "exp/student_soft_s$seed/decode_test/scoring_kaldi/best_wer"
-done
+study_require_students
 teacher_opts=$(python -m pykaldi_distill.bin.nnet_options --with-seed exp/teacher)
 echo "$0: teacher options: $teacher_opts; student options: $student_opts; alignments: $gmm_ali; data: $train_data"
 
