@@ -130,7 +130,8 @@ def test_synth_recipe_tiny(tmp_path: Path) -> None:
     env = {**os.environ, "PKD_ROOT": str(ROOT)}
     log = tmp_path / "run.log"
     with open(log, "w") as f:
-        proc = subprocess.run(["bash", "run.sh", "--size", "tiny", "--nj", "2"], cwd=work,
+        proc = subprocess.run(["bash", "run.sh", "--size", "tiny", "--nj", "2",
+                               "--nnet-feats", "fbank"], cwd=work,
                               env=env, stdout=f, stderr=subprocess.STDOUT)
     assert proc.returncode == 0, log.read_text()[-5000:]
     for f in ["exp/tri1/tree", "exp/tri1/final.mdl", "exp/tri1_ali/ali.1.gz",
@@ -396,8 +397,8 @@ def check_full_grid(work: Path, env: dict[str, str]) -> None:
     """run.sh --stage 8 --grid full adds the T=2, T=5 and soft + hard students to the run's
     (which it reuses) and their rows to RESULTS.md."""
     before = (work / "exp/student_soft_s1/final.pt").stat().st_mtime
-    proc = run_step(work, env, "run.sh", "--size", "tiny", "--nj", "2", "--stage", "8",
-                    "--grid", "full", "--seeds", "1")
+    proc = run_step(work, env, "run.sh", "--size", "tiny", "--nj", "2", "--nnet-feats", "fbank",
+                    "--stage", "8", "--grid", "full", "--seeds", "1")
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert (work / "exp/student_soft_s1/final.pt").stat().st_mtime == before
     train = {x: json.loads((work / f"exp/student_{x}_s1/config.json").read_text())["train"]
