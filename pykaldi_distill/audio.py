@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import InputError
+from .io import atomic_path
 
 SOX_TO_RAW = ["-t", "raw", "-e", "signed-integer", "-b", "16", "-c", "1"]
 
@@ -61,3 +62,13 @@ def read_audio(spec: str, rate: int, scp: Path | None = None) -> np.ndarray:
 def cut_segment(samples: np.ndarray, rate: int, start: float, end: float) -> np.ndarray:
     """Samples between `start` and `end` seconds (Kaldi segments).  # (samples,) float32"""
     return samples[int(round(start * rate)):int(round(end * rate))]
+
+
+def write_wav(path: Path, samples: np.ndarray, rate: int) -> None:
+    """Samples (int16 scale, like `read_audio`'s) as 16-bit mono PCM, written atomically."""
+    pcm = np.clip(np.round(samples), -32768, 32767).astype("<i2")
+    with atomic_path(path) as tmp, wave.open(str(tmp), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(pcm.tobytes())

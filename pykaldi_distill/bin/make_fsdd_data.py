@@ -1,9 +1,9 @@
 """Kaldi data dirs of the Free Spoken Digit Dataset with whole speakers held out:
 `make_fsdd_data.py [options] <fsdd-dir> <out-dir>` writes, for each fold (one test speaker),
-<out-dir>/<speaker>/{train,dev,test,test_connected} and <out-dir>/corpus.json last. The
-recordings stay where they are (wav.scp points at them); connected-digit test utterances are
-spliced from the test speaker's recordings into <out-dir>/wav/. Does nothing when a complete
-set of the same options exists."""
+<out-dir>/<speaker>/{train,dev,test,dev_connected,test_connected}, the digit-loop LM text
+<out-dir>/lm_text and <out-dir>/corpus.json last. The recordings stay where they are (wav.scp
+points at them); connected-digit utterances are spliced from the dev and test speakers'
+recordings into <out-dir>/wav/. Does nothing when a complete set of the same options exists."""
 
 from __future__ import annotations
 

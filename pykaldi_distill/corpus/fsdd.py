@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..audio import read_audio, write_wav
 from ..data import DataDir, load_data_dir
 from ..errors import InputError
 from ..io import write_text_atomic
@@ -157,13 +158,6 @@ def isolated_data_dir(path: Path, recordings: Sequence[Recording]) -> DataDir:
                    text={r.utt_id: WORDS[r.digit] for r in recordings})
 
 
-def read_samples(path: Path) -> np.ndarray:
-    """(samples,) float32 of a 16-bit mono wav."""
-    with wave.open(str(path), "rb") as w:
-        raw = w.readframes(w.getnframes())
-    return np.frombuffer(raw, dtype="<i2").astype(np.float32)
-
-
 def quiet_frames(signals: Sequence[np.ndarray]) -> np.ndarray:
     """(n, FRAME) float32: the quietest QUIET_FRACTION of the 10 ms frames of `signals`
     (at least one frame)."""
@@ -212,30 +206,20 @@ def connected_plan(recordings: Sequence[Recording], count: int, seed: int
     return [rng.sample(pool, rng.randint(*CONNECTED_DIGITS)) for _ in range(count)]
 
 
-def write_wav(path: Path, samples: np.ndarray) -> None:
-    data = np.clip(np.round(samples), -32768, 32767).astype("<i2").tobytes()
-    tmp = path.with_name(f".{path.name}.tmp")
-    with wave.open(str(tmp), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(RATE)
-        w.writeframes(data)
-    tmp.replace(path)
-
-
 def connected_data_dir(wav_dir: Path, recordings: Sequence[Recording], count: int,
                        seed: int) -> DataDir:
     """`count` spliced connected-digit utterances of the one speaker of `recordings`; their
     wavs go to `wav_dir` (the DataDir's path too, until it is placed)."""
     speaker = recordings[0].speaker
-    noise = quiet_frames([read_samples(r.path) for r in recordings])
+    samples = {r: read_audio(str(r.path), RATE) for r in recordings}  # (n,) float32 each
+    noise = quiet_frames(list(samples.values()))
     rng = random.Random(derive_seed(seed, "fsdd-pauses", speaker))
     wav_dir.mkdir(parents=True, exist_ok=True)
     data = DataDir(path=wav_dir, wav_scp={}, utt2spk={}, text={})
     for i, words in enumerate(connected_plan(recordings, count, seed)):
         utt = f"{speaker}-c{i:03d}"
         wav = wav_dir / f"{utt}.wav"
-        write_wav(wav, splice([read_samples(r.path) for r in words], noise, rng))
+        write_wav(wav, splice([samples[r] for r in words], noise, rng), RATE)
         data.wav_scp[utt] = str(wav.resolve())
         data.utt2spk[utt] = speaker
         data.text[utt] = " ".join(WORDS[r.digit] for r in words)

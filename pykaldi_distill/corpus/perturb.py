@@ -9,13 +9,12 @@ from __future__ import annotations
 import math
 import random
 import subprocess
-import wave
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from ..io import atomic_path
+from .. import audio
 from .tts import RATE, SynthesisError
 
 REVERB_FRACTION = 0.25
@@ -106,12 +105,7 @@ def add_noise(x: np.ndarray, kind: str, snr_db: float, seed: int) -> np.ndarray:
 
 def write_wav(path: Path, x: np.ndarray) -> None:
     """Write float samples in [-1, 1] as 16-bit mono PCM at RATE, atomically."""
-    pcm = np.clip(np.round(x * 32767), -32768, 32767).astype("<i2")
-    with atomic_path(path) as tmp, wave.open(str(tmp), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(RATE)
-        w.writeframes(pcm.tobytes())
+    audio.write_wav(path, x * 32767, RATE)
 
 
 def apply(in_wav: Path, out_wav: Path, params: PerturbParams) -> None:
