@@ -19,6 +19,8 @@ hard_weight=0.0
 hard_ali_dir=
 soft_topk=
 lr=0.001
+final_lr=           # set: decay lr to this over --max-epochs, every epoch kept (nnet3);
+                    # empty: newbob halving on cv frame accuracy (nnet1)
 max_epochs=20
 min_epochs=0
 batch_size=256
@@ -36,7 +38,7 @@ Options:
   --temperature <T>        # soft targets: p_T ∝ p^(1/T)
   --hard-weight <w> --hard-ali-dir <dir>   # loss = (1-w) KL + w CE(hard)
   --soft-topk <k>          # keep only the top-k teacher posteriors per frame in memory
-  --lr <f>  --max-epochs <n>  --batch-size <n>  --cv-fraction <f>  --seed <n>"
+  --lr <f>  --final-lr <f>  --max-epochs <n>  --batch-size <n>  --cv-fraction <f>  --seed <n>"
 . "$(dirname "$0")/parse_options.sh"
 . "$(dirname "$0")/pkd_env.sh"
 . "$(dirname "$0")/nnet_train_common.sh"
@@ -60,4 +62,5 @@ if [ -f "$targets/targets.scp" ]; then
 fi
 if [ -n "$hard_ali_dir" ]; then train_opts+=(--hard-ali-dir "$hard_ali_dir"); fi
 if [ -n "$soft_topk" ]; then train_opts+=(--soft-topk "$soft_topk"); fi
+if [ -n "$final_lr" ]; then train_opts+=(--final-lr "$final_lr"); fi
 run_nnet_training

@@ -12,6 +12,8 @@ projection=         # recurrent projection dim (empty: none)
 dnn_dim=512         # width of the feed-forward layers around the BLSTM
 dropout=0.1
 lr=0.001
+final_lr=           # set: decay lr to this over --max-epochs, every epoch kept (nnet3);
+                    # empty: newbob halving on cv frame accuracy (nnet1)
 max_epochs=15
 min_epochs=0
 batch_size=64       # chunks per minibatch (Kaldi's num-chunk-per-minibatch)
@@ -28,7 +30,7 @@ help_message="Usage: $0 [options] <data-dir> <lang-dir> <ali-dir> <exp-dir>
  e.g.: $0 data/train_fbank data/lang exp/mono_ali exp/teacher
 Options:
   --cmd <run.pl|slurm.pl>  --num-layers <n>  --hidden <n>  --projection <n>  --dnn-dim <n>
-  --dropout <f>  --lr <f>  --max-epochs <n>  --batch-size <chunks>
+  --dropout <f>  --lr <f>  --final-lr <f>  --max-epochs <n>  --batch-size <chunks>
   --chunk-width <n>  --chunk-left-context <n>  --chunk-right-context <n>
   --cv-fraction <f>  --seed <n>  --num-threads <n>"
 . "$(dirname "$0")/parse_options.sh"
@@ -51,4 +53,5 @@ train_opts=(--model blstm --num-layers "$num_layers" --hidden "$hidden" --dnn-di
   --chunk-left-context "$chunk_left_context" --chunk-right-context "$chunk_right_context"
   --cv-fraction "$cv_fraction" --seed "$seed" --num-threads "$num_threads")
 if [ -n "$projection" ]; then train_opts+=(--projection "$projection"); fi
+if [ -n "$final_lr" ]; then train_opts+=(--final-lr "$final_lr"); fi
 run_nnet_training

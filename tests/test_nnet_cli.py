@@ -88,6 +88,15 @@ def test_bad_chunk_options_fail_cleanly(world: dict[str, Path], ali_dir: Path,  
     assert not (tmp_path / "exp").exists()
 
 
+def test_final_lr_above_lr_fails_before_reading_data(world: dict[str, Path],  # noqa: F811
+                                                     ali_dir: Path, tmp_path: Path,  # noqa: F811
+                                                     capsys) -> None:  # noqa: ANN001
+    assert train_nnet.main(["--model", "dnn", "--lr", "0.001", "--final-lr", "0.01",
+                            str(world["fbank"]), str(ali_dir), str(tmp_path / "exp")]) == 1
+    assert "ERROR (train_nnet): --final-lr must be in (0, --lr=0.001]" in capsys.readouterr().err
+    assert not (tmp_path / "exp").exists()
+
+
 def test_valid_uttlist_is_the_cv_split_and_can_be_recomputed(world: dict[str, Path],  # noqa: F811
                                                              teacher: Path, tmp_path: Path,
                                                              capsys) -> None:  # noqa: ANN001

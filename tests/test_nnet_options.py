@@ -30,7 +30,8 @@ def resolved_of(argv: list[str], kind: str = "hard") -> dict[str, object]:
      "30", "--chunk-right-context", "0", "--projection", "96"],
     ["--model", "blstm"],
     ["--model", "dnn", "--num-layers", "3", "--hidden", "256", "--context", "7", "--lr",
-     "0.0005", "--batch-size", "128", "--min-epochs", "2", "--cv-fraction", "0.2"],
+     "0.0005", "--final-lr", "0.00005", "--batch-size", "128", "--min-epochs", "2",
+     "--cv-fraction", "0.2"],
 ])
 def test_options_reproduce_the_resolved_config(argv: list[str]) -> None:
     original = resolved_of(argv + ["--seed", "3"])

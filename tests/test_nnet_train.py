@@ -417,3 +417,52 @@ def test_rejected_epoch_reverts_to_best(corpus: tuple, tmp_path: Path,
     for name, tensor in model.state_dict().items():
         assert torch.equal(tensor, best_sd[name]) and torch.equal(final_sd[name], best_sd[name])
     assert any(not torch.equal(best_sd[n], rejected_sd[n]) for n in best_sd)
+
+
+def test_decaying_schedule_keeps_every_epoch_and_ends_on_the_best(
+        corpus: tuple, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tr, cv = _frame_sets(corpus)
+    scripted = iter([0.1, 0.5, 0.3, 0.4])  # epoch 1 best, epochs 2 and 3 worse
+    monkeypatch.setattr(train_mod, "evaluate",
+                        lambda *a: EvalStats(1.0 - (acc := next(scripted)), acc, None, 1))
+    lrs: list[float] = []
+    real_step = train_mod.train_step
+
+    def spy_step(model, batch, config, optimizer):  # type: ignore[no-untyped-def]
+        lrs.append(optimizer.param_groups[0]["lr"])
+        return real_step(model, batch, config, optimizer)
+
+    monkeypatch.setattr(train_mod, "train_step", spy_step)
+    model = _dnn()
+    cfg = TrainConfig(lr=1e-3, final_lr=1e-4, batch_size=64, max_epochs=3)
+    hist = train(model, tr, cv, cfg, tmp_path)
+    assert [e.accepted for e in hist.epochs] == [True] * 4 and hist.stop_reason == "max_epochs"
+    assert [e.lr for e in hist.epochs] == pytest.approx([0, 1e-3, 1e-3 * 0.1 ** (1 / 3),
+                                                         1e-3 * 0.1 ** (2 / 3)])
+    assert lrs[0] == pytest.approx(1e-3) and lrs[-1] < 1e-3 * 0.1 ** (2 / 3)
+    assert lrs[-1] > 1e-4 and all(np.diff(lrs) < 0)  # decays update by update
+    assert hist.best_epoch == 1
+    best_sd = load_checkpoint(tmp_path / "epoch-1.pt")["state_dict"]
+    final_sd = load_checkpoint(tmp_path / "final.pt")["state_dict"]
+    assert all(torch.equal(final_sd[n], best_sd[n]) for n in best_sd)
+
+
+def test_decaying_schedule_resumes_from_last_epoch_not_longer(corpus: tuple,
+                                                                tmp_path: Path) -> None:
+    tr, cv = _frame_sets(corpus)
+    cfg = TrainConfig(lr=1e-3, final_lr=1e-4, batch_size=64, max_epochs=2)
+    straight = train(_dnn(), tr, cv, cfg, tmp_path / "straight")
+    half = TrainConfig(**{**cfg.__dict__})
+    train(_dnn(), tr, cv, half, tmp_path / "halves")
+    (tmp_path / "halves" / "epoch-2.pt").unlink()  # as if stopped after epoch 1
+    resumed = train(_dnn(), tr, cv, cfg, tmp_path / "halves")
+    assert [e.cv_loss for e in resumed.epochs] == pytest.approx(
+        [e.cv_loss for e in straight.epochs], rel=1e-5)
+    with pytest.raises(InputError, match="max_epochs"):  # the decay's length is its shape
+        train(_dnn(), tr, cv, TrainConfig(**{**cfg.__dict__, "max_epochs": 4}),
+              tmp_path / "straight")
+
+
+def test_final_lr_checked() -> None:
+    with pytest.raises(ValueError, match="final_lr"):
+        TrainConfig(lr=1e-3, final_lr=1e-2)

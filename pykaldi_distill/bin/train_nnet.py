@@ -62,6 +62,9 @@ def get_parser() -> argparse.ArgumentParser:
     p.add_argument("--soft-topk", type=int, default=None,
                    help="keep only the k largest posteriors per frame in memory")
     p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--final-lr", type=float, default=None,
+                   help="decay the learning rate exponentially to this over --max-epochs, "
+                   "keeping every epoch (Kaldi nnet3's schedule); default: newbob halving")
     p.add_argument("--batch-size", type=int, default=None, help="frames (dnn, default 256) "
                    f"or chunks (blstm, default {DEFAULT_CHUNKS_PER_BATCH})")
     chunk = ChunkConfig()
@@ -108,6 +111,7 @@ def train_config(args: argparse.Namespace, targets_kind: str) -> TrainConfig:
     default_batch = DEFAULT_CHUNKS_PER_BATCH if args.model == "blstm" else 256
     return TrainConfig(loss="ce" if targets_kind == "hard" else "kl",
                        temperature=args.temperature, hard_weight=args.hard_weight, lr=args.lr,
+                       final_lr=args.final_lr,
                        batch_size=args.batch_size or default_batch,
                        max_epochs=args.max_epochs, min_epochs=args.min_epochs, seed=args.seed)
 
@@ -190,6 +194,8 @@ def main_args(args: argparse.Namespace) -> None:
     if args.num_threads < 1:
         raise PkdError(f"--num-threads must be >= 1, got {args.num_threads}")
     chunk_config(args)  # bad chunk options fail before any data is read
+    if args.final_lr is not None and not 0 < args.final_lr <= args.lr:
+        raise PkdError(f"--final-lr must be in (0, --lr={args.lr}], got {args.final_lr}")
     torch.set_num_threads(args.num_threads)
     data = load_data_dir(args.data_dir)
     hmm = load_hmm_info(args.targets_dir)

@@ -20,7 +20,7 @@ _MODEL_OPTIONS = {
     "blstm": ("num_layers", "hidden", "projection", "dnn_dim", "dropout"),
     "dnn": ("num_layers", "hidden", "context", "dropout"),
 }
-_TRAIN_OPTIONS = ("lr", "batch_size", "max_epochs", "min_epochs")
+_TRAIN_OPTIONS = ("lr", "final_lr", "batch_size", "max_epochs", "min_epochs")
 
 
 def _flag(name: str, value: Any) -> list[str]:
@@ -35,7 +35,7 @@ def training_options(resolved: Mapping[str, Any], with_seed: bool = False) -> li
     for name in _MODEL_OPTIONS[kind]:
         opts += _flag(name, model[name])
     for name in _TRAIN_OPTIONS:
-        opts += _flag(name, train[name])
+        opts += _flag(name, train.get(name))  # final_lr: absent before 2026-12-06
     opts += _flag("cv_fraction", resolved["cv_fraction"])
     if kind == "blstm":
         for name, value in _chunk_settings(resolved).items():

@@ -1,4 +1,5 @@
-"""Frame-level training with a Kaldi nnet1-style "newbob" learning-rate schedule.
+"""Frame-level training with a Kaldi nnet1-style "newbob" learning-rate schedule, or
+nnet3's exponentially decaying one.
 
 Objectives (per frame, averaged over real frames):
   ce: cross-entropy against hard pdf targets.
@@ -16,6 +17,10 @@ Schedule (nnet1 train_scheduler.sh, with cv frame accuracy as the default criter
     zero after a rejection;
   * once halving has started and impr < end_halving_impr: stop (not before min_epochs);
   * if impr < start_halving_impr: halving starts; while halving, lr *= halving_factor.
+With final_lr set (nnet3's train_dnn.py / train_rnn.py schedule instead): the learning
+rate decays exponentially, update by update, from lr to final_lr over max_epochs epochs;
+every epoch is kept (no rejection, no halving, no early stop) and final.pt is the epoch best
+on cv.
 Files in out_dir: epoch-N.pt (weights after epoch N, optimizer and scheduler state; epoch-0
 is the initial model), final.pt (the best epoch), history.json.
 """
@@ -56,6 +61,7 @@ class TrainConfig:
     temperature: float = 1.0  # kl only
     hard_weight: float = 0.0  # kl only: weight of hard CE in the interpolation
     lr: float = 1e-3
+    final_lr: float | None = None  # set: decay lr -> final_lr over max_epochs (nnet3)
     optimizer: Literal["adam", "sgd"] = "adam"  # adam = AdamW (decoupled weight decay)
     momentum: float = 0.9  # sgd only
     weight_decay: float = 0.0  # sgd: L2 penalty; adam: decoupled weight decay
@@ -87,6 +93,20 @@ class TrainConfig:
             raise ValueError("TrainConfig: lr, batch_size must be positive, max_epochs >= 0")
         if not 0 < self.halving_factor < 1:
             raise ValueError("TrainConfig.halving_factor must be in (0, 1)")
+        if self.final_lr is not None and not 0 < self.final_lr <= self.lr:
+            raise ValueError("TrainConfig.final_lr must be in (0, lr]")
+
+    def lr_at(self, progress: float) -> float:
+        """The decaying schedule's learning rate after `progress` epochs (0..max_epochs)."""
+        assert self.final_lr is not None
+        return self.lr * (self.final_lr / self.lr) ** (progress / max(self.max_epochs, 1))
+
+    def resumable_changes(self) -> set[str]:
+        """Fields that may change between runs sharing an out_dir (they only extend the
+        schedule; a decaying schedule's length is part of its shape)."""
+        if self.final_lr is None:
+            return _RESUMABLE_CHANGES
+        return _RESUMABLE_CHANGES - {"max_epochs"}
 
 
 @dataclass
@@ -138,6 +158,11 @@ class Newbob:
     def update(self, epoch: int, metric: float, config: TrainConfig) -> bool:
         """Record the cv criterion of `epoch`; returns whether the epoch is accepted."""
         prev_best = self.best_metric
+        if config.final_lr is not None:  # decaying schedule: keep every epoch, track the best
+            if _better(metric, prev_best, config.criterion):
+                self.best_metric, self.best_epoch = metric, epoch
+            self.lr = config.lr_at(epoch)
+            return True
         accepted = (_better(metric, prev_best, config.criterion) or epoch <= config.min_epochs
                     or epoch <= config.keep_lr_epochs)
         if accepted:
@@ -245,6 +270,8 @@ def _train_epoch(model: nn.Module, dataset: Dataset, config: TrainConfig,
         for i, batch in enumerate(dataset.iter_batches(config.batch_size, rng), 1):
             if batch.num_frames < 2:  # BatchNorm cannot train on a single frame
                 continue
+            if config.final_lr is not None:
+                _set_lr(optimizer, config.lr_at(epoch - 1 + (i - 1) / total))
             loss, c = train_step(model, batch, config, optimizer)
             loss_sum += loss
             correct += c
@@ -349,8 +376,10 @@ def _resume(out_dir: Path, last: int, model: nn.Module, optimizer: torch.optim.O
     # The chunk settings count as training settings; checkpoints written before they were
     # recorded have none (any then passes).
     old_chunk = ckpt["extra"].get("chunk") or chunk or {}
-    old = {k: v for k, v in ckpt["extra"]["train_config"].items() if k not in _RESUMABLE_CHANGES}
-    new = {k: v for k, v in asdict(config).items() if k not in _RESUMABLE_CHANGES}
+    resumable = config.resumable_changes()
+    old_config = {"final_lr": None, **ckpt["extra"]["train_config"]}  # before final_lr
+    old = {k: v for k, v in old_config.items() if k not in resumable}
+    new = {k: v for k, v in asdict(config).items() if k not in resumable}
     old, new = {**old, **old_chunk}, {**new, **(chunk or {})}
     if old != new:
         changed = sorted(k for k in new if old.get(k) != new[k])
@@ -358,7 +387,9 @@ def _resume(out_dir: Path, last: int, model: nn.Module, optimizer: torch.optim.O
                          fix)
     sched = Newbob(**ckpt["extra"]["scheduler"])
     history = TrainHistory.from_dict(ckpt["extra"]["history"])
-    _restore_epoch(out_dir, sched.best_epoch, model, optimizer)
+    # newbob's model is always its best epoch's; a decaying schedule goes on from the last
+    _restore_epoch(out_dir, last if config.final_lr is not None else sched.best_epoch, model,
+                   optimizer)
     return _RunState(sched, history, last + 1)
 
 
@@ -418,6 +449,8 @@ def train(
     state.history.stop_reason = "converged" if state.sched.stopped else "max_epochs"
     state.history.best_epoch = state.sched.best_epoch
     best = state.history.epochs[state.sched.best_epoch]
+    if best.epoch != state.history.epochs[-1].epoch:  # a decaying schedule keeps every epoch
+        _restore_epoch(out, best.epoch, model, optimizer)
     save_checkpoint(out / "final.pt", model, model_kind(model),
                     model.config,  # type: ignore[attr-defined]
                     {**extra, "epoch": best.epoch, "cv_loss": best.cv_loss, "cv_acc": best.cv_acc,
@@ -430,8 +463,7 @@ def _run_one_epoch(model: nn.Module, optimizer: torch.optim.Optimizer, epoch: in
                    train_set: Dataset, cv_set: Dataset, config: TrainConfig, state: _RunState,
                    out: Path, extra: dict[str, Any], on_progress: ProgressFn | None) -> None:
     lr = state.sched.lr
-    for group in optimizer.param_groups:
-        group["lr"] = lr
+    _set_lr(optimizer, lr)
     start = time.perf_counter()
     tr_loss, tr_acc, fps = _train_epoch(model, train_set, config, optimizer, epoch, on_progress)
     cv = evaluate(model, cv_set, config)
@@ -444,6 +476,11 @@ def _run_one_epoch(model: nn.Module, optimizer: torch.optim.Optimizer, epoch: in
     if not accepted:
         _restore_epoch(out, state.sched.best_epoch, model, optimizer)
     _write_history(out, state.history)
+
+
+def _set_lr(optimizer: torch.optim.Optimizer, lr: float) -> None:
+    for group in optimizer.param_groups:
+        group["lr"] = lr
 
 
 def _write_history(out: Path, history: TrainHistory) -> None:
