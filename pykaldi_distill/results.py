@@ -30,8 +30,8 @@ class SystemResult:
     decode_dir: Path
     wer: float
     wer_line: str
-    params: int
-    mflops_per_frame: float
+    params: int | None  # None: a system decoded outside this package (e.g. PocketSphinx)
+    mflops_per_frame: float | None
     rtf: float
     dev_wer: float | None = None
     oracle_wer: float | None = None
@@ -55,14 +55,17 @@ def read_best_wer(decode_dir: Path) -> tuple[float, str]:
     return float(match.group(1)), line
 
 
-def model_size(model_dir: Path) -> tuple[int, float]:
-    """(parameters, MFLOPs per frame) of a GMM or neural model dir."""
+def model_size(model_dir: Path) -> tuple[int | None, float | None]:
+    """(parameters, MFLOPs per frame) of a GMM or neural model dir; (None, None) for a dir
+    with neither final.pt nor final.mdl (a peer system decoded by other software)."""
     if (model_dir / "final.pt").is_file():
         from .nnet.checkpoint import load_model
         from .nnet.student import count_params, mflops_per_frame
 
         model, _ = load_model(model_dir / "final.pt")
         return count_params(model), mflops_per_frame(model)
+    if not (model_dir / "final.mdl").is_file():
+        return None, None
     from .model_io import read_gmm_model
 
     _, am = read_gmm_model(model_dir / "final.mdl")
@@ -263,7 +266,7 @@ def _system_row(r: SystemResult, base: SystemResult | None, change: Change | Non
     return (f"| {name} | {_mean_std(r.dev_wer, r.dev_wer_std)} | "
             f"{_mean_std(r.wer, r.wer_std)} | {test} | {dev} | "
             f"{_opt(r.oracle_wer)} | {_count(r.leaves)} | {_count(r.gaussians)} | "
-            f"{r.params:,} | {r.mflops_per_frame:.2f} | {r.rtf:.3f} |")
+            f"{_count(r.params)} | {_opt(r.mflops_per_frame)} | {r.rtf:.3f} |")
 
 
 def _bootstrap_note(changes: Mapping[str, Change]) -> list[str]:

@@ -7,7 +7,8 @@
 # alignments, its soft and hard alignments, DNN students on each, all decoded with a
 # digit-loop grammar on the held-out speakers' isolated digits and on connected digits spliced
 # from their recordings with pauses of their own background noise; LM weight and insertion
-# penalty chosen on dev (isolated and connected apart).
+# penalty chosen on dev (isolated and connected apart). The peer: PocketSphinx (pip) with its
+# packaged US-English model and a digit-loop grammar, decoding the same held-out recordings.
 #   ./run.sh /path/to/free-spoken-digit-dataset                 # every fold (~25 min)
 #   ./run.sh --size tiny --test-speakers george <fsdd-dir>       # CI: one fold, 5 per digit
 set -euo pipefail
@@ -167,7 +168,17 @@ runs_of() {  # runs_of <model> <set>: the ';'-separated test,dev decode dirs of 
 }
 
 if [ "$stage" -le 6 ] && [ "$stop_stage" -ge 6 ]; then
-  stage_begin 6 "RESULTS.md"
+  stage_begin 6 "the peer: PocketSphinx's packaged en-us model with a digit-loop JSGF grammar"
+  for f in $folds; do
+    for x in $sets; do
+      steps_kd/decode_pocketsphinx.sh --nj "$nj" --cmd "$decode_cmd" data/lang/words.txt \
+        "data/folds/$f/$x" "exp/$f/pocketsphinx/decode_$x"
+    done
+  done
+fi
+
+if [ "$stage" -le 7 ] && [ "$stop_stage" -ge 7 ]; then
+  stage_begin 7 "RESULTS.md"
   for x in $sets; do  # every fold's held-out speaker, for the intervals over speakers
     mkdir -p "data/pooled/$x"
     for f in $folds; do cat "data/folds/$f/$x/utt2spk"; done | LC_ALL=C sort \
@@ -188,7 +199,8 @@ if [ "$stage" -le 6 ] && [ "$stop_stage" -ge 6 ]; then
       "BLSTM teacher=$(runs_of teacher "$x")" \
       "DNN student, GMM hard=$(runs_of student_gmm "$x")" \
       "DNN student, RNN hard=$(runs_of student_rnnhard "$x")" \
-      "DNN student, RNN soft T=1=$(runs_of student_soft "$x")"
+      "DNN student, RNN soft T=1=$(runs_of student_soft "$x")" \
+      "PocketSphinx 5.0.4 en-us, digit grammar=$(runs_of pocketsphinx "$x")"
   done
   { cat RESULTS_isolated.md; echo; cat RESULTS_connected.md; } \
     > RESULTS.md.tmp
