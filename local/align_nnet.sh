@@ -38,10 +38,12 @@ dir=$4
 require "$data/feats.scp" "$data/cmvn.scp" "$lang/L.fst" "$srcdir/final.pt" \
   "$srcdir/final.mdl" "$srcdir/tree" "$srcdir/ali_train_pdf.counts"
 if [ "$mode" = viterbi ]; then require "$data/text"; fi
-if [ -f "$dir/num_jobs" ] && [ "$dir/num_jobs" -nt "$srcdir/final.pt" ]; then
-  echo "$0: $dir is up to date; not realigning"
-  exit 0
-fi
+inputs=("$data/feats.scp" "$data/cmvn.scp" "$data/utt2spk" "$lang/L.fst" "$srcdir/final.pt"
+  "$srcdir/final.mdl" "$srcdir/tree" "$srcdir/ali_train_pdf.counts")
+if [ "$mode" = viterbi ]; then inputs+=("$data/text"); fi
+options="mode=$mode beam=$beam retry_beam=$retry_beam acoustic_scale=$acoustic_scale"
+stamp=$dir/fingerprint
+skip_if_done "$stamp" "$dir" "$options" "${inputs[@]}"
 mkdir -p "$dir/log"
 rm -f "$dir"/ali.*.gz "$dir/num_jobs"
 pkd split_data "$data" "$nj"
@@ -54,3 +56,4 @@ $cmd JOB=1:"$nj" "$dir/log/align.JOB.log" \
     --ali-name ali.JOB.gz "$data/split$nj/JOB" "$lang" "$srcdir" "$dir"
 echo "$nj" > "$dir/num_jobs"
 echo "$0: aligned $data with $srcdir ($mode) into $dir"
+fingerprint_write "$stamp" "$options" "${inputs[@]}"

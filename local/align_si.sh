@@ -36,10 +36,12 @@ dir=$4
 
 require "$data/feats.scp" "$data/cmvn.scp" "$data/text" "$lang/L.fst" "$srcdir/final.mdl" \
   "$srcdir/tree"
-if [ -f "$dir/num_jobs" ] && [ "$dir/num_jobs" -nt "$srcdir/final.mdl" ]; then
-  echo "$0: $dir is up to date; not realigning"
-  exit 0
-fi
+inputs=("$data/feats.scp" "$data/cmvn.scp" "$data/text" "$data/utt2spk" "$lang/L.fst"
+  "$srcdir/final.mdl" "$srcdir/tree")
+if [ "$fmllr" = true ]; then inputs+=("$srcdir/final.alimdl"); fi
+options="beam=$beam retry_beam=$retry_beam boost_silence=$boost_silence fmllr=$fmllr"
+stamp=$dir/fingerprint
+skip_if_done "$stamp" "$dir" "$options" "${inputs[@]}"
 mkdir -p "$dir/log"
 rm -f "$dir"/ali.*.gz "$dir"/trans.* "$dir/num_jobs"
 fmllr_opts=()
@@ -57,3 +59,4 @@ $cmd JOB=1:"$nj" "$dir/log/align.JOB.log" \
     "$data/split$nj/JOB" "$lang" "$srcdir" "$dir"
 echo "$nj" > "$dir/num_jobs"
 echo "$0: aligned $data with $srcdir into $dir"
+fingerprint_write "$stamp" "$options" "${inputs[@]}"

@@ -21,14 +21,14 @@ logdir=${2:-$data/log}
 cmvndir=${3:-$data/data}
 
 require "$data/feats.scp" "$data/utt2spk"
-if [ -s "$data/cmvn.scp" ] && [ "$data/cmvn.scp" -nt "$data/feats.scp" ]; then
-  echo "$0: $data/cmvn.scp is up to date; not redoing it"
-  exit 0
-fi
+stamp=$data/cmvn.fingerprint
+skip_if_done "$stamp" "$data/cmvn.scp" "" "$data/feats.scp" "$data/utt2spk"
 mkdir -p "$logdir" "$cmvndir"
 cmvndir=$(cd "$cmvndir" && pwd)
 $cmd "$logdir/cmvn_$name.log" \
   "$pkd_python" -m pykaldi_distill.bin.compute_cmvn_stats "$data" \
     "$cmvndir/cmvn_$name.ark" "$cmvndir/cmvn_$name.scp"
-cp "$cmvndir/cmvn_$name.scp" "$data/cmvn.scp"
+cp "$cmvndir/cmvn_$name.scp" "$data/cmvn.scp.tmp"
+mv "$data/cmvn.scp.tmp" "$data/cmvn.scp"
+fingerprint_write "$stamp" "" "$data/feats.scp" "$data/utt2spk"
 echo "$0: wrote per-speaker CMVN stats for $data"

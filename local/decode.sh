@@ -61,12 +61,22 @@ if [ -n "$extra_left_context" ]; then nnet_opts+=(--extra-left-context "$extra_l
 if [ -n "$extra_right_context" ]; then nnet_opts+=(--extra-right-context "$extra_right_context"); fi
 
 require "$graph/HCLG.fst" "$graph/words.txt" "$data/feats.scp" "$data/text" "$model_dir/final.mdl"
-if [ -s "$dir/scoring_kaldi/best_wer" ] && [ "$dir/scoring_kaldi/best_wer" -nt "$model_dir/final.mdl" ] \
-   && [ "$dir/scoring_kaldi/best_wer" -nt "$graph/HCLG.fst" ] \
-   && { [ -z "$class_frame_counts" ] || [ "$dir/scoring_kaldi/best_wer" -nt "$class_frame_counts" ]; }; then
+inputs=("$graph/HCLG.fst" "$graph/words.txt" "$data/feats.scp" "$data/text" "$data/utt2spk"
+  "$model_dir/final.mdl")
+for f in "$data/cmvn.scp" "$model_dir/final.pt" "$model_dir/final.alimdl" \
+    "${class_frame_counts:-$model_dir/ali_train_pdf.counts}"; do
+  if [ -f "$f" ]; then inputs+=("$f"); fi
+done
+options="lmwts=$lmwts beam=$beam max_active=$max_active lattices=$lattices"
+options+=" lattice_beam=$lattice_beam min_lmwt=$min_lmwt max_lmwt=$max_lmwt wips=$wips"
+options+=" fmllr=$fmllr prior_scale=$prior_scale frames_per_chunk=$frames_per_chunk"
+options+=" extra_left_context=$extra_left_context extra_right_context=$extra_right_context"
+stamp=$dir/fingerprint
+if fingerprint_matches "$stamp" "$options" "${inputs[@]}" && [ -s "$dir/scoring_kaldi/best_wer" ]; then
   echo "$0: $dir is up to date: $(cat "$dir/scoring_kaldi/best_wer")"
   exit 0
 fi
+skip_if_done "$stamp" "$dir" "$options" "${inputs[@]}"
 mkdir -p "$dir/log"
 rm -rf "$dir/scoring_kaldi" "$dir"/wer_* "$dir"/tmp.* "$dir"/lat.*.gz "$dir"/trans.*
 # By utterance, not speaker: a few held-out voices that differ in decoding cost would
@@ -100,3 +110,4 @@ if [ -f "$dir/scoring_kaldi/oracle.txt" ]; then
   echo "$0: lattice oracle $(head -n 1 "$dir/scoring_kaldi/oracle_wer")"
 fi
 require "$dir/scoring_kaldi/best_wer"
+fingerprint_write "$stamp" "$options" "${inputs[@]}"

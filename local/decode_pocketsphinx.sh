@@ -33,10 +33,15 @@ words=$1
 data=$2
 dir=$3
 require "$words" "$data/wav.scp" "$data/text"
-if up_to_date "$dir/scoring_kaldi/best_wer" "$words" "$data/wav.scp" "$data/text"; then
+inputs=("$words" "$data/wav.scp" "$data/text" "$data/utt2spk")
+if [ -f "$data/segments" ]; then inputs+=("$data/segments"); fi
+options="single_word=$single_word rate=$rate"
+stamp=$dir/fingerprint
+if fingerprint_matches "$stamp" "$options" "${inputs[@]}" && [ -s "$dir/scoring_kaldi/best_wer" ]; then
   echo "$0: $dir is up to date: $(cat "$dir/scoring_kaldi/best_wer")"
   exit 0
 fi
+skip_if_done "$stamp" "$dir" "$options" "${inputs[@]}"
 mkdir -p "$dir/log"
 rm -rf "$dir/scoring_kaldi" "$dir"/wer_* "$dir"/tmp.*
 sphinx_opts=(--rate "$rate")
@@ -48,3 +53,4 @@ $cmd JOB=1:"$nj" "$dir/log/decode.JOB.log" \
 pkd merge_decode "$dir" "$nj"
 pkd score "$data" "$dir"
 require "$dir/scoring_kaldi/best_wer"
+fingerprint_write "$stamp" "$options" "${inputs[@]}"

@@ -21,9 +21,8 @@ dir=$3
 inputs=("$arpa" "$lang/words.txt" "$lang/phones.txt" "$lang/L.fst" "$lang/L_disambig.fst"
   "$lang/topo")
 require "${inputs[@]}"
-if up_to_date "$dir/G.fst" "${inputs[@]}"; then
-  echo "$0: $dir/G.fst is up to date; not remaking (delete it to redo)"
-  exit 0
-fi
+stamp=$dir/G.fst.fingerprint
+skip_if_done "$stamp" "$dir/G.fst" "" "${inputs[@]}"
 pkd format_lm "$lang" "$arpa" "$dir"
 echo "$0: made $dir"
+fingerprint_write "$stamp" "" "${inputs[@]}"

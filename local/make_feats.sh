@@ -33,12 +33,10 @@ featdir=${3:-$data/data}
 feat_config=${feat_config:-conf/$feat_type.conf}
 
 require "$data/wav.scp" "$data/utt2spk" "$feat_config"
-if [ -s "$data/feats.scp" ] && [ "$data/feats.scp" -nt "$data/wav.scp" ] && \
-   [ "$(wc -l < "$data/feats.scp")" -eq "$(wc -l < "$data/utt2spk")" ] && \
-   [ -f "$data/feat_type" ] && [ "$(cat "$data/feat_type")" = "$feat_type" ]; then
-  echo "$0: $data/feats.scp is up to date; not redoing it"
-  exit 0
-fi
+inputs=("$data/wav.scp" "$data/utt2spk" "$feat_config")
+if [ -f "$data/segments" ]; then inputs+=("$data/segments"); fi
+stamp=$data/feats.fingerprint
+skip_if_done "$stamp" "$data/feats.scp" "feat_type=$feat_type" "${inputs[@]}"
 
 pkd validate_data_dir --no-text --no-feats "$data"
 mkdir -p "$logdir" "$featdir"
@@ -58,4 +56,5 @@ cp "$feat_config" "$data/$feat_type.conf"
 echo "$feat_type" > "$data/feat_type"
 mv "$data/feats.scp.tmp" "$data/feats.scp"
 rm -rf "$data/split$nj"
+fingerprint_write "$stamp" "feat_type=$feat_type" "${inputs[@]}"
 echo "$0: made $feat_type features for $(wc -l < "$data/feats.scp") utterances of $data"

@@ -37,12 +37,10 @@ name=$(basename "$data")
 
 require "$srcdata/feats.scp" "$srcdata/cmvn.scp" "$srcdata/utt2spk" "$gmm/final.mdl" \
   "$gmm/final.mat" "$transform_dir/trans.1"
-if [ -s "$data/feats.scp" ] && up_to_date "$data/feats.scp" "$srcdata/feats.scp" \
-   "$gmm/final.mat" "$transform_dir"/trans.* && [ -f "$data/fmllr.conf" ] && \
-   [ "$(wc -l < "$data/feats.scp")" -eq "$(wc -l < "$srcdata/feats.scp")" ]; then
-  echo "$0: $data/feats.scp is up to date; not redoing it"
-  exit 0
-fi
+inputs=("$srcdata/feats.scp" "$srcdata/cmvn.scp" "$srcdata/utt2spk" "$gmm/final.mdl"
+  "$gmm/final.mat" "$transform_dir"/trans.*)
+stamp=$data/feats.fingerprint
+skip_if_done "$stamp" "$data/feats.scp" "gmm=$gmm transform_dir=$transform_dir" "${inputs[@]}"
 
 "$(dirname "$0")/copy_data_dir.sh" "$srcdata" "$data"
 rm -f "$data/feats.scp" "$data/cmvn.scp" "$data/feat_type" "$data/fmllr.conf"
@@ -63,3 +61,4 @@ echo fmllr > "$data/feat_type"
 mv "$data/feats.scp.tmp" "$data/feats.scp"
 echo "$0: made fMLLR features ($gmm, transforms of $transform_dir) for" \
   "$(wc -l < "$data/feats.scp") utterances of $data"
+fingerprint_write "$stamp" "gmm=$gmm transform_dir=$transform_dir" "${inputs[@]}"

@@ -31,12 +31,12 @@ dir=$3
 
 require "$data/feats.scp" "$data/cmvn.scp" "$teacher/final.pt" "$teacher/final.mdl" \
   "$teacher/tree" "$teacher/ali_train_pdf.counts"
-if [ -s "$dir/targets.scp" ] && [ "$dir/targets.scp" -nt "$teacher/final.pt" ]; then
-  echo "$0: $dir/targets.scp is up to date; not redoing it"
-  exit 0
-fi
+inputs=("$data/feats.scp" "$data/cmvn.scp" "$data/utt2spk" "$teacher/final.pt"
+  "$teacher/final.mdl" "$teacher/tree" "$teacher/ali_train_pdf.counts")
 mkdir -p "$dir/log"
 dir=$(cd "$dir" && pwd)
+stamp=$dir/fingerprint
+skip_if_done "$stamp" "$dir/targets.scp" "topk=$topk" "${inputs[@]}"
 rm -f "$dir/targets.scp" "$dir/post.scp"
 pkd split_data "$data" "$nj"
 post_opts=()
@@ -56,3 +56,4 @@ for n in $(seq "$nj"); do cat "$dir/targets.$n.scp"; done | LC_ALL=C sort > "$di
 rm -f "$dir"/targets.*[0-9].scp
 mv "$dir/targets.scp.tmp" "$dir/targets.scp"
 echo "$0: wrote soft targets for $(wc -l < "$dir/targets.scp") utterances to $dir"
+fingerprint_write "$stamp" "topk=$topk" "${inputs[@]}"

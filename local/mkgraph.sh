@@ -23,11 +23,12 @@ model=$2
 dir=$3
 require "$lang/G.fst" "$lang/L_disambig.fst" "$lang/phones.txt" "$lang/words.txt" \
   "$model/final.mdl" "$model/tree"
-if [ -f "$dir/HCLG.fst" ] && [ "$dir/HCLG.fst" -nt "$lang/G.fst" ] && \
-   [ "$dir/HCLG.fst" -nt "$model/final.mdl" ]; then
-  echo "$0: $dir/HCLG.fst is up to date; not rebuilding"
-  exit 0
-fi
+inputs=("$lang/G.fst" "$lang/L_disambig.fst" "$lang/phones.txt" "$lang/words.txt"
+  "$model/final.mdl" "$model/tree")
+options="self_loop_scale=$self_loop_scale transition_scale=$transition_scale"
+stamp=$dir/fingerprint
+skip_if_done "$stamp" "$dir/HCLG.fst" "$options" "${inputs[@]}"
 mkdir -p "$dir"
 pkd mkgraph --self-loop-scale "$self_loop_scale" --transition-scale "$transition_scale" \
   "$lang" "$model" "$dir"
+fingerprint_write "$stamp" "$options" "${inputs[@]}"

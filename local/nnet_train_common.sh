@@ -2,25 +2,45 @@
 # shellcheck disable=SC2154  # data, lang, targets, dir, cmd, train_opts: set by the caller
 # Shared by train_teacher.sh and train_student.sh: checks the inputs of a hybrid model
 # training run and runs pykaldi_distill.bin.train_nnet under $cmd. Expects: cmd, data,
-# lang, targets, dir, and the array train_opts.
+# lang, targets, dir, the array train_opts, and hard_ali_dir (students; may be empty).
 
 check_nnet_inputs() {
   require "$data/feats.scp" "$data/cmvn.scp" "$lang/phones.txt" "$targets/final.mdl" \
     "$targets/tree"
-  if [ ! -f "$targets/targets.scp" ] && ! ls "$targets"/ali.*.gz >/dev/null 2>&1; then
-    echo "$0: ERROR: $targets has neither targets.scp (soft targets) nor ali.*.gz (alignments);" \
-      "run the alignment or make_soft_targets stage first" >&2
+  if [ ! -f "$targets/targets.scp" ] && [ ! -f "$targets/num_jobs" ]; then
+    echo "$0: ERROR: $targets has neither targets.scp (soft targets) nor num_jobs (a finished" \
+      "alignment); run the alignment or make_soft_targets stage (again) first" >&2
     exit 1
   fi
 }
 
+# The files training reads (as bin/train_nnet.py records them to decide whether saved
+# epochs can be resumed): the data dir's tables and the targets' (and --hard-ali-dir's).
+nnet_inputs() {
+  local d f
+  for f in feats.scp cmvn.scp utt2spk; do echo "$data/$f"; done
+  for d in "$targets" ${hard_ali_dir:+"$hard_ali_dir"}; do
+    for f in final.mdl tree num_jobs targets.scp post.scp; do
+      if [ -f "$d/$f" ]; then echo "$d/$f"; fi
+    done
+  done
+}
+
+# run_nnet_training: skips a finished run with the same inputs and options;
+# otherwise train_nnet resumes saved epochs, starts over when the inputs changed, or refuses
+# settings that cannot be resumed.
 run_nnet_training() {
-  if [ -f "$dir/final.pt" ] && [ "$dir/final.pt" -nt "$targets/final.mdl" ]; then
-    echo "$0: $dir/final.pt exists; not retraining (delete it to redo)"
+  local inputs options stamp=$dir/fingerprint
+  mapfile -t inputs < <(nnet_inputs)
+  options="${train_opts[*]}"
+  if [ -f "$dir/final.pt" ] && fingerprint_matches "$stamp" "$options" "${inputs[@]}"; then
+    echo "$0: $dir/final.pt is up to date (same inputs and options; delete $stamp to redo)"
     return 0
   fi
+  rm -f "$stamp"
   mkdir -p "$dir/log"
   $cmd "$dir/log/train.log" \
     "$pkd_python" -m pykaldi_distill.bin.train_nnet "${train_opts[@]}" "$data" "$targets" "$dir"
-  grep -E "^best epoch|parameters" "$dir/log/train.log" || true
+  grep -E "^best epoch|parameters|starting over" "$dir/log/train.log" || true
+  fingerprint_write "$stamp" "$options" "${inputs[@]}"
 }

@@ -44,6 +44,63 @@ require_made_by() {
   done
 }
 
+# "Up to date" means the same inputs and options, not only newer files. A step writes, as its
+# last act, a fingerprint: its options and each input's identity (path, size, mtime to the
+# nanosecond). On a rerun it skips only when the fingerprint it would write is the one there.
+#   fingerprint_of OPTIONS INPUT...          the fingerprint, on stdout
+#   fingerprint_matches STAMP OPTIONS INPUT...  true when STAMP holds exactly that
+#   fingerprint_changes STAMP OPTIONS INPUT...  what differs from STAMP, for the console
+#   fingerprint_write STAMP OPTIONS INPUT...    write it (temp, then rename)
+fingerprint_of() {
+  local opts=$1 f
+  shift
+  echo "options: $opts"
+  for f in "$@"; do
+    stat -L -c 'input: %n %s %.9Y' -- "$f" || return 1
+  done
+}
+
+fingerprint_matches() {
+  local stamp=$1
+  shift
+  [ -f "$stamp" ] && [ "$(fingerprint_of "$@" 2>/dev/null)" = "$(cat "$stamp")" ]
+}
+
+fingerprint_changes() {
+  local stamp=$1
+  shift
+  if [ ! -f "$stamp" ]; then
+    echo "no record of a finished run ($stamp)"
+    return 0
+  fi
+  # diff exits 1 when the records differ, which is the point here
+  { diff "$stamp" <(fingerprint_of "$@" 2>&1) || true; } \
+    | sed -n 's/^< /was: /p; s/^> /now: /p' | awk 'NR <= 8'  # reads all: no SIGPIPE
+}
+
+fingerprint_write() {
+  local stamp=$1
+  shift
+  fingerprint_of "$@" > "$stamp.tmp"
+  mv "$stamp.tmp" "$stamp"
+}
+
+# skip_if_done STAMP WHAT OPTIONS INPUT...: exit 0 (printing that WHAT is up to date) when
+# STAMP matches; otherwise say why the step runs again, when there was an earlier run.
+skip_if_done() {
+  local stamp=$1 what=$2
+  shift 2
+  if fingerprint_matches "$stamp" "$@"; then
+    echo "$0: $what is up to date (same inputs and options; delete $stamp to redo)"
+    exit 0
+  fi
+  if [ -f "$stamp" ]; then
+    echo "$0: $what is out of date, redoing it:"
+    fingerprint_changes "$stamp" "$@" | sed 's/^/  /'
+    rm -f "$stamp"  # a redo that fails must not leave the old record beside half its outputs
+  fi
+}
+
 # up_to_date TARGET INPUT...: TARGET exists and is newer than every INPUT.
 up_to_date() {
   local target=$1 f

@@ -32,9 +32,9 @@ if [ -n "$extra_lexicon" ]; then
   opts+=(--extra-lexicon "$extra_lexicon")
 fi
 require "${inputs[@]}"
-if up_to_date "$dir/lexicon.txt" "${inputs[@]}"; then
-  echo "$0: $dir/lexicon.txt is up to date; not remaking (delete it to redo)"
-  exit 0
-fi
+mkdir -p "$dir"
+stamp=$dir/lexicon.fingerprint
+skip_if_done "$stamp" "$dir/lexicon.txt" "extra_lexicon=$extra_lexicon" "${inputs[@]}"
 pkd prepare_dict ${opts[@]+"${opts[@]}"} "${texts[@]}" "$dir"
 echo "$0: made dict dir $dir"
+fingerprint_write "$stamp" "extra_lexicon=$extra_lexicon" "${inputs[@]}"

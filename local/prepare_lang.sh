@@ -46,11 +46,16 @@ for f in "${outputs[@]}"; do
   if [ ! -f "$dir/$f" ]; then complete=false; fi
 done
 # L_disambig.fst is written last.
-if $complete && up_to_date "$dir/L_disambig.fst" "${inputs[@]}"; then
-  echo "$0: $dir is up to date; not remaking (delete $dir/L_disambig.fst to redo)"
+options="position_dependent_phones=$position_dependent_phones sil_prob=$sil_prob"
+options+=" num_sil_states=$num_sil_states num_nonsil_states=$num_nonsil_states oov=$oov_word"
+stamp=$dir/fingerprint
+if $complete && fingerprint_matches "$stamp" "$options" "${inputs[@]}"; then
+  echo "$0: $dir is up to date (same inputs and options; delete $stamp to redo)"
   exit 0
 fi
+skip_if_done "$stamp" "$dir" "$options" "${inputs[@]}"
 pkd prepare_lang --position-dependent-phones "$position_dependent_phones" \
   --sil-prob "$sil_prob" --num-sil-states "$num_sil_states" \
   --num-nonsil-states "$num_nonsil_states" "$src" "$oov_word" "$tmpdir" "$dir"
 echo "$0: made lang dir $dir"
+fingerprint_write "$stamp" "$options" "${inputs[@]}"

@@ -39,10 +39,10 @@ if [ -n "$words" ]; then
   opts+=(--words "$words")
 fi
 require "${inputs[@]}"
-if up_to_date "$arpa" "${inputs[@]}"; then
-  echo "$0: $arpa is up to date; not retraining (delete it to redo)"
-  exit 0
-fi
+mkdir -p "$(dirname "$arpa")"
+stamp=$arpa.fingerprint
+skip_if_done "$stamp" "$arpa" "${opts[*]}" "${inputs[@]}"
 mkdir -p "$(dirname "$arpa")"
 pkd make_lm "${opts[@]}" "${texts[@]}" "$arpa"
 echo "$0: wrote $arpa"
+fingerprint_write "$stamp" "${opts[*]}" "${inputs[@]}"

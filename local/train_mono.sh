@@ -34,10 +34,12 @@ dir=$3
 
 require "$data/feats.scp" "$data/cmvn.scp" "$data/text" "$lang/L.fst" "$lang/phones.txt" \
   "$lang/topo" "$lang/phones/sets.int"
-if [ -f "$dir/final.mdl" ] && [ "$dir/final.mdl" -nt "$data/feats.scp" ]; then
-  echo "$0: $dir/final.mdl exists; not retraining (delete it to redo)"
-  exit 0
-fi
+inputs=("$data/feats.scp" "$data/cmvn.scp" "$data/text" "$lang/L.fst" "$lang/phones.txt"
+  "$lang/topo" "$lang/phones/sets.int")
+options="num_iters=$num_iters totgauss=$totgauss boost_silence=$boost_silence"
+options+=" cmvn_opts=$cmvn_opts seed=$seed"
+stamp=$dir/fingerprint
+skip_if_done "$stamp" "$dir/final.mdl" "$options" "${inputs[@]}"
 mkdir -p "$dir/log"
 $cmd "$dir/log/train.log" \
   "$pkd_python" -m pykaldi_distill.bin.train_mono --num-iters "$num_iters" --totgauss "$totgauss" \
@@ -45,3 +47,4 @@ $cmd "$dir/log/train.log" \
     --cmvn-opts="$cmvn_opts" --seed "$seed" "$data" "$lang" "$dir"
 grep "^iter" "$dir/log/train.log" | tail -n 1
 echo "$0: done training monophone system in $dir"
+fingerprint_write "$stamp" "$options" "${inputs[@]}"

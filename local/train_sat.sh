@@ -42,10 +42,14 @@ dir=$6
 require "$data/feats.scp" "$data/cmvn.scp" "$data/text" "$data/utt2spk" "$lang/L.fst" \
   "$lang/phones/roots.int" "$lang/phones/sets.int" "$alidir/final.mdl" "$alidir/tree" \
   "$alidir/ali.1.gz"
-if [ -f "$dir/final.mdl" ] && [ "$dir/final.mdl" -nt "$alidir/final.mdl" ]; then
-  echo "$0: $dir/final.mdl exists; not retraining (delete it to redo)"
-  exit 0
-fi
+inputs=("$data/feats.scp" "$data/cmvn.scp" "$data/text" "$data/utt2spk" "$lang/L.fst"
+  "$lang/phones/roots.int" "$lang/phones/sets.int" "$alidir/final.mdl" "$alidir/tree"
+  "$alidir/num_jobs")
+options="num_leaves=$num_leaves totgauss=$totgauss num_iters=$num_iters"
+options+=" boost_silence=$boost_silence seed=$seed fmllr_iters=$fmllr_iters"
+options+=" silence_weight=$silence_weight"
+stamp=$dir/fingerprint
+skip_if_done "$stamp" "$dir/final.mdl" "$options" "${inputs[@]}"
 mkdir -p "$dir/log"
 $cmd "$dir/log/train.log" \
   "$pkd_python" -m pykaldi_distill.bin.train_sat --num-leaves "$num_leaves" \
@@ -55,3 +59,4 @@ $cmd "$dir/log/train.log" \
     "$dir"
 grep -E "^iter|^tree" "$dir/log/train.log" | tail -n 2
 echo "$0: done training SAT triphone system in $dir"
+fingerprint_write "$stamp" "$options" "${inputs[@]}"

@@ -103,11 +103,24 @@ def check_feat_type(model_dir: Path, data_dir: Path) -> None:
 
 
 def alignment_files(ali_dir: Path) -> list[Path]:
+    """ali.1.gz .. ali.<num_jobs>.gz. `num_jobs` is written last by every aligner (as in Kaldi),
+    so a dir without it, or missing one of its files, is an alignment that did not finish."""
     require_dir(ali_dir, "run the alignment stage (local/align_si.sh) first")
-    files = sorted(ali_dir.glob("ali.*.gz"), key=lambda p: int(p.name.split(".")[1]))
-    if not files:
-        raise InputError(ali_dir / "ali.1.gz", "no alignment files (ali.*.gz)",
-                         "run the alignment stage (local/align_si.sh) first")
+    fix = "re-run the step that made it (local/align_si.sh, align_fmllr.sh or align_nnet.sh)"
+    num_jobs_file = ali_dir / "num_jobs"
+    if not num_jobs_file.is_file():
+        found = sorted(p.name for p in ali_dir.glob("ali.*.gz"))
+        what = f"has {', '.join(found)} but no num_jobs" if found else "has no num_jobs"
+        raise InputError(num_jobs_file, f"the alignment dir {what}: it is incomplete (an "
+                         "alignment job failed or was killed)", fix)
+    text = num_jobs_file.read_text().strip()
+    if not text.isdigit() or int(text) < 1:
+        raise InputError(num_jobs_file, f"not a job count: '{text}'", fix)
+    files = [ali_dir / f"ali.{n}.gz" for n in range(1, int(text) + 1)]
+    missing = [f.name for f in files if not f.is_file()]
+    if missing:
+        raise InputError(ali_dir, f"num_jobs is {text} but {', '.join(missing)} is missing: "
+                         "the alignment is incomplete", fix)
     return files
 
 

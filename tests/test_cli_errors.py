@@ -132,8 +132,27 @@ def test_missing_alignment_dir(world: dict[str, Path], tmp_path: Path, capsys) -
         shutil.copy(world["mono"] / f, ali_dir / f)
     assert train_nnet.main(["--model", "dnn", str(world["fbank"]), str(ali_dir),
                             str(tmp_path / "exp")]) == 1
-    assert "ali.1.gz" in capsys.readouterr().err
+    assert "num_jobs: the alignment dir has no num_jobs" in capsys.readouterr().err
     assert not (tmp_path / "exp" / "final.pt").exists()
+
+
+def test_half_written_alignment_dir(world: dict[str, Path], tmp_path: Path, capsys) -> None:  # noqa: ANN001
+    """One align job of two failed: its ali.2.gz is there, num_jobs (written last) is not.
+    Training on it would use part of the frames; it is refused, naming what is missing."""
+    ali_dir = tmp_path / "ali"
+    ali_dir.mkdir()
+    for f in ["final.mdl", "tree", "ali.1.gz"]:
+        shutil.copy(world["mono"] / f, ali_dir / f)
+    (ali_dir / "ali.1.gz").rename(ali_dir / "ali.2.gz")
+    argv = ["--model", "dnn", str(world["fbank"]), str(ali_dir), str(tmp_path / "exp")]
+    assert train_nnet.main(argv) == 1
+    err = capsys.readouterr().err
+    assert f"{ali_dir}/num_jobs: the alignment dir has ali.2.gz but no num_jobs" in err
+    assert "incomplete" in err and "re-run the step that made it" in err
+    (ali_dir / "num_jobs").write_text("2\n")
+    assert train_nnet.main(argv) == 1
+    assert "num_jobs is 2 but ali.1.gz is missing" in capsys.readouterr().err
+    assert not (tmp_path / "exp").exists()
 
 
 def test_soft_targets_pdf_mismatch(world: dict[str, Path], tmp_path: Path, capsys) -> None:  # noqa: ANN001

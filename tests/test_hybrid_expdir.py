@@ -37,6 +37,7 @@ def test_pdf_alignments_like_ali_to_pdf(tmp_path: Path) -> None:
     info = hybrid.load_hmm_info(d)
     tids = list(range(1, info.tm.num_transition_ids + 1))
     write_int_vectors_gz(d / "ali.1.gz", [("u1", tids)])
+    (d / "num_jobs").write_text("1\n")
     (utt, pdfs), = hybrid.pdf_alignments(d, info)
     assert utt == "u1"
     assert list(pdfs) == [info.tm.transition_id_to_pdf(t) for t in tids]
@@ -46,7 +47,7 @@ def test_pdf_alignments_like_ali_to_pdf(tmp_path: Path) -> None:
 
 
 def test_missing_alignments_name_dir(tmp_path: Path) -> None:
-    with pytest.raises(InputError, match="ali.1.gz"):
+    with pytest.raises(InputError, match="num_jobs"):
         list(expdir.read_alignments(model_dir(tmp_path)))
     with pytest.raises(InputError, match="does not exist"):
         list(expdir.read_alignments(tmp_path / "nowhere"))

@@ -220,6 +220,28 @@ def test_resumed_run_keeps_the_cv_split_it_started_with(world: dict[str, Path], 
     assert (legacy / "valid_uttlist").read_text().split() == cv
 
 
+def test_resume_on_other_inputs_starts_over(world: dict[str, Path], ali_dir: Path,  # noqa: F811
+                                            teacher: Path, tmp_path: Path, capsys) -> None:  # noqa: ANN001
+    """A longer run into a finished dir resumes its epochs on the same data; on another
+    data dir it starts over (saying why) instead of mixing two problems in one model."""
+    import shutil
+
+    exp = tmp_path / "teacher"
+    shutil.copytree(teacher, exp)
+    argv = ["--model", "blstm", "--dnn-dim", "16", *SMALL, *CHUNKS, "--max-epochs", "3"]
+    capsys.readouterr()
+    assert train_nnet.main([*argv, str(world["fbank"]), str(ali_dir), str(exp)]) == 0
+    err = capsys.readouterr().err
+    assert "starting over" not in err and "epoch 1 [" not in err  # resumed (it had converged)
+    other = tmp_path / "other_fbank"
+    shutil.copytree(world["fbank"], other)
+    assert train_nnet.main([*argv, str(other), str(ali_dir), str(exp)]) == 0
+    err = capsys.readouterr().err
+    assert f"{exp}: its saved epochs were trained on other inputs (changed: " in err
+    assert f"{other}/feats.scp" in err and "starting over" in err and "epoch 1 [" in err
+    assert load_resolved_config(exp)["data"] == str(other)
+
+
 def test_posterior_counts_decode_with_the_networks_own_priors(
         world: dict[str, Path], teacher: Path, tmp_path: Path, capsys) -> None:  # noqa: ANN001, F811
     from pykaldi_distill.features import load_features

@@ -118,6 +118,7 @@ def make_dirs(tmp_path: Path, frames: dict[str, int], n_target_frames: dict[str,
     tids = rng.integers(1, info.tm.num_transition_ids + 1, size=(len(frames), max(frames.values())))
     write_int_vectors_gz(ali_dir / "ali.1.gz", [(utt, tids[i, :n])
                                                 for i, (utt, n) in enumerate(frames.items())])
+    (ali_dir / "num_jobs").write_text("1\n")
     n_target_frames = n_target_frames or frames
     cols = pdf_cols or info.num_pdfs
     targets = tmp_path / "targets"

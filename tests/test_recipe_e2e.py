@@ -187,6 +187,34 @@ def test_synth_recipe_tiny(tmp_path: Path) -> None:
     best = (work / "exp/mono/decode_test/scoring_kaldi/best_wer").read_text()
     assert float(oracle.split()[1]) <= float(best.split()[1])
     check_fmllr_network(work, tmp_path, env)
+    check_up_to_date(work, env)
+
+
+def check_up_to_date(work: Path, env: dict[str, str]) -> None:
+    """On a finished run: a decode re-run after the data's text changed is redone (before,
+    it printed "up to date" and the old WER); soft targets re-made with another --topk are
+    redone (before, no post.scp)."""
+    shutil.copytree(work / "data/test", work / "data/test_txt")
+    decode = ["steps_kd/decode.sh", "--nj", "1", "--beam", "8", "exp/mono/graph",
+              "data/test_txt", "exp/mono/decode_txt"]
+    first = run_step(work, env, *decode)
+    assert first.returncode == 0, first.stderr[-3000:]
+    wer = (work / "exp/mono/decode_txt/scoring_kaldi/best_wer").read_text()
+    assert "is up to date" in run_step(work, env, *decode).stdout
+    text = work / "data/test_txt/text"
+    text.write_text("".join(f"{line.split()[0]} NOT THE WORDS SAID\n"
+                            for line in text.read_text().splitlines()))
+    redo = run_step(work, env, *decode)
+    assert redo.returncode == 0 and "is out of date, redoing it" in redo.stdout, redo.stdout
+    assert "now: input: data/test_txt/text" in redo.stdout
+    assert (work / "exp/mono/decode_txt/scoring_kaldi/best_wer").read_text() != wer
+    targets = ["steps_kd/make_soft_targets.sh", "--nj", "2", "data/train_fbank", "exp/teacher",
+               "exp/teacher_targets"]
+    proc = run_step(work, env, *targets[:1], "--topk", "0", *targets[1:])
+    assert proc.returncode == 0 and "now: options: topk=0" in proc.stdout, proc.stdout
+    assert not (work / "exp/teacher_targets/post.scp").exists()
+    proc = run_step(work, env, *targets[:1], "--topk", "20", *targets[1:])
+    assert proc.returncode == 0 and (work / "exp/teacher_targets/post.scp").is_file()
 
 
 def run_step(work: Path, env: dict[str, str], *argv: str) -> subprocess.CompletedProcess:

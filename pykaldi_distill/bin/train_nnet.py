@@ -30,6 +30,7 @@ from ..data import load_data_dir
 from ..errors import InputError, PkdError
 from ..expdir import copy_feature_config, feat_type, write_pipeline
 from ..features import FeaturePipeline, check_feature_dim, load_features
+from ..fingerprint import changed_files, identities
 from ..hybrid import HmmInfo, load_hmm_info, pdf_alignments, write_pdf_counts
 from ..io import load_scp, write_text_atomic
 from ..nnet.checkpoint import build_model
@@ -38,7 +39,7 @@ from ..nnet.data import CV_SPLIT, ChunkDataset, CvSplit, FrameDataset, split_tra
 from ..nnet.infer import compute_pdf_counts
 from ..nnet.student import DnnConfig, count_params, mflops_per_frame
 from ..nnet.teacher import BlstmConfig
-from ..nnet.train import TrainConfig, train
+from ..nnet.train import TrainConfig, check_resumable, saved_inputs, train
 
 _CHUNK_OPTIONS = ("chunk_width", "chunk_left_context", "chunk_right_context")
 
@@ -178,6 +179,30 @@ def make_datasets(args: argparse.Namespace, feats: dict[str, np.ndarray],
             FrameDataset(feats, targets, context=args.context, utts=cv, **common))
 
 
+def training_inputs(data_dir: Path, targets_dir: Path, hard_ali_dir: Path | None) -> list:
+    """Identities of the files a training run reads: resuming on other ones would mix two
+    problems (and another cv set) in one model."""
+    names = ["final.mdl", "tree", "num_jobs", "targets.scp", "post.scp"]
+    paths = [data_dir / n for n in ["feats.scp", "cmvn.scp", "utt2spk"]]
+    paths += [targets_dir / n for n in names]
+    if hard_ali_dir is not None:
+        paths += [hard_ali_dir / n for n in names]
+    return identities(paths)
+
+
+def resume_or_restart(exp: Path, inputs: list, model: torch.nn.Module, tconfig: TrainConfig,
+                      train_set: object) -> bool:
+    """True: continue the saved epochs in `exp` (their settings are checked here, before
+    anything is written). False: they were trained on other inputs, so start over."""
+    old = saved_inputs(exp)
+    if old is not None and old != inputs:
+        log(f"{exp}: its saved epochs were trained on other inputs (changed: "
+            f"{', '.join(changed_files(old, inputs))}); starting over")
+        return False
+    check_resumable(exp, model, tconfig, train_set)
+    return True
+
+
 def progress_printer() -> object:
     last = [0.0]
 
@@ -224,6 +249,8 @@ def main_args(args: argparse.Namespace) -> None:
         f"{mflops_per_frame(config):.2f} MFLOPs/frame; {train_set.num_frames} train frames, "
         f"{cv_set.num_frames} cv frames")
     exp = args.exp_dir
+    inputs = training_inputs(data.path, args.targets_dir, args.hard_ali_dir)
+    resume = resume_or_restart(exp, inputs, model, tconfig, train_set)
     exp.mkdir(parents=True, exist_ok=True)
     for name in ["final.mdl", "tree"]:
         shutil.copyfile(args.targets_dir / name, exp / name)
@@ -233,9 +260,10 @@ def main_args(args: argparse.Namespace) -> None:
     copy_feature_config(data.path, exp)
     write_text_atomic(exp / "config.json", json.dumps(resolved, indent=1, sort_keys=True) + "\n")
     write_text_atomic(exp / "valid_uttlist", "".join(u + "\n" for u in cv_set.utts))
-    history = train(model, train_set, cv_set, tconfig, exp, on_progress=progress_printer(),
+    history = train(model, train_set, cv_set, tconfig, exp, resume=resume,
+                    on_progress=progress_printer(),
                     extra={"feat_type": feat_type(data.path) or "unknown",
-                           "cmvn_opts": pipeline.cmvn_opts()})
+                           "cmvn_opts": pipeline.cmvn_opts(), "inputs": inputs})
     for e in history.epochs:
         log(f"epoch {e.epoch}: lr {e.lr:.2e} train loss {e.train_loss} acc {e.train_acc} | "
             f"cv loss {e.cv_loss:.4f} acc {e.cv_acc:.4f} "

@@ -365,10 +365,8 @@ def _restore_epoch(out_dir: Path, epoch: int, model: nn.Module,
     return ckpt
 
 
-def _resume(out_dir: Path, last: int, model: nn.Module, optimizer: torch.optim.Optimizer,
-            config: TrainConfig, chunk: dict[str, int] | None) -> _RunState:
-    path = _epoch_path(out_dir, last)
-    ckpt = load_checkpoint(path)
+def _check_settings(path: Path, ckpt: dict[str, Any], model: nn.Module, config: TrainConfig,
+                    chunk: dict[str, int] | None) -> None:
     fix = "train into a fresh directory or pass resume=False"
     if ckpt["model_kind"] != model_kind(model) or ckpt["model_args"] != asdict(
             model.config):  # type: ignore[attr-defined]
@@ -385,6 +383,37 @@ def _resume(out_dir: Path, last: int, model: nn.Module, optimizer: torch.optim.O
         changed = sorted(k for k in new if old.get(k) != new[k])
         raise InputError(path, f"was trained with different settings ({', '.join(changed)})",
                          fix)
+
+
+def dataset_chunk(train_set: Dataset) -> dict[str, int] | None:
+    """The chunk settings a BLSTM trains (and later decodes) with; None for frame datasets."""
+    return asdict(train_set.chunk) if isinstance(train_set, ChunkDataset) else None
+
+
+def check_resumable(out_dir: str | Path, model: nn.Module, config: TrainConfig,
+                    train_set: Dataset) -> None:
+    """Raise InputError when out_dir holds epochs trained with other settings (nothing saved:
+    no-op), so a caller can check before it writes anything into out_dir."""
+    saved = _saved_epochs(Path(out_dir))
+    if saved:
+        path = _epoch_path(Path(out_dir), saved[-1])
+        _check_settings(path, load_checkpoint(path), model, config, dataset_chunk(train_set))
+
+
+def saved_inputs(out_dir: str | Path) -> Any:
+    """The `inputs` record of the last saved epoch's checkpoint (None: no epoch, or one
+    written before inputs were recorded)."""
+    saved = _saved_epochs(Path(out_dir))
+    if not saved:
+        return None
+    return load_checkpoint(_epoch_path(Path(out_dir), saved[-1]))["extra"].get("inputs")
+
+
+def _resume(out_dir: Path, last: int, model: nn.Module, optimizer: torch.optim.Optimizer,
+            config: TrainConfig, chunk: dict[str, int] | None) -> _RunState:
+    path = _epoch_path(out_dir, last)
+    ckpt = load_checkpoint(path)
+    _check_settings(path, ckpt, model, config, chunk)
     sched = Newbob(**ckpt["extra"]["scheduler"])
     history = TrainHistory.from_dict(ckpt["extra"]["history"])
     # newbob's model is always its best epoch's; a decaying schedule goes on from the last
@@ -433,7 +462,7 @@ def train(
     out.mkdir(parents=True, exist_ok=True)
     extra = dict(extra or {})
     if isinstance(train_set, ChunkDataset):  # decoding runs the model as it was trained
-        extra["chunk"] = asdict(train_set.chunk)
+        extra["chunk"] = dataset_chunk(train_set)
     optimizer = make_optimizer(model, config)
     saved = _saved_epochs(out)
     if resume and saved:

@@ -1,0 +1,62 @@
+"""Nothing wrong passes silently (issue 23's catalogue, growing): "up to date" means the same
+inputs and options, outputs are complete or absent, and errors name the user's file.
+Each case states the exit code expected, what the message must name, and what is left."""
+
+import subprocess
+from pathlib import Path
+
+import kaldiio
+
+LOCAL = Path(__file__).resolve().parents[1] / "local"
+
+
+def step(script: str, *argv: str | Path) -> subprocess.CompletedProcess:
+    return subprocess.run(["bash", str(LOCAL / script), *map(str, argv)], capture_output=True,
+                          text=True)
+
+
+def feature_dim(data: Path) -> int:
+    with kaldiio.ReadHelper(f"scp:{data / 'feats.scp'}") as reader:
+        return next(iter(reader))[1].shape[1]
+
+
+def test_features_redone_when_the_config_changes(tiny_data_dir: Path, tmp_path: Path) -> None:
+    """make_feats.sh with another --feat-config into the same data dir: exit 0, says what
+    changed, the new dimension; CMVN stats follow; a third identical run skips."""
+    confs = {bins: tmp_path / f"fbank{bins}.conf" for bins in (23, 40)}
+    for bins, conf in confs.items():
+        conf.write_text(f"--num-mel-bins={bins}\n")
+
+    def make(conf: Path) -> subprocess.CompletedProcess:
+        proc = step("make_feats.sh", "--nj", "1", "--feat-config", conf, tiny_data_dir,
+                    tmp_path / "log", tmp_path / "fbank")
+        assert proc.returncode == 0, proc.stderr
+        cmvn = step("compute_cmvn_stats.sh", tiny_data_dir, tmp_path / "log", tmp_path / "fbank")
+        assert cmvn.returncode == 0, cmvn.stderr
+        return proc
+
+    make(confs[23])
+    assert feature_dim(tiny_data_dir) == 23
+    proc = make(confs[40])
+    assert "feats.scp is out of date, redoing it" in proc.stdout
+    assert f"now: input: {confs[40]}" in proc.stdout
+    assert feature_dim(tiny_data_dir) == 40
+    again = make(confs[40])
+    assert "feats.scp is up to date (same inputs and options" in again.stdout
+    confs[40].write_text("--num-mel-bins=40\n--dither=0\n")  # same path, new content
+    assert "out of date" in make(confs[40]).stdout
+
+
+def test_cmvn_redone_when_features_change(tiny_data_dir: Path, tmp_path: Path) -> None:
+    conf = tmp_path / "fbank.conf"
+    conf.write_text("--num-mel-bins=23\n")
+    args = ["--nj", "1", "--feat-config", conf, tiny_data_dir, tmp_path / "log", tmp_path / "f"]
+    assert step("make_feats.sh", *args).returncode == 0
+    cmvn_args = [tiny_data_dir, tmp_path / "log", tmp_path / "f"]
+    assert step("compute_cmvn_stats.sh", *cmvn_args).returncode == 0
+    assert "up to date" in step("compute_cmvn_stats.sh", *cmvn_args).stdout
+    (tiny_data_dir / "feats.fingerprint").unlink()  # force the features to be redone
+    assert step("make_feats.sh", *args).returncode == 0
+    assert not (tiny_data_dir / "cmvn.scp").exists()  # stale stats are removed with the feats
+    proc = step("compute_cmvn_stats.sh", *cmvn_args)
+    assert proc.returncode == 0 and "up to date" not in proc.stdout
