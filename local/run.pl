@@ -31,6 +31,9 @@ use warnings;
 use POSIX qw(strftime);
 use File::Basename qw(dirname);
 use File::Path qw(make_path);
+use Cwd qw(abs_path);
+use lib dirname(abs_path($0));
+use PkdJobs qw(first_error);
 
 my $usage = "usage: run.pl [--max-jobs-run N] [JOB=1:N] <log-file> <command> [<args>...]\n";
 
@@ -174,6 +177,8 @@ sub main {
   } else {
     print STDERR "run.pl: " . scalar(@failed) . " / $njobs failed, log is in $first_log\n";
   }
+  my $error = first_error($first_log);
+  print STDERR "run.pl: $error" if defined $error;
   exit 1;
 }
 

@@ -29,9 +29,11 @@
 #   slurm.pl: <k> / <N> failed, log is in <log of the first failed task>
 use strict;
 use warnings;
-use Cwd qw(getcwd);
+use Cwd qw(abs_path getcwd);
 use File::Basename qw(basename dirname);
 use File::Path qw(make_path);
+use lib dirname(abs_path($0));
+use PkdJobs qw(first_error);
 
 our $BACKEND;
 $BACKEND //= 'slurm';
@@ -279,6 +281,8 @@ sub main {
   my @failed = grep { !task_ok(task_log($args, $logfile, $_)) } $args->{start} .. $args->{end};
   if (@failed) {
     my $log = task_log($args, $logfile, $failed[0]);
+    my $error = first_error($log);
+    print STDERR "$PROG: $error" if defined $error;
     fail("job failed, log is in $log") if $njobs == 1;
     fail(scalar(@failed) . " / $njobs failed, log is in $log");
   }

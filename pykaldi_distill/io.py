@@ -111,16 +111,51 @@ def read_matrix_ark(ark_path: str | Path) -> dict[str, np.ndarray]:
 def read_scp_matrices(scp_path: str | Path) -> Iterator[tuple[str, np.ndarray]]:
     """Iterate (key, matrix) over an scp of matrices, in scp order."""
     p = require_file(scp_path)
-    for key, value in read_table(p).items():
+    matrices = ScpMatrices(p)
+    for key in matrices:
+        yield key, matrices[key]
+
+
+def check_finite(mat: np.ndarray, source: str | Path, key: str) -> None:
+    """NaN or inf stops a step where it enters, naming the utterance and the row."""
+    bad = ~np.isfinite(mat)
+    if bad.any():
+        row = int(np.argwhere(bad)[0][0])
+        raise InputError(source, f"'{key}' holds NaN or inf (first in row {row} of "
+                         f"{mat.shape[0]})", "re-make it, or drop that utterance from the data dir")
+
+
+class ScpMatrices(Mapping[str, np.ndarray]):
+    """Random access to the matrices of an scp (Kaldi's scp: rspecifier). A matrix that
+    cannot be read (e.g. a truncated ark) or holds NaN/inf is an InputError naming the scp,
+    the key and where it points."""
+
+    def __init__(self, scp_path: str | Path) -> None:
+        self.path = require_file(scp_path)
+        self._where = read_table(self.path)
+
+    def __getitem__(self, key: str) -> np.ndarray:
+        where = self._where[key]
         try:
-            yield key, np.asarray(kaldiio.load_mat(value))
-        except (OSError, ValueError) as err:
-            raise InputError(p, f"cannot read matrix for '{key}' at '{value}': {err}") from err
+            mat = np.asarray(kaldiio.load_mat(where))
+        except (OSError, ValueError, EOFError, IndexError) as err:
+            raise InputError(self.path, f"cannot read the matrix of '{key}' at '{where}': "
+                             f"{err or type(err).__name__}",
+                             "re-make it (its ark may be truncated or overwritten)") from err
+        check_finite(mat, self.path, key)
+        return mat
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._where)
+
+    def __len__(self) -> int:
+        return len(self._where)
 
 
 def load_scp(scp_path: str | Path) -> Mapping[str, np.ndarray]:
-    """Lazy random access to the matrices of an scp (like Kaldi's scp: rspecifier)."""
-    return kaldiio.load_scp(str(require_file(scp_path)))
+    """Lazy random access to the matrices of an scp (like Kaldi's scp: rspecifier), checked
+    as ScpMatrices does."""
+    return ScpMatrices(scp_path)
 
 
 def write_int_vectors_gz(path: str | Path, vectors: Iterable[tuple[str, Iterable[int]]]) -> None:

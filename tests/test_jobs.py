@@ -67,6 +67,19 @@ def test_run_pl_failure_names_first_failed_log(tmp_path: Path) -> None:
     assert "# Ended (code 0)" in (tmp_path / "log/fail.1.log").read_text()
 
 
+def test_run_pl_failure_shows_the_jobs_error_line(tmp_path: Path) -> None:
+    """The console shows the failed job's first ERROR line (the user's file and the fix), or
+    failing that its last line, not only where the log is."""
+    proc = run_pl(tmp_path, "JOB=1:2", "log/e.JOB.log", "echo", "working", ";", "echo",
+                  "ERROR (x): data/train/wav.scp: no such file (fix: fix it)", ";", "exit", "1")
+    assert proc.returncode == 1
+    assert proc.stderr.splitlines()[1] == \
+        "run.pl: ERROR (x): data/train/wav.scp: no such file (fix: fix it)"
+    proc = run_pl(tmp_path, "log/t.log", "echo", "ValueError: bad", ";", "false")
+    assert proc.stderr.splitlines() == ["run.pl: job failed, log is in log/t.log",
+                                        "run.pl: ValueError: bad"]
+
+
 def test_run_pl_single_failure_and_signal(tmp_path: Path) -> None:
     proc = run_pl(tmp_path, "log/false.log", "false")
     assert proc.returncode == 1

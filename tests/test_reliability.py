@@ -60,3 +60,44 @@ def test_cmvn_redone_when_features_change(tiny_data_dir: Path, tmp_path: Path) -
     assert not (tiny_data_dir / "cmvn.scp").exists()  # stale stats are removed with the feats
     proc = step("compute_cmvn_stats.sh", *cmvn_args)
     assert proc.returncode == 0 and "up to date" not in proc.stdout
+
+
+def make_fbank(data: Path, tmp_path: Path) -> None:
+    conf = tmp_path / "fbank.conf"
+    conf.write_text("--num-mel-bins=23\n")
+    proc = step("make_feats.sh", "--nj", "1", "--feat-config", conf, data, tmp_path / "log",
+                tmp_path / "fbank")
+    assert proc.returncode == 0, proc.stderr
+
+
+def poison(data: Path, utt: str, tmp_path: Path) -> None:
+    """Rewrite `utt`'s features with one NaN frame (a bad front end or a corrupt file)."""
+    with kaldiio.ReadHelper(f"scp:{data / 'feats.scp'}") as reader:
+        feats = dict(reader)
+    feats[utt] = feats[utt].copy()
+    feats[utt][3, 0] = float("nan")
+    kaldiio.save_ark(str(tmp_path / "bad.ark"), feats, scp=str(data / "feats.scp"))
+
+
+def test_nan_in_features_stops_cmvn_naming_the_utterance(tiny_data_dir: Path,
+                                                         tmp_path: Path) -> None:
+    """Case 1 of the issue: one NaN frame. CMVN exits 1, the console names feats.scp, the
+    utterance and the row; no cmvn.scp is written."""
+    make_fbank(tiny_data_dir, tmp_path)
+    poison(tiny_data_dir, "spkA-002", tmp_path)
+    proc = step("compute_cmvn_stats.sh", tiny_data_dir, tmp_path / "log", tmp_path / "fbank")
+    assert proc.returncode == 1
+    assert f"{tiny_data_dir / 'feats.scp'}: 'spkA-002' holds NaN or inf (first in row 3" \
+        in proc.stderr
+    assert not (tiny_data_dir / "cmvn.scp").exists()
+
+
+def test_truncated_ark_is_an_error_naming_it(tiny_data_dir: Path, tmp_path: Path) -> None:
+    make_fbank(tiny_data_dir, tmp_path)
+    ark = Path((tiny_data_dir / "feats.scp").read_text().split()[1].rsplit(":", 1)[0])
+    ark.write_bytes(ark.read_bytes()[: ark.stat().st_size // 2])
+    proc = step("compute_cmvn_stats.sh", tiny_data_dir, tmp_path / "log", tmp_path / "fbank")
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert f"ERROR (compute_cmvn_stats): {tiny_data_dir / 'feats.scp'}: cannot read the " \
+        "matrix of 'spk" in proc.stderr
+    assert "its ark may be truncated" in proc.stderr

@@ -40,7 +40,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..distill import kl_divergence
-from ..errors import InputError
+from ..errors import InputError, PkdError
 from ..io import write_text_atomic
 from .checkpoint import load_checkpoint, model_kind, save_checkpoint
 from .data import Batch, ChunkDataset, FrameDataset
@@ -273,6 +273,10 @@ def _train_epoch(model: nn.Module, dataset: Dataset, config: TrainConfig,
             if config.final_lr is not None:
                 _set_lr(optimizer, config.lr_at(epoch - 1 + (i - 1) / total))
             loss, c = train_step(model, batch, config, optimizer)
+            if not np.isfinite(loss):
+                raise PkdError(f"epoch {epoch}, minibatch {i} of {total}: the training loss is "
+                               f"{loss} (fix: check the inputs for extreme values, or lower "
+                               f"--lr={config.lr})")
             loss_sum += loss
             correct += c
             frames += batch.num_frames
