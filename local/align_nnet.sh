@@ -46,7 +46,7 @@ stamp=$dir/fingerprint
 skip_if_done "$stamp" "$dir" "$options" "${inputs[@]}"
 mkdir -p "$dir/log"
 rm -f "$dir"/ali.*.gz "$dir/num_jobs"
-pkd split_data "$data" "$nj"
+split_for_jobs "$data" "$nj"
 for f in final.mdl tree cmvn_opts feat_type fbank.conf mfcc.conf; do
   if [ -f "$srcdir/$f" ]; then cp "$srcdir/$f" "$dir/$f"; fi
 done

@@ -49,7 +49,7 @@ if [ "$fmllr" = true ]; then
   require "$srcdir/final.alimdl"
   fmllr_opts=(--fmllr --trans-name trans.JOB)
 fi
-pkd split_data "$data" "$nj"
+split_for_jobs "$data" "$nj"
 for f in final.mdl final.alimdl final.mat tree cmvn_opts delta_opts splice_opts feat_type fbank.conf mfcc.conf; do
   if [ -f "$srcdir/$f" ]; then cp "$srcdir/$f" "$dir/$f"; fi
 done

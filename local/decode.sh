@@ -91,7 +91,7 @@ if [ "$fmllr" = true ]; then
   sdata=$data/split$nj
   fmllr_opts=(--fmllr)
 fi
-pkd split_data "${split_opts[@]}" "$data" "$nj"
+split_for_jobs "${split_opts[@]}" "$data" "$nj"
 lat_opts=()
 if [ "$lattices" = true ]; then
   lat_opts=(--lattices --lattice-beam "$lattice_beam" --min-lmwt "$min_lmwt"

@@ -46,7 +46,7 @@ mkdir -p "$dir/log"
 rm -rf "$dir/scoring_kaldi" "$dir"/wer_* "$dir"/tmp.*
 sphinx_opts=(--rate "$rate")
 if [ "$single_word" = true ]; then sphinx_opts+=(--single-word); fi
-pkd split_data --per-utt "$data" "$nj"
+split_for_jobs --per-utt "$data" "$nj"
 $cmd JOB=1:"$nj" "$dir/log/decode.JOB.log" \
   "$pkd_python" -m pykaldi_distill.bin.decode_pocketsphinx "${sphinx_opts[@]}" \
     "$words" "$data/split${nj}utt/JOB" "$dir/tmp.JOB"

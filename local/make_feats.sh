@@ -42,7 +42,7 @@ pkd validate_data_dir --no-text --no-feats "$data"
 mkdir -p "$logdir" "$featdir"
 featdir=$(cd "$featdir" && pwd)
 rm -f "$data/feats.scp" "$data/cmvn.scp"
-pkd split_data "$data" "$nj"
+split_for_jobs "$data" "$nj"
 
 $cmd JOB=1:"$nj" "$logdir/make_${feat_type}_${name}.JOB.log" \
   "$pkd_python" -m pykaldi_distill.bin.compute_feats --kind "$feat_type" --config "$feat_config" \

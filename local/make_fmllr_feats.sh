@@ -45,7 +45,7 @@ skip_if_done "$stamp" "$data/feats.scp" "gmm=$gmm transform_dir=$transform_dir" 
 "$(dirname "$0")/copy_data_dir.sh" "$srcdata" "$data"
 rm -f "$data/feats.scp" "$data/cmvn.scp" "$data/feat_type" "$data/fmllr.conf"
 # The jobs read the source dir's features and CMVN stats, split by speaker.
-pkd split_data "$srcdata" "$nj"
+split_for_jobs "$srcdata" "$nj"
 mkdir -p "$logdir" "$feadir"
 feadir=$(cd "$feadir" && pwd)
 $cmd JOB=1:"$nj" "$logdir/make_fmllr_feats_$name.JOB.log" \

@@ -38,7 +38,7 @@ dir=$(cd "$dir" && pwd)
 stamp=$dir/fingerprint
 skip_if_done "$stamp" "$dir/targets.scp" "topk=$topk" "${inputs[@]}"
 rm -f "$dir/targets.scp" "$dir/post.scp"
-pkd split_data "$data" "$nj"
+split_for_jobs "$data" "$nj"
 post_opts=()
 if [ "$topk" -gt 0 ]; then
   post_opts=(--topk "$topk" --post-ark "$dir/post.JOB.ark" --post-scp "$dir/post.JOB.scp")

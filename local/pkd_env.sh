@@ -20,6 +20,27 @@ pkd() {
   "$pkd_python" -m "pykaldi_distill.bin.$name" "$@"
 }
 
+# A step that fails removes what it put into the user's dirs on its way out (the split dirs
+# of a data dir; Kaldi keeps them after success, and so do we).
+pkd_remove_on_failure=()
+remove_on_failure() { pkd_remove_on_failure+=("$@"); }
+pkd_exit_cleanup() {
+  local rc=$?
+  if [ "$rc" -ne 0 ] && [ ${#pkd_remove_on_failure[@]} -gt 0 ]; then
+    rm -rf -- "${pkd_remove_on_failure[@]}"
+  fi
+}
+trap pkd_exit_cleanup EXIT
+
+# split_for_jobs [--per-utt] DATA NJ: DATA/split<NJ>[utt]/{1..NJ} (Kaldi's split_data.sh),
+# removed again if the step fails.
+split_for_jobs() {
+  local suffix=""
+  if [ "$1" = --per-utt ]; then suffix=utt; fi
+  remove_on_failure "${*: -2:1}/split${*: -1}$suffix"
+  pkd split_data "$@"
+}
+
 # require FILE...: stop with a message naming the first missing file.
 require() {
   local f

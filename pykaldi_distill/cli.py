@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import re
 import sys
 from collections.abc import Callable, Sequence
 
@@ -31,6 +32,15 @@ def run(main: Callable[[argparse.Namespace], None], parser: argparse.ArgumentPar
     try:
         main(args)
     except PkdError as err:
-        log(f"ERROR ({prog}): {err}")
+        log(f"ERROR ({prog}): {users_paths(str(err))}")
         return 1
     return 0
+
+
+SPLIT_PART = re.compile(r"/split\d+(?:utt)?/\d+/")
+
+
+def users_paths(message: str) -> str:
+    """A job reads its share of a data dir, `<data>/split<N>[utt]/<n>/<file>`, whose lines are
+    the user's `<data>/<file>`: name the file the user made and can fix."""
+    return SPLIT_PART.sub("/", message)

@@ -191,7 +191,7 @@ def split_data(data: DataDir, nj: int, per_utt: bool = False) -> list[DataDir]:
     spk2utt = data.spk2utt
     speakers = sorted(spk2utt)
     if nj < 1:
-        raise ValueError("nj must be >= 1")
+        raise InputError(data.path, f"cannot split into {nj} jobs", "give --nj 1 or more")
     if len(speakers) >= nj and not per_utt:
         groups: list[list[str]] = [[] for _ in range(nj)]
         sizes = [0] * nj

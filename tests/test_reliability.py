@@ -101,3 +101,19 @@ def test_truncated_ark_is_an_error_naming_it(tiny_data_dir: Path, tmp_path: Path
     assert f"ERROR (compute_cmvn_stats): {tiny_data_dir / 'feats.scp'}: cannot read the " \
         "matrix of 'spk" in proc.stderr
     assert "its ark may be truncated" in proc.stderr
+
+
+def test_bad_job_count_and_cv_fraction_are_errors_not_tracebacks(tiny_data_dir: Path,
+                                                                 tmp_path: Path) -> None:
+    conf = tmp_path / "fbank.conf"
+    conf.write_text("--num-mel-bins=23\n")
+    proc = step("make_feats.sh", "--nj", "0", "--feat-config", conf, tiny_data_dir)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert f"{tiny_data_dir}: cannot split into 0 jobs (fix: give --nj 1 or more)" in proc.stderr
+    assert not list(tiny_data_dir.glob("split*"))
+    from pykaldi_distill.bin import train_nnet
+
+    assert train_nnet.main(["--model", "dnn", "--cv-fraction", "1.5", str(tiny_data_dir),
+                            str(tmp_path / "ali"),
+                            str(tmp_path / "exp")]) == 1
+    assert not (tmp_path / "exp").exists()

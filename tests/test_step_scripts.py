@@ -58,5 +58,8 @@ def test_failing_parallel_job_names_its_log(tiny_data_dir: Path, tmp_path: Path)
     assert proc.returncode != 0
     assert "1 / 2 failed, log is in" in out and str(tmp_path / "log") in out
     assert not (tiny_data_dir / "feats.scp").exists()
+    assert not (tiny_data_dir / "split2").exists()  # nothing left in the user's data dir
+    wav_scp = tiny_data_dir / "wav.scp"  # the user's file, not the job's split of it
+    assert f"run.pl: ERROR (compute_feats): {wav_scp}: cannot read audio" in proc.stderr
     failed_log = next((tmp_path / "log").glob("make_fbank_train.*.log"))
     assert failed_log.is_file()

@@ -219,6 +219,8 @@ def main_args(args: argparse.Namespace) -> None:
     if args.num_threads < 1:
         raise PkdError(f"--num-threads must be >= 1, got {args.num_threads}")
     chunk_config(args)  # bad chunk options fail before any data is read
+    if not 0.0 <= args.cv_fraction < 1.0:
+        raise PkdError(f"--cv-fraction must be in [0, 1), got {args.cv_fraction}")
     if args.final_lr is not None and not 0 < args.final_lr <= args.lr:
         raise PkdError(f"--final-lr must be in (0, --lr={args.lr}], got {args.final_lr}")
     torch.set_num_threads(args.num_threads)
