@@ -37,10 +37,17 @@ run_nnet_training() {
     echo "$0: $dir/final.pt is up to date (same inputs and options; delete $stamp to redo)"
     return 0
   fi
-  rm -f "$stamp"
+  rm -f "$stamp" "$dir/log/train.log"
   mkdir -p "$dir/log"
   $cmd "$dir/log/train.log" \
-    "$pkd_python" -m pykaldi_distill.bin.train_nnet "${train_opts[@]}" "$data" "$targets" "$dir"
-  grep -E "^best epoch|parameters|starting over" "$dir/log/train.log" || true
+    "$pkd_python" -m pykaldi_distill.bin.train_nnet "${train_opts[@]}" "$data" "$targets" \
+    "$dir" &
+  local job=$!
+  echo "$0: training, log in $dir/log/train.log; progress:"
+  # The log's progress lines on the console while the job runs (tail stops when it ends).
+  tail -n +1 -F --pid="$job" "$dir/log/train.log" 2>/dev/null \
+    | grep --line-buffered -E "^(epoch |best epoch|[a-z]+: [0-9]+ parameters)|starting over" \
+    || true
+  wait "$job"
   fingerprint_write "$stamp" "$options" "${inputs[@]}"
 }

@@ -310,3 +310,31 @@ def test_teacher_alignments(world: dict[str, Path], teacher: Path, tmp_path: Pat
     assert align_nnet.main([str(world["fbank"]), str(world["lang"]), str(tmp_path / "none"),
                             str(tmp_path / "bad")]) == 1
     assert not (tmp_path / "bad" / "ali.1.gz").exists()
+
+
+def test_student_step_shows_progress_and_skips_only_the_same_run(
+        world: dict[str, Path], ali_dir: Path, tmp_path: Path) -> None:  # noqa: F811
+    """train_student.sh: per-epoch progress on the console (not only in the log); a re-run
+    with the same inputs and options is skipped; another architecture into the same dir is
+    refused naming the checkpoint, and the finished model is left as it was."""
+    import subprocess
+
+    script = Path(__file__).resolve().parents[1] / "local" / "train_student.sh"
+    exp = tmp_path / "student"
+
+    def student(*opts: str) -> subprocess.CompletedProcess:
+        return subprocess.run(["bash", str(script), "--hidden", "16", "--num-layers", "1",
+                               "--max-epochs", "2", "--cv-fraction", "0.34", *opts,
+                               str(world["fbank"]), str(world["lang"]), str(ali_dir), str(exp)],
+                              capture_output=True, text=True)
+
+    proc = student()
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "epoch 1/2: lr " in proc.stdout and "to go" in proc.stdout, proc.stdout
+    assert "best epoch" in proc.stdout and "dnn: " in proc.stdout
+    assert "is up to date (same inputs and options" in student().stdout
+    final = (exp / "final.pt").read_bytes()
+    changed = student("--hidden", "24")
+    assert changed.returncode == 1
+    assert "was written for a different model architecture" in changed.stdout + changed.stderr
+    assert (exp / "final.pt").read_bytes() == final

@@ -39,7 +39,7 @@ from ..nnet.data import CV_SPLIT, ChunkDataset, CvSplit, FrameDataset, split_tra
 from ..nnet.infer import compute_pdf_counts
 from ..nnet.student import DnnConfig, count_params, mflops_per_frame
 from ..nnet.teacher import BlstmConfig
-from ..nnet.train import TrainConfig, check_resumable, saved_inputs, train
+from ..nnet.train import EpochStats, TrainConfig, check_resumable, saved_inputs, train
 
 _CHUNK_OPTIONS = ("chunk_width", "chunk_left_context", "chunk_right_context")
 
@@ -203,16 +203,37 @@ def resume_or_restart(exp: Path, inputs: list, model: torch.nn.Module, tconfig: 
     return True
 
 
+def minutes(seconds: float) -> str:
+    return f"{seconds / 60:.1f} min"
+
+
 def progress_printer() -> object:
-    last = [0.0]
+    """Minibatch progress with the epoch's remaining time, every 30 s."""
+    last = [0.0, 0.0]  # time of the last line, start of the epoch
 
     def on_progress(epoch: int, done: int, total: int, fps: float, loss: float) -> None:
         now = time.monotonic()
-        if done == total or now - last[0] > 10:
+        if done == 1:
+            last[1] = now
+        if done == total or now - last[0] > 30:
             last[0] = now
-            log(f"epoch {epoch} [{done}/{total}] {fps:.0f} frames/s loss {loss:.4f}")
+            left = (now - last[1]) / done * (total - done)
+            log(f"epoch {epoch} [{done}/{total}] {fps:.0f} frames/s loss {loss:.4f}, "
+                f"{minutes(left)} left in this epoch")
 
     return on_progress
+
+
+def epoch_printer(max_epochs: int) -> object:
+    """One line per finished epoch: cv accuracy, learning rate and the time the remaining
+    epochs take at this pace (newbob may stop sooner)."""
+    def on_epoch(e: EpochStats) -> None:
+        left = e.seconds * (max_epochs - e.epoch)
+        log(f"epoch {e.epoch}/{max_epochs}: lr {e.lr:.2e} train loss {e.train_loss:.4f} | cv "
+            f"loss {e.cv_loss:.4f} acc {e.cv_acc:.4f} {'accepted' if e.accepted else 'rejected'}"
+            f", {minutes(e.seconds)}; at most {minutes(left)} to go")
+
+    return on_epoch
 
 
 def main_args(args: argparse.Namespace) -> None:
@@ -263,14 +284,12 @@ def main_args(args: argparse.Namespace) -> None:
     write_text_atomic(exp / "config.json", json.dumps(resolved, indent=1, sort_keys=True) + "\n")
     write_text_atomic(exp / "valid_uttlist", "".join(u + "\n" for u in cv_set.utts))
     history = train(model, train_set, cv_set, tconfig, exp, resume=resume,
-                    on_progress=progress_printer(),
+                    on_progress=progress_printer(), on_epoch=epoch_printer(tconfig.max_epochs),
                     extra={"feat_type": feat_type(data.path) or "unknown",
                            "cmvn_opts": pipeline.cmvn_opts(), "inputs": inputs})
-    for e in history.epochs:
-        log(f"epoch {e.epoch}: lr {e.lr:.2e} train loss {e.train_loss} acc {e.train_acc} | "
-            f"cv loss {e.cv_loss:.4f} acc {e.cv_acc:.4f} "
-            f"{'accepted' if e.accepted else 'rejected'}")
-    log(f"best epoch {history.best_epoch} ({history.stop_reason})")
+    best = history.epochs[history.best_epoch]
+    log(f"best epoch {history.best_epoch} ({history.stop_reason}): cv acc {best.cv_acc:.4f}; "
+        "every epoch's numbers are in history.json")
 
 
 def main(argv: list[str] | None = None) -> int:

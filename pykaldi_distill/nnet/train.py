@@ -48,7 +48,8 @@ from .student import Dnn
 from .teacher import Blstm
 
 Dataset = ChunkDataset | FrameDataset
-ProgressFn = Callable[[int, int, int, float, float], None]
+ProgressFn = Callable[[int, int, int, float, float], None]  # epoch, batch, batches, fps, loss
+EpochFn = Callable[["EpochStats"], None]  # after each epoch (and its checkpoint)
 # (epoch, batches done, total batches, frames/s, running mean loss)
 
 # Fields that may change between runs sharing an out_dir (they only extend the schedule).
@@ -452,6 +453,7 @@ def train(
     out_dir: str | Path,
     resume: bool = True,
     on_progress: ProgressFn | None = None,
+    on_epoch: EpochFn | None = None,
     extra: dict[str, Any] | None = None,
 ) -> TrainHistory:
     """Train `model` (a Blstm or Dnn, modified in place; it ends holding the best epoch).
@@ -479,6 +481,8 @@ def train(
             break
         _run_one_epoch(model, optimizer, epoch, train_set, cv_set, config, state, out, extra,
                        on_progress)
+        if on_epoch is not None:
+            on_epoch(state.history.epochs[-1])
     state.history.stop_reason = "converged" if state.sched.stopped else "max_epochs"
     state.history.best_epoch = state.sched.best_epoch
     best = state.history.epochs[state.sched.best_epoch]
