@@ -36,6 +36,19 @@ _po_help() {
     text=$(awk 'NR == 1 && /^#!/ { next } /^#/ { sub(/^# ?/, ""); print; next } { exit }' "$0")
   fi
   printf '%s\n' "${text:-$0: no help found}" >&2
+  if [[ "$text" != *Options* ]] && [ -f "$0" ]; then
+    # Every option of the configuration section, with its default and comment.
+    echo "Options (default in parentheses; the configuration section of $0):" >&2
+    awk '/^# Begin configuration section/ { on = 1; next } /^# End configuration section/ { exit }
+      on && /^[a-z_0-9]+=/ {
+        name = $0; sub(/=.*/, "", name); value = substr($0, length(name) + 2)
+        comment = ""
+        if (match(value, /[ \t]+# /)) { comment = substr(value, RSTART + RLENGTH);
+                                           value = substr(value, 1, RSTART - 1) }
+        gsub(/_/, "-", name); gsub(/^"|"$/, "", value)
+        printf "  --%-18s (%s)%s\n", name, value, comment == "" ? "" : "  " comment; next }
+      on && /^[ \t]+# / { sub(/^[ \t]+# /, ""); printf "  %-20s %s\n", "", $0 }' "$0" >&2
+  fi
   exit 0
 }
 

@@ -55,14 +55,15 @@ def test_fsdd_recipe_tiny(tmp_path: Path) -> None:
     assert Path(wav).parent == (FSDD / "recordings").resolve()  # nothing copied
     assert "george" not in (fold / "train/utt2spk").read_text()
     assert len((fold / "test_connected/text").read_text().splitlines()) == 5
-    results = (work / "RESULTS.md").read_text()
+    results = (work / "RESULTS_tiny.md").read_text()  # a tiny run leaves RESULTS.md alone
+    assert not (work / "RESULTS.md").exists()
     for kind in ["isolated", "connected"]:
         assert f"FSDD (tiny), {kind} digits, folds: george" in results
     for row in ["mono GMM", "tri1 GMM (deltas)", "BLSTM teacher", "DNN student, GMM hard",
                 "DNN student, RNN hard", "DNN student, RNN soft T=1",
                 "PocketSphinx 5.0.4 en-us, digit grammar"]:
         assert results.count(f"| {row} |") == 2, row
-    assert "test:george" in (work / "RESULTS_connected_per_speaker.md").read_text()
+    assert "test:george" in (work / "RESULTS_tiny_connected_per_speaker.md").read_text()
 
 
 @pytest.mark.slow
@@ -80,7 +81,7 @@ def test_digits_recipe_tiny(tmp_path: Path) -> None:
               "exp/teacher_targets/targets.scp", "exp/teacher_targets/post.scp",
               "exp/student_soft/ali_train_pdf.counts"]:
         assert (work / f).is_file(), f
-    results = (work / "RESULTS.md").read_text()
+    results = (work / "RESULTS_tiny.md").read_text()
     table = [line.split("|") for line in results.splitlines() if line.startswith("| ")]
     column = [c.strip() for c in table[0]].index("WER %")
     rows = table[1:]
@@ -152,13 +153,13 @@ def test_synth_recipe_tiny(tmp_path: Path) -> None:
               "exp/student_soft_s1/ali_train_pdf.counts", "plots/learning_curves.png",
               "plots/teacher_posteriors.png", "exp/tri2/decode_dev/scoring_kaldi/wer_vs_lmwt.png"]:
         assert (work / f).is_file(), f
-    results = (work / "RESULTS.md").read_text()
+    results = (work / "RESULTS_tiny.md").read_text()
     for row in ["mono GMM", "tri1 GMM (deltas)", "tri2 GMM (LDA+MLLT)",
                 "tri3 GMM (LDA+MLLT+SAT)", "BLSTM teacher",
                 "DNN student, GMM hard", "DNN student, RNN hard", "DNN student, RNN soft T=1"]:
         assert f"| {row} |" in results, row
     assert "## Corpus" in results and "## Soft targets on disk" in results
-    assert "[RESULTS_per_speaker.md](RESULTS_per_speaker.md)" in results
+    assert "[RESULTS_tiny_per_speaker.md](RESULTS_tiny_per_speaker.md)" in results
     assert re.search(r"\| [+-]\d+\.\d% \[[+-]\d+\.\d, [+-]\d+\.\d\] \|", results), results
     assert re.search(r"\| test \| \d+ \| .* \| (yes|no|within noise) \|", results), results
     assert re.search(r"\| dev \| [01] of 1 \| (yes|no) \|", results), results
@@ -166,7 +167,7 @@ def test_synth_recipe_tiny(tmp_path: Path) -> None:
              (work / "exp/stage_times.tsv").read_text().splitlines()]
     assert times == [str(n) for n in range(10)], times  # stage 9 ends after RESULTS.md
     assert "## Run time" in results and "| all | stages 0–8 |" in results
-    voices = (work / "RESULTS_per_speaker.md").read_text()
+    voices = (work / "RESULTS_tiny_per_speaker.md").read_text()
     assert voices.startswith("# WER per voice") and "## WER per voice" not in results
     assert len(re.findall(r"^\| test:\S+ \|", voices, re.M)) >= 2, voices
     check_wheel_readers(work, "tri2")
@@ -434,7 +435,7 @@ def check_full_grid(work: Path, env: dict[str, str]) -> None:
              for x in ["soft_t2", "soft_t5", "softhard"]}
     assert (train["soft_t2"]["temperature"], train["soft_t5"]["temperature"]) == (2.0, 5.0)
     assert (train["softhard"]["temperature"], train["softhard"]["hard_weight"]) == (1.0, 0.5)
-    results = (work / "RESULTS.md").read_text()
+    results = (work / "RESULTS_tiny.md").read_text()
     assert "full grid" in results
     for row in ["DNN student, RNN soft T=2", "DNN student, RNN soft T=5",
                 "DNN student, RNN soft + GMM hard (0.5)"]:

@@ -1,6 +1,7 @@
 """Every step script prints its Usage and exits non-zero when called without arguments, and
 stops naming the missing input file."""
 
+import re
 import subprocess
 from pathlib import Path
 
@@ -63,3 +64,17 @@ def test_failing_parallel_job_names_its_log(tiny_data_dir: Path, tmp_path: Path)
     assert f"run.pl: ERROR (compute_feats): {wav_scp}: cannot read audio" in proc.stderr
     failed_log = next((tmp_path / "log").glob("make_fbank_train.*.log"))
     assert failed_log.is_file()
+
+
+@pytest.mark.parametrize("recipe", sorted(p.parent.parent.name for p in
+                                          (LOCAL.parent / "egs").glob("*/s5/run.sh")))
+def test_recipe_help_lists_every_option_with_its_default(recipe: str) -> None:
+    run_sh = LOCAL.parent / "egs" / recipe / "s5" / "run.sh"
+    proc = subprocess.run(["bash", "run.sh", "--help"], cwd=run_sh.parent, capture_output=True,
+                          text=True)
+    assert proc.returncode == 0, proc.stderr
+    block = run_sh.read_text().split("# Begin configuration section.")[1].split("# End")[0]
+    for name, default in re.findall(r"^(\w+)=(\S*)", block, re.M):
+        option = "--" + name.replace("_", "-")
+        assert re.search(rf"^  {option} +\({re.escape(default.strip(chr(34)))}", proc.stderr,
+                         re.M), option

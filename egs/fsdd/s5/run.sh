@@ -29,12 +29,7 @@ student_epochs=
 # End configuration section.
 
 help_message="Usage: $0 [options] <fsdd-dir>
- e.g.: $0 --size tiny --test-speakers george ../../../../shared/corpora/fsdd
-Options (defaults in the configuration section of $0):
-  --stage <n> --stop-stage <n>  --size <full|tiny>  --test-speakers \"<spk> ...\"
-  --connected <n>  --nj <n>  --seed <n>  --ali-gmm <mono|tri1>
-  --teacher-opts \"<train_teacher.sh options>\"  --student-opts \"<train_student.sh options>\"
-  --teacher-epochs <n>  --student-epochs <n>"
+ e.g.: $0 --size tiny --test-speakers george ../../../../shared/corpora/fsdd"
 . ./cmd.sh
 . ./path.sh
 . steps_kd/parse_options.sh
@@ -64,6 +59,9 @@ student_opts=${student_opts:-$default_student}
 teacher_epochs=${teacher_epochs:-${epochs[0]}}
 student_epochs=${student_epochs:-${epochs[1]}}
 sets="dev test dev_connected test_connected"
+# The full run's results are the committed RESULTS*.md; other sizes write their own files.
+tag=
+if [ "$size" != full ]; then tag=_$size; fi
 
 if [ "$stage" -le 0 ] && [ "$stop_stage" -ge 0 ]; then
   stage_begin 0 "FSDD data dirs: leave-one-speaker-out folds, connected digits, LM text"
@@ -178,7 +176,7 @@ if [ "$stage" -le 6 ] && [ "$stop_stage" -ge 6 ]; then
 fi
 
 if [ "$stage" -le 7 ] && [ "$stop_stage" -ge 7 ]; then
-  stage_begin 7 "RESULTS.md"
+  stage_begin 7 "RESULTS$tag.md"
   for x in $sets; do  # every fold's held-out speaker, for the intervals over speakers
     mkdir -p "data/pooled/$x"
     for f in $folds; do cat "data/folds/$f/$x/utt2spk"; done | LC_ALL=C sort \
@@ -194,7 +192,7 @@ if [ "$stage" -le 7 ] && [ "$stop_stage" -ge 7 ]; then
     fi
     steps_kd/make_results.sh --title "FSDD ($size), $kind digits, folds: $folds (test = held-out speaker, averaged over folds)" \
       --baseline "DNN student, GMM hard" --test-data "data/pooled/$x" "${times_opt[@]}" \
-      --dev-data "data/pooled/${x/test/dev}" "RESULTS_$kind.md" \
+      --dev-data "data/pooled/${x/test/dev}" "RESULTS${tag}_$kind.md" \
       "mono GMM=$(runs_of mono "$x")" "tri1 GMM (deltas)=$(runs_of tri1 "$x")" \
       "BLSTM teacher=$(runs_of teacher "$x")" \
       "DNN student, GMM hard=$(runs_of student_gmm "$x")" \
@@ -202,9 +200,9 @@ if [ "$stage" -le 7 ] && [ "$stop_stage" -ge 7 ]; then
       "DNN student, RNN soft T=1=$(runs_of student_soft "$x")" \
       "PocketSphinx 5.0.4 en-us, digit grammar=$(runs_of pocketsphinx "$x")"
   done
-  { cat RESULTS_isolated.md; echo; cat RESULTS_connected.md; } \
-    > RESULTS.md.tmp
-  mv RESULTS.md.tmp RESULTS.md
-  cat RESULTS.md
+  { cat "RESULTS${tag}_isolated.md"; echo; cat "RESULTS${tag}_connected.md"; } \
+    > "RESULTS$tag.md.tmp"
+  mv "RESULTS$tag.md.tmp" "RESULTS$tag.md"
+  cat "RESULTS$tag.md"
 fi
 stage_end

@@ -76,6 +76,9 @@ if [ "$size" = tiny ]; then
 else
   decode_beam=${decode_beam:-11}
 fi
+# `make demo`'s results are the committed RESULTS.md; other sizes write their own file.
+results=RESULTS.md
+if [ "$size" != demo ]; then results=RESULTS_$size.md; fi
 teacher_epochs=${teacher_epochs:-${epochs[0]}}
 student_epochs=${student_epochs:-${epochs[1]}}
 tri1_leaves=${tri1_leaves:-${leaves[0]}}
@@ -192,7 +195,7 @@ if [ "$stage" -le 5 ] && [ "$stop_stage" -ge 5 ]; then
   # The GMM systems' table; stage 9 rewrites RESULTS.md with every system.
   steps_kd/make_results.sh --title "synth read speech ($size), GMM systems, dev/test = held-out voices" \
     --baseline "$mono_label" --corpus-info corpus/corpus.json --test-data data/test \
-    --dev-data data/dev --order "$ladder_order" RESULTS.md "${gmm_systems[@]}"
+    --dev-data data/dev --order "$ladder_order" "$results" "${gmm_systems[@]}"
 fi
 
 if [ "$stage" -le 6 ] && [ "$stop_stage" -ge 6 ]; then
@@ -235,7 +238,7 @@ runs_of() {  # runs_of <student-name>: the ';'-separated test,dev decode dirs of
 }
 
 if [ "$stage" -le 9 ] && [ "$stop_stage" -ge 9 ]; then
-  stage_begin 9 "RESULTS.md"
+  stage_begin 9 "$results"
   systems=("${gmm_systems[@]}"
     "BLSTM teacher=exp/teacher/decode_test,exp/teacher/decode_dev"
     "DNN student, GMM hard=$(runs_of student_gmm)"
@@ -258,8 +261,8 @@ if [ "$stage" -le 9 ] && [ "$stop_stage" -ge 9 ]; then
     "${times_opt[@]}" \
     --soft-targets exp/teacher_targets --topk 20 --target-temperatures 1,2,5 \
     --target-ali "$gmm_ali" --test-data data/test --dev-data data/dev \
-    --order "$ladder_order" RESULTS.md "${systems[@]}"
-  cat RESULTS.md
+    --order "$ladder_order" "$results" "${systems[@]}"
+  cat "$results"
 fi
 wait_background  # jobs of a run that stopped before stage 5
 stage_end
