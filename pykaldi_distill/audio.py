@@ -16,16 +16,24 @@ from .io import atomic_path
 SOX_TO_RAW = ["-t", "raw", "-e", "signed-integer", "-b", "16", "-c", "1"]
 
 
-def _read_plain_wav(path: Path, rate: int) -> np.ndarray | None:
-    """Fast path: a 16-bit wav already at `rate` (mono, or first channel)."""
+def _read_plain_wav(path: Path, rate: int, scp: Path | None) -> np.ndarray | None:
+    """Fast path: a 16-bit wav already at `rate` (mono, or first channel); None for other
+    wavs, which go to sox. A wav shorter than its header says is an error naming it (Kaldi's
+    wav reader refuses it too), not silently fewer samples."""
     try:
         with wave.open(str(path), "rb") as w:
-            if w.getsampwidth() != 2 or w.getframerate() != rate:
-                return None
-            channels = w.getnchannels()
-            data = np.frombuffer(w.readframes(w.getnframes()), dtype=np.int16)
+            width, channels, expected = w.getsampwidth(), w.getnchannels(), w.getnframes()
+            file_rate = w.getframerate()
+            raw = w.readframes(expected)
     except (wave.Error, EOFError):
         return None
+    got = len(raw) // (width * channels)
+    if got < expected:
+        raise InputError(scp or path, f"{path} is truncated: its header says {expected} "
+                         f"samples, the file holds {got}", "re-copy or re-record it")
+    if width != 2 or file_rate != rate:
+        return None
+    data = np.frombuffer(raw, dtype=np.int16)
     return data.reshape(-1, channels)[:, 0].astype(np.float32)
 
 
@@ -53,7 +61,7 @@ def read_audio(spec: str, rate: int, scp: Path | None = None) -> np.ndarray:
     path = Path(shlex.split(spec)[0])
     if not path.is_file():
         raise InputError(scp or path, f"audio file not found: {path}", "fix the path in wav.scp")
-    samples = _read_plain_wav(path, rate) if path.suffix.lower() == ".wav" else None
+    samples = _read_plain_wav(path, rate, scp) if path.suffix.lower() == ".wav" else None
     if samples is None:
         samples = _sox_convert([str(path)], rate, None, str(path), scp)
     return samples

@@ -259,7 +259,7 @@ def load_features(data: DataDir, pipeline: FeaturePipeline
     pipeline `apply-cmvn --utt2spk ... | add-deltas`.  Yields (utt, (frames, dim'))."""
     if not data.feats_scp:
         raise InputError(data.path / "feats.scp", "file does not exist",
-                         "run local/make_fbank.sh (or make_mfcc.sh) on this data dir first")
+                         "run local/make_feats.sh on this data dir first")
     feats_scp = load_scp(data.path / "feats.scp")
     need_cmvn = pipeline.norm_means or pipeline.norm_vars
     if need_cmvn and not data.cmvn_scp:

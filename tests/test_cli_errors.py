@@ -20,7 +20,7 @@ from pykaldi_distill.bin import (
     train_nnet,
     validate_data_dir,
 )
-from pykaldi_distill.io import write_matrices
+from pykaldi_distill.io import read_int_vectors, write_int_vectors_gz, write_matrices
 from pykaldi_distill.lang import prepare_lang
 from pykaldi_distill.lexicon import make_dict_dir
 from pykaldi_distill.lm import format_lm, train_witten_bell, write_arpa
@@ -90,7 +90,6 @@ def test_unknown_word(world: dict[str, Path], tmp_path: Path, capsys) -> None:  
 
 
 def test_mono_outputs_are_kaldi_files(world: dict[str, Path]) -> None:
-    from pykaldi_distill.io import read_int_vectors
     from pykaldi_distill.model_io import read_gmm_model, read_tree
 
     mono = world["mono"]
@@ -338,3 +337,25 @@ def test_merge_decode_sums_wall_and_cpu_time(tmp_path: Path, cpu_in_job2: bool) 
     totals = json.loads((tmp_path / "rtf.json").read_text())
     assert totals["rtf"] == 4.0
     assert totals.get("rtf_cpu") == (2.0 if cpu_in_job2 else None)
+
+
+def test_utterances_without_targets_are_counted(world: dict[str, Path], tmp_path: Path,
+                                                capsys) -> None:  # noqa: ANN001
+    """Before, an utterance missing from the targets was dropped uncounted. Now it is counted
+    on the console and listed; past --max-missing, training stops naming the targets dir."""
+    ali_dir = tmp_path / "ali"
+    ali_dir.mkdir()
+    for f in ["final.mdl", "tree", "num_jobs"]:
+        shutil.copy(world["mono"] / f, ali_dir / f)
+    alis = sorted(read_int_vectors(world["mono"] / "ali.1.gz"))
+    write_int_vectors_gz(ali_dir / "ali.1.gz", alis[1:])
+    exp = tmp_path / "exp"
+    argv = ["--model", "dnn", "--hidden", "8", "--num-layers", "1", "--max-epochs", "1",
+            "--cv-fraction", "0.34", str(world["fbank"]), str(ali_dir), str(exp)]
+    assert train_nnet.main(argv) == 1
+    err = capsys.readouterr().err
+    assert f"1 of 3 utterances have no targets in {ali_dir}" in err
+    assert f"more than --max-missing=0.1); the first: {alis[0][0]}" in err
+    assert (exp / "utts_without_targets").read_text() == alis[0][0] + "\n"
+    assert not (exp / "final.pt").exists()
+    assert train_nnet.main(["--max-missing", "0.5", *argv]) == 0

@@ -246,6 +246,8 @@ def test_priors_and_pseudo_log_likelihoods() -> None:
     np.testing.assert_array_equal(counts, [3, 2, 0, 1])
     soft = [np.array([[0.5, 0.5, 0, 0], [0, 1, 0, 0]], np.float32)]
     np.testing.assert_allclose(compute_pdf_counts(soft, 4), [0.5, 1.5, 0, 0])
+    unnormalised = [np.array([[1.0, 1.0, 0, 0], [0, 3, 0, 0]], np.float32)]  # as the loss sees
+    np.testing.assert_allclose(compute_pdf_counts(unnormalised, 4), [0.5, 1.5, 0, 0])
     with pytest.raises(ValueError):
         compute_pdf_counts({"a": np.array([4])}, 4)
 

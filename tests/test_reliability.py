@@ -6,6 +6,9 @@ import subprocess
 from pathlib import Path
 
 import kaldiio
+import pytest
+
+from pykaldi_distill.errors import InputError
 
 LOCAL = Path(__file__).resolve().parents[1] / "local"
 
@@ -117,3 +120,26 @@ def test_bad_job_count_and_cv_fraction_are_errors_not_tracebacks(tiny_data_dir: 
                             str(tmp_path / "ali"),
                             str(tmp_path / "exp")]) == 1
     assert not (tmp_path / "exp").exists()
+
+
+def test_truncated_wav_is_an_error_naming_it(tiny_data_dir: Path, tmp_path: Path) -> None:
+    """A wav cut short (even or odd byte count): before, even gave fewer frames silently and
+    odd a traceback naming no file. Both: exit 1 naming wav.scp and the file; no feats.scp."""
+    from pykaldi_distill.audio import read_audio
+
+    wavs = dict(line.split() for line in (tiny_data_dir / "wav.scp").read_text().splitlines())
+    wav = Path(wavs["spkA-002"])
+    whole = wav.read_bytes()
+    for cut in (len(whole) // 2, len(whole) // 2 + 1):
+        wav.write_bytes(whole[:cut])
+        conf = tmp_path / "fbank.conf"
+        conf.write_text("--num-mel-bins=23\n")
+        proc = step("make_feats.sh", "--nj", "1", "--feat-config", conf, tiny_data_dir,
+                    tmp_path / "log", tmp_path / "fbank")
+        assert proc.returncode == 1 and "Traceback" not in proc.stderr
+        assert f"{tiny_data_dir / 'wav.scp'}: {wav} is truncated: its header says 8000 " \
+            "samples" in proc.stderr
+        assert not (tiny_data_dir / "feats.scp").exists()
+    for rate in (16000, 8000):  # the fast path and the sox path
+        with pytest.raises(InputError, match="is truncated"):
+            read_audio(str(wav), rate)

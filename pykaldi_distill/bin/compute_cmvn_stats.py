@@ -26,7 +26,7 @@ def main_args(args: argparse.Namespace) -> None:
     data = load_data_dir(args.data_dir)
     if not data.feats_scp:
         raise InputError(data.path / "feats.scp", "file does not exist",
-                         "make features first (local/make_fbank.sh or local/make_mfcc.sh)")
+                         "make features first (local/make_feats.sh)")
     stats = speaker_cmvn_stats(load_scp(data.path / "feats.scp"), data.spk2utt)
     write_matrices(args.ark, args.scp, sorted(stats.items()), dtype="float64")
 

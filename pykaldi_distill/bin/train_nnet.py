@@ -78,6 +78,8 @@ def get_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-epochs", type=int, default=20)
     p.add_argument("--min-epochs", type=int, default=0)
     p.add_argument("--cv-fraction", type=float, default=0.1)
+    p.add_argument("--max-missing", type=float, default=0.1,
+                   help="largest fraction of utterances without targets that training accepts")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--num-threads", type=int, default=1)
     p.add_argument("data_dir", type=Path)
@@ -162,10 +164,31 @@ def load_targets(targets_dir: Path, hmm: HmmInfo) -> tuple[str, Mapping[str, np.
     return "hard", dict(pdf_alignments(targets_dir, hmm))
 
 
+def check_coverage(missing: list[str], total: int, args: argparse.Namespace,
+                   source: str) -> None:
+    """Utterances of the data dir without targets (an aligner gives up on a few) are counted
+    on the console and named in <exp>/utts_without_targets; more than --max-missing of them
+    stops training, as they point at a wrong or incomplete targets dir."""
+    listing = args.exp_dir / "utts_without_targets"
+    if not missing:
+        listing.unlink(missing_ok=True)
+        return
+    args.exp_dir.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(listing, "".join(u + "\n" for u in missing))
+    log(f"{len(missing)} of {total} utterances have no targets in {source} and are left out "
+        f"(listed in {listing})")
+    if len(missing) > args.max_missing * total:
+        raise InputError(source, f"{len(missing)} of {total} utterances of the data dir have "
+                         f"no targets (more than --max-missing={args.max_missing}); the first: "
+                         f"{missing[0]}", "re-make the targets from this data dir, or check "
+                         "that both use the same utterance ids")
+
+
 def make_datasets(args: argparse.Namespace, feats: dict[str, np.ndarray],
                   targets: Mapping[str, np.ndarray], hard: Mapping[str, np.ndarray] | None,
                   num_pdfs: int, source: str, cv_split: CvSplit) -> tuple[object, object]:
     utts = sorted(u for u in feats if u in targets)
+    check_coverage(sorted(set(feats) - set(utts)), len(feats), args, source)
     if len(utts) < 2:
         raise InputError(source, f"only {len(utts)} utterances have targets",
                          "check that the data dir and targets use the same utterance ids")

@@ -72,7 +72,8 @@ def pseudo_log_likelihoods(log_post: np.ndarray, log_priors: np.ndarray,
 def compute_pdf_counts(targets: Mapping[str, np.ndarray] | Iterable[np.ndarray],
                        num_pdfs: int) -> np.ndarray:
     """Per-pdf frame counts (pdfs,) float64 from hard targets ((frames,) pdf ids, like
-    analyze-counts) or soft targets ((frames, pdfs) posteriors: summed occupancy)."""
+    analyze-counts) or soft targets ((frames, pdfs) posteriors: summed occupancy, each row
+    normalised to sum 1 as the training loss normalises it, so one frame counts once)."""
     arrays = targets.values() if isinstance(targets, Mapping) else targets
     counts = np.zeros(num_pdfs, dtype=np.float64)
     for arr in arrays:
@@ -82,7 +83,8 @@ def compute_pdf_counts(targets: Mapping[str, np.ndarray] | Iterable[np.ndarray],
                 raise ValueError(f"pdf ids outside [0, {num_pdfs})")
             counts += np.bincount(a.astype(np.int64), minlength=num_pdfs)
         elif a.ndim == 2 and a.shape[1] == num_pdfs:
-            counts += a.sum(axis=0, dtype=np.float64)
+            rows = a.sum(axis=1, dtype=np.float64, keepdims=True)  # (frames, 1)
+            counts += (a / np.where(rows > 0, rows, 1.0)).sum(axis=0)
         else:
             raise ValueError(f"targets of shape {a.shape} do not match {num_pdfs} pdfs")
     return counts
