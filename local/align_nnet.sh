@@ -13,6 +13,7 @@ beam=10.0
 retry_beam=40.0
 acoustic_scale=0.1
 num_threads=1
+max_unaligned=0.1    # the step fails when more of the utterances cannot be aligned
 # End configuration section.
 
 echo "$0 $*"
@@ -22,7 +23,8 @@ Options:
   --nj <n>                  # number of parallel jobs (default: $nj)
   --cmd <run.pl|slurm.pl>   # how to run jobs (default: $cmd)
   --mode <viterbi|argmax>   # (default: $mode)
-  --beam <f> --retry-beam <f> --acoustic-scale <f> --num-threads <n>"
+  --beam <f> --retry-beam <f> --acoustic-scale <f> --num-threads <n>
+  --max-unaligned <f>  # fail when more of the utterances cannot be aligned (default: $max_unaligned)"
 . "$(dirname "$0")/parse_options.sh"
 . "$(dirname "$0")/pkd_env.sh"
 
@@ -54,6 +56,7 @@ $cmd JOB=1:"$nj" "$dir/log/align.JOB.log" \
   "$pkd_python" -m pykaldi_distill.bin.align_nnet --mode "$mode" --beam "$beam" \
     --retry-beam "$retry_beam" --acoustic-scale "$acoustic_scale" --num-threads "$num_threads" \
     --ali-name ali.JOB.gz "$data/split$nj/JOB" "$lang" "$srcdir" "$dir"
+pkd check_alignments --max-unaligned "$max_unaligned" "$data" "$dir" "$nj"
 echo "$nj" > "$dir/num_jobs"
 echo "$0: aligned $data with $srcdir ($mode) into $dir"
 fingerprint_write "$stamp" "$options" "${inputs[@]}"

@@ -12,6 +12,7 @@ beam=10.0
 retry_beam=40.0
 boost_silence=1.0
 fmllr=false          # true: speaker-adapted alignment of a SAT model (local/align_fmllr.sh)
+max_unaligned=0.1    # the step fails when more of the utterances cannot be aligned
 # End configuration section.
 
 echo "$0 $*"
@@ -21,6 +22,7 @@ Options:
   --nj <n>                  # number of parallel jobs (default: $nj)
   --cmd <run.pl|slurm.pl>   # how to run jobs (default: $cmd)
   --beam <f> --retry-beam <f> --boost-silence <f>
+  --max-unaligned <f>       # fail when more of the utterances cannot be aligned (default: $max_unaligned)
   --fmllr <true|false>      # per-speaker fMLLR, writes trans.JOB (SAT models; default: $fmllr)"
 . "$(dirname "$0")/parse_options.sh"
 . "$(dirname "$0")/pkd_env.sh"
@@ -57,6 +59,7 @@ $cmd JOB=1:"$nj" "$dir/log/align.JOB.log" \
   "$pkd_python" -m pykaldi_distill.bin.align_si --beam "$beam" --retry-beam "$retry_beam" \
     --boost-silence "$boost_silence" --ali-name ali.JOB.gz "${fmllr_opts[@]}" \
     "$data/split$nj/JOB" "$lang" "$srcdir" "$dir"
+pkd check_alignments --max-unaligned "$max_unaligned" "$data" "$dir" "$nj"
 echo "$nj" > "$dir/num_jobs"
 echo "$0: aligned $data with $srcdir into $dir"
 fingerprint_write "$stamp" "$options" "${inputs[@]}"

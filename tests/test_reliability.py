@@ -143,3 +143,24 @@ def test_truncated_wav_is_an_error_naming_it(tiny_data_dir: Path, tmp_path: Path
     for rate in (16000, 8000):  # the fast path and the sox path
         with pytest.raises(InputError, match="is truncated"):
             read_audio(str(wav), rate)
+
+
+def test_unaligned_utterances_counted_and_limited(tiny_data_dir: Path, tmp_path: Path,
+                                                  capsys) -> None:  # noqa: ANN001
+    """An utterance the aligner gave up on was reported only in a job log. The aligners now
+    count them on the console, list them, and fail past --max-unaligned."""
+    from pykaldi_distill.bin import check_alignments
+    from pykaldi_distill.io import write_int_vectors_gz
+
+    ali = tmp_path / "ali"
+    write_int_vectors_gz(ali / "ali.1.gz", [("spkA-001", [1, 2])])
+    write_int_vectors_gz(ali / "ali.2.gz", [("spkB-001", [3])])
+    argv = [str(tiny_data_dir), str(ali), "2"]
+    assert check_alignments.main(argv) == 1
+    err = capsys.readouterr().err
+    assert f"aligned 2 of 3 utterances of {tiny_data_dir}; the 1 others are listed in " in err
+    assert "more than --max-unaligned=0.1), e.g. spkA-002" in err
+    assert (ali / "unaligned_utts").read_text() == "spkA-002\n"
+    assert check_alignments.main(["--max-unaligned", "0.5", *argv]) == 0
+    assert check_alignments.main([str(tiny_data_dir), str(ali), "3"]) == 1
+    assert "ali.3.gz" in capsys.readouterr().err
