@@ -21,6 +21,7 @@ logdir=${2:-$data/log}
 cmvndir=${3:-$data/data}
 
 require "$data/feats.scp" "$data/utt2spk"
+lock_dir "$data"
 stamp=$data/cmvn.fingerprint
 skip_if_done "$stamp" "$data/cmvn.scp" "" "$data/feats.scp" "$data/utt2spk"
 mkdir -p "$logdir" "$cmvndir"

@@ -71,6 +71,7 @@ options="lmwts=$lmwts beam=$beam max_active=$max_active lattices=$lattices"
 options+=" lattice_beam=$lattice_beam min_lmwt=$min_lmwt max_lmwt=$max_lmwt wips=$wips"
 options+=" fmllr=$fmllr prior_scale=$prior_scale frames_per_chunk=$frames_per_chunk"
 options+=" extra_left_context=$extra_left_context extra_right_context=$extra_right_context"
+lock_dir "$dir"
 stamp=$dir/fingerprint
 if fingerprint_matches "$stamp" "$options" "${inputs[@]}" && [ -s "$dir/scoring_kaldi/best_wer" ]; then
   echo "$0: $dir is up to date: $(cat "$dir/scoring_kaldi/best_wer")"

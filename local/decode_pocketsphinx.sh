@@ -36,6 +36,7 @@ require "$words" "$data/wav.scp" "$data/text"
 inputs=("$words" "$data/wav.scp" "$data/text" "$data/utt2spk")
 if [ -f "$data/segments" ]; then inputs+=("$data/segments"); fi
 options="single_word=$single_word rate=$rate"
+lock_dir "$dir"
 stamp=$dir/fingerprint
 if fingerprint_matches "$stamp" "$options" "${inputs[@]}" && [ -s "$dir/scoring_kaldi/best_wer" ]; then
   echo "$0: $dir is up to date: $(cat "$dir/scoring_kaldi/best_wer")"

@@ -35,6 +35,7 @@ feat_config=${feat_config:-conf/$feat_type.conf}
 require "$data/wav.scp" "$data/utt2spk" "$feat_config"
 inputs=("$data/wav.scp" "$data/utt2spk" "$feat_config")
 if [ -f "$data/segments" ]; then inputs+=("$data/segments"); fi
+lock_dir "$data"
 stamp=$data/feats.fingerprint
 skip_if_done "$stamp" "$data/feats.scp" "feat_type=$feat_type" "${inputs[@]}"
 

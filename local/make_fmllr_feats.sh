@@ -39,6 +39,7 @@ require "$srcdata/feats.scp" "$srcdata/cmvn.scp" "$srcdata/utt2spk" "$gmm/final.
   "$gmm/final.mat" "$transform_dir/trans.1"
 inputs=("$srcdata/feats.scp" "$srcdata/cmvn.scp" "$srcdata/utt2spk" "$gmm/final.mdl"
   "$gmm/final.mat" "$transform_dir"/trans.*)
+lock_dir "$data"
 stamp=$data/feats.fingerprint
 skip_if_done "$stamp" "$data/feats.scp" "gmm=$gmm transform_dir=$transform_dir" "${inputs[@]}"
 

@@ -35,6 +35,7 @@ inputs=("$data/feats.scp" "$data/cmvn.scp" "$data/utt2spk" "$teacher/final.pt"
   "$teacher/final.mdl" "$teacher/tree" "$teacher/ali_train_pdf.counts")
 mkdir -p "$dir/log"
 dir=$(cd "$dir" && pwd)
+lock_dir "$dir"
 stamp=$dir/fingerprint
 skip_if_done "$stamp" "$dir/targets.scp" "topk=$topk" "${inputs[@]}"
 rm -f "$dir/targets.scp" "$dir/post.scp"

@@ -26,6 +26,7 @@ require "$lang/G.fst" "$lang/L_disambig.fst" "$lang/phones.txt" "$lang/words.txt
 inputs=("$lang/G.fst" "$lang/L_disambig.fst" "$lang/phones.txt" "$lang/words.txt"
   "$model/final.mdl" "$model/tree")
 options="self_loop_scale=$self_loop_scale transition_scale=$transition_scale"
+lock_dir "$dir"
 stamp=$dir/fingerprint
 skip_if_done "$stamp" "$dir/HCLG.fst" "$options" "${inputs[@]}"
 mkdir -p "$dir"

@@ -31,6 +31,7 @@ nnet_inputs() {
 # settings that cannot be resumed.
 run_nnet_training() {
   local inputs options stamp=$dir/fingerprint
+  lock_dir "$dir"
   mapfile -t inputs < <(nnet_inputs)
   options="${train_opts[*]}"
   if [ -f "$dir/final.pt" ] && fingerprint_matches "$stamp" "$options" "${inputs[@]}"; then

@@ -41,6 +41,18 @@ split_for_jobs() {
   pkd split_data "$@"
 }
 
+# lock_dir DIR: one step at a time writes DIR. The lock (DIR/.lock, fd 9) is held until
+# this step and the jobs it started have ended; a second step on DIR stops at once.
+lock_dir() {
+  mkdir -p "$1"
+  exec 9>>"$1/.lock"
+  if ! flock -n 9; then
+    echo "$0: ERROR: another step is writing $1 (it holds $1/.lock); wait for it to end," \
+      "or give this one another dir" >&2
+    exit 1
+  fi
+}
+
 # require FILE...: stop with a message naming the first missing file.
 require() {
   local f

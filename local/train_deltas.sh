@@ -40,6 +40,7 @@ inputs=("$data/feats.scp" "$data/cmvn.scp" "$data/text" "$lang/L.fst" "$lang/pho
   "$lang/phones/sets.int" "$alidir/final.mdl" "$alidir/tree" "$alidir/num_jobs")
 options="num_leaves=$num_leaves totgauss=$totgauss num_iters=$num_iters"
 options+=" boost_silence=$boost_silence seed=$seed cmvn_opts=$cmvn_opts"
+lock_dir "$dir"
 stamp=$dir/fingerprint
 skip_if_done "$stamp" "$dir/final.mdl" "$options" "${inputs[@]}"
 mkdir -p "$dir/log"

@@ -51,6 +51,7 @@ inputs=("$data/feats.scp" "$data/cmvn.scp" "$data/text" "$lang/L.fst" "$lang/pho
 options="num_leaves=$num_leaves totgauss=$totgauss num_iters=$num_iters"
 options+=" boost_silence=$boost_silence seed=$seed cmvn_opts=$cmvn_opts splice=$splice"
 options+=" dim=$dim mllt_iters=$mllt_iters init_transform=$init_transform"
+lock_dir "$dir"
 stamp=$dir/fingerprint
 skip_if_done "$stamp" "$dir/final.mdl" "$options" "${inputs[@]}"
 mkdir -p "$dir/log"

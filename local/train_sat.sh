@@ -48,6 +48,7 @@ inputs=("$data/feats.scp" "$data/cmvn.scp" "$data/text" "$data/utt2spk" "$lang/L
 options="num_leaves=$num_leaves totgauss=$totgauss num_iters=$num_iters"
 options+=" boost_silence=$boost_silence seed=$seed fmllr_iters=$fmllr_iters"
 options+=" silence_weight=$silence_weight"
+lock_dir "$dir"
 stamp=$dir/fingerprint
 skip_if_done "$stamp" "$dir/final.mdl" "$options" "${inputs[@]}"
 mkdir -p "$dir/log"

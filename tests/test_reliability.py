@@ -164,3 +164,22 @@ def test_unaligned_utterances_counted_and_limited(tiny_data_dir: Path, tmp_path:
     assert check_alignments.main(["--max-unaligned", "0.5", *argv]) == 0
     assert check_alignments.main([str(tiny_data_dir), str(ali), "3"]) == 1
     assert "ali.3.gz" in capsys.readouterr().err
+
+
+def test_concurrent_steps_on_one_dir_refused(tiny_data_dir: Path, tmp_path: Path) -> None:
+    """A second step writing the same dir stops at once (exit 1, naming the dir and its
+    lock) instead of interleaving its files with the first one's; once the first has ended,
+    the step runs."""
+    import fcntl
+
+    conf = tmp_path / "fbank.conf"
+    conf.write_text("--num-mel-bins=23\n")
+    argv = ["--nj", "1", "--feat-config", conf, tiny_data_dir, tmp_path / "log", tmp_path / "f"]
+    with open(tiny_data_dir / ".lock", "a") as held:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)  # a running step's lock
+        proc = step("make_feats.sh", *argv)
+        assert proc.returncode == 1
+        assert f"another step is writing {tiny_data_dir} (it holds {tiny_data_dir}/.lock)" \
+            in proc.stderr
+        assert not (tiny_data_dir / "feats.scp").exists()
+    assert step("make_feats.sh", *argv).returncode == 0
