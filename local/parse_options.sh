@@ -36,7 +36,8 @@ _po_help() {
     text=$(awk 'NR == 1 && /^#!/ { next } /^#/ { sub(/^# ?/, ""); print; next } { exit }' "$0")
   fi
   printf '%s\n' "${text:-$0: no help found}" >&2
-  if [[ "$text" != *Options* ]] && [ -f "$0" ]; then
+  if [[ "$text" != *Options* ]] && [ -f "$0" ] \
+     && grep -q '^# Begin configuration section' "$0"; then
     # Every option of the configuration section, with its default and comment.
     echo "Options (default in parentheses; the configuration section of $0):" >&2
     awk '/^# Begin configuration section/ { on = 1; next } /^# End configuration section/ { exit }
