@@ -9,6 +9,11 @@ if [ -x "$PKD_ROOT/.venv/bin/python" ]; then
   pkd_python="$PKD_ROOT/.venv/bin/python"
 else
   pkd_python=python3
+  if ! "$pkd_python" -c "import kaldi_native_io" 2>/dev/null; then
+    echo "$0: ERROR: $PKD_ROOT/.venv is missing and $pkd_python has not the packages" \
+      "either; install them with: make -C $PKD_ROOT install" >&2
+    exit 1
+  fi
 fi
 export pkd_python
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}

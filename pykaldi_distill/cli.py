@@ -34,6 +34,11 @@ def run(main: Callable[[argparse.Namespace], None], parser: argparse.ArgumentPar
     except PkdError as err:
         log(f"ERROR ({prog}): {users_paths(str(err))}")
         return 1
+    except OSError as err:  # a read-only dir, a full disk: the system's words and the file
+        where = err.filename or "(no file named)"
+        log(f"ERROR ({prog}): {users_paths(str(where))}: {err.strerror or err} (fix: check "
+            "that the directory is writable and the disk has space)")
+        return 1
     return 0
 
 

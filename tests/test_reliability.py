@@ -183,3 +183,40 @@ def test_concurrent_steps_on_one_dir_refused(tiny_data_dir: Path, tmp_path: Path
             in proc.stderr
         assert not (tiny_data_dir / "feats.scp").exists()
     assert step("make_feats.sh", *argv).returncode == 0
+
+
+def test_unwritable_output_is_an_error_not_a_traceback(tiny_data_dir: Path, tmp_path: Path,
+                                                       capsys) -> None:  # noqa: ANN001
+    """An output path that cannot be written (here under a plain file, which fails for root
+    too; a read-only dir fails the same way) names the path and the fix."""
+    from pykaldi_distill.bin import compute_feats
+
+    blocker = tmp_path / "not_a_dir"
+    blocker.write_text("")
+    conf = tmp_path / "fbank.conf"
+    conf.write_text("--num-mel-bins=23\n")
+    assert compute_feats.main(["--kind", "fbank", "--config", str(conf), str(tiny_data_dir),
+                               str(blocker / "feats.ark"), str(blocker / "feats.scp")]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and f"{blocker}" in err
+    assert "check that the directory is writable and the disk has space" in err
+
+
+def test_missing_venv_named_with_the_fix(tmp_path: Path) -> None:
+    """A checkout without .venv and a python3 without the packages: the step says so and
+    how to install them, instead of a ModuleNotFoundError traceback."""
+    if subprocess.run(["/usr/bin/python3", "-c", "import kaldi_native_io"]).returncode == 0:
+        pytest.skip("this machine's python3 has the packages outside a .venv")
+    root = tmp_path / "checkout"
+    (root / "local").mkdir(parents=True)
+    for name in ["pkd_env.sh", "parse_options.sh", "train_mono.sh"]:
+        (root / "local" / name).write_text((LOCAL / name).read_text())
+    bare = tmp_path / "bin"
+    bare.mkdir()
+    (bare / "python3").symlink_to("/usr/bin/python3")  # the system's, without our packages
+    env = {"PATH": f"{bare}:/usr/bin:/bin", "HOME": str(tmp_path)}
+    proc = subprocess.run(["bash", str(root / "local" / "train_mono.sh"), "d", "l", "e"],
+                          capture_output=True, text=True, env=env)
+    assert proc.returncode == 1
+    assert f"{root}/.venv is missing" in proc.stderr and f"make -C {root} install" in \
+        proc.stderr
