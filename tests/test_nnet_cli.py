@@ -338,3 +338,37 @@ def test_student_step_shows_progress_and_skips_only_the_same_run(
     assert changed.returncode == 1
     assert "was written for a different model architecture" in changed.stdout + changed.stderr
     assert (exp / "final.pt").read_bytes() == final
+
+
+def test_killed_training_resumes_to_the_same_model(world: dict[str, Path], ali_dir: Path,  # noqa: F811
+                                                   tmp_path: Path) -> None:
+    """kill -9 during training, then the same command again: it resumes from the last saved
+    epoch and ends with the very model an uninterrupted run makes."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import torch
+
+    def command(exp: Path) -> list[str]:
+        return [sys.executable, "-m", "pykaldi_distill.bin.train_nnet", "--model", "dnn",
+                "--hidden", "32", "--num-layers", "2", "--max-epochs", "6", "--final-lr",
+                "0.0001", "--cv-fraction", "0.34", str(world["fbank"]), str(ali_dir), str(exp)]
+
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    whole, killed = tmp_path / "whole", tmp_path / "killed"
+    assert subprocess.run(command(whole), env=env, capture_output=True).returncode == 0
+    job = subprocess.Popen(command(killed), env=env, stderr=subprocess.DEVNULL,
+                           start_new_session=True)
+    deadline = time.monotonic() + 120
+    while not (killed / "epoch-1.pt").exists() and job.poll() is None:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    os.killpg(job.pid, signal.SIGKILL)
+    job.wait()
+    proc = subprocess.run(command(killed), env=env, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    a, b = (torch.load(d / "final.pt", weights_only=False)["state_dict"] for d in (whole, killed))
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
