@@ -7,6 +7,7 @@ from pathlib import Path
 
 import kaldiio
 import pytest
+from test_cli_errors import world  # noqa: F401  (module-scoped fixture)
 
 from pykaldi_distill.errors import InputError
 
@@ -220,3 +221,62 @@ def test_missing_venv_named_with_the_fix(tmp_path: Path) -> None:
     assert proc.returncode == 1
     assert f"{root}/.venv is missing" in proc.stderr and f"make -C {root} install" in \
         proc.stderr
+
+
+def run_killed(cmd: list[str], marker: Path) -> None:
+    """Start a step, SIGKILL its whole process group once `marker` exists (or it ended)."""
+    import os
+    import signal
+    import time
+
+    job = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                           start_new_session=True)
+    deadline = time.monotonic() + 120
+    while not marker.exists() and job.poll() is None:
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    if job.poll() is None:
+        os.killpg(job.pid, signal.SIGKILL)
+    job.wait()
+
+
+def wait_unlocked(dir_: Path) -> None:
+    """A killed step's jobs may still be running (run.pl's, as Kaldi's, outlive it) and
+    hold the dir's lock; a rerun is refused until they end."""
+    import fcntl
+    import time
+
+    deadline = time.monotonic() + 120
+    with open(dir_ / ".lock", "a") as lock:
+        while True:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                assert time.monotonic() < deadline
+                time.sleep(0.05)
+
+
+def test_killed_decode_and_alignment_rerun_to_the_same_result(world: dict[str, Path],  # noqa: F811
+                                                              tmp_path: Path) -> None:
+    """kill -9 in the middle of align_si.sh and decode.sh, then the same command: the rerun
+    does the work again (no fingerprint was written) and gives what an uninterrupted run
+    gives, never "up to date" on half the outputs."""
+    graph = tmp_path / "graph"
+    assert step("mkgraph.sh", world["lang_test"], world["mono"], graph).returncode == 0
+    runs = {"align_si.sh": (["--nj", "2", world["data"], world["lang"], world["mono"]],
+                            "log/align.1.log", ["num_jobs"]),
+            "decode.sh": (["--nj", "2", "--beam", "8", "--model-dir", world["mono"], graph,
+                           world["data"]],
+                          "log/decode.1.log", ["scoring_kaldi/best_wer"])}
+    for script, (args, marker, outputs) in runs.items():
+        whole, killed = tmp_path / f"whole_{script}", tmp_path / f"killed_{script}"
+        assert step(script, *args, whole).returncode == 0
+        run_killed(["bash", str(LOCAL / script), *map(str, args), str(killed)], killed / marker)
+        assert not (killed / "fingerprint").exists()
+        wait_unlocked(killed)
+        again = step(script, *args, killed)
+        assert again.returncode == 0 and "up to date" not in again.stdout, again.stdout
+        for out in outputs:
+            assert (killed / out).read_text().replace(str(killed), "") == \
+                (whole / out).read_text().replace(str(whole), "")
