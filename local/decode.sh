@@ -73,11 +73,7 @@ options+=" fmllr=$fmllr prior_scale=$prior_scale frames_per_chunk=$frames_per_ch
 options+=" extra_left_context=$extra_left_context extra_right_context=$extra_right_context"
 lock_dir "$dir"
 stamp=$dir/fingerprint
-if fingerprint_matches "$stamp" "$options" "${inputs[@]}" && [ -s "$dir/scoring_kaldi/best_wer" ]; then
-  echo "$0: $dir is up to date: $(cat "$dir/scoring_kaldi/best_wer")"
-  exit 0
-fi
-skip_if_done "$stamp" "$dir" "$options" "${inputs[@]}"
+skip_if_scored "$dir" "$options" "${inputs[@]}"
 mkdir -p "$dir/log"
 rm -rf "$dir/scoring_kaldi" "$dir"/wer_* "$dir"/tmp.* "$dir"/lat.*.gz "$dir"/trans.*
 # By utterance, not speaker: a few held-out voices that differ in decoding cost would

@@ -38,11 +38,7 @@ if [ -f "$data/segments" ]; then inputs+=("$data/segments"); fi
 options="single_word=$single_word rate=$rate"
 lock_dir "$dir"
 stamp=$dir/fingerprint
-if fingerprint_matches "$stamp" "$options" "${inputs[@]}" && [ -s "$dir/scoring_kaldi/best_wer" ]; then
-  echo "$0: $dir is up to date: $(cat "$dir/scoring_kaldi/best_wer")"
-  exit 0
-fi
-skip_if_done "$stamp" "$dir" "$options" "${inputs[@]}"
+skip_if_scored "$dir" "$options" "${inputs[@]}"
 mkdir -p "$dir/log"
 rm -rf "$dir/scoring_kaldi" "$dir"/wer_* "$dir"/tmp.*
 sphinx_opts=(--rate "$rate")

@@ -139,6 +139,18 @@ skip_if_done() {
   fi
 }
 
+# skip_if_scored DIR OPTIONS INPUT...: skip_if_done for a decode dir (DIR/fingerprint),
+# printing the WER it holds.
+skip_if_scored() {
+  local dir=$1
+  shift
+  if fingerprint_matches "$dir/fingerprint" "$@" && [ -s "$dir/scoring_kaldi/best_wer" ]; then
+    echo "$0: $dir is up to date: $(cat "$dir/scoring_kaldi/best_wer")"
+    exit 0
+  fi
+  skip_if_done "$dir/fingerprint" "$dir" "$@"
+}
+
 # up_to_date TARGET INPUT...: TARGET exists and is newer than every INPUT.
 up_to_date() {
   local target=$1 f
