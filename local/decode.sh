@@ -22,6 +22,7 @@ prior_scale=1.0      # neural models: log P(s|x) - prior_scale * log P(s)
 frames_per_chunk=    # BLSTMs: output frames per chunk, 0 = whole utterance (empty: as trained)
 extra_left_context=  # BLSTMs: context frames before / after each chunk (empty: as trained)
 extra_right_context=
+word_map=            # a file of 'FROM TO' lines applied to refs and hyps before scoring
 # End configuration section.
 
 echo "$0 $*"
@@ -38,6 +39,7 @@ Options:
   --fmllr <true|false>      # per-speaker fMLLR first (SAT models; default: $fmllr)
   --class-frame-counts <f>  # neural models: counts for the priors (default: ali_train_pdf.counts)
   --prior-scale <f>         # neural models: scale of the log priors (default: $prior_scale)
+  --word-map <file>         # 'FROM TO' lines applied to refs and hyps before scoring
   --frames-per-chunk <n> --extra-left-context <n> --extra-right-context <n>
                             # BLSTMs: how to chunk an utterance (default: as trained)"
 . "$(dirname "$0")/parse_options.sh"
@@ -72,6 +74,12 @@ options+=" lattice_beam=$lattice_beam min_lmwt=$min_lmwt max_lmwt=$max_lmwt wips
 options+=" fmllr=$fmllr prior_scale=$prior_scale frames_per_chunk=$frames_per_chunk"
 options+=" extra_left_context=$extra_left_context extra_right_context=$extra_right_context"
 lock_dir "$dir"
+score_opts=()
+if [ -n "$word_map" ]; then
+  require "$word_map"
+  inputs+=("$word_map")
+  score_opts=(--word-map "$word_map")
+fi
 stamp=$dir/fingerprint
 skip_if_scored "$dir" "$options" "${inputs[@]}"
 mkdir -p "$dir/log"
@@ -100,7 +108,7 @@ $cmd JOB=1:"$nj" "$dir/log/decode.JOB.log" \
     "$graph" "$sdata/JOB" \
     "$model_dir" "$dir/tmp.JOB"
 pkd merge_decode "$dir" "$nj"
-pkd score --min-lmwt "$min_lmwt" --max-lmwt "$max_lmwt" "$data" "$dir"
+pkd score "${score_opts[@]}" --min-lmwt "$min_lmwt" --max-lmwt "$max_lmwt" "$data" "$dir"
 if [ -f "$dir/scoring_kaldi/oracle.txt" ]; then
   pkd compute_wer --text --mode=present "ark:$data/text" "ark:$dir/scoring_kaldi/oracle.txt" \
     > "$dir/scoring_kaldi/oracle_wer"

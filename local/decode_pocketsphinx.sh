@@ -10,6 +10,7 @@ nj=4
 cmd=run.pl
 single_word=false    # true: exactly one word per utterance (isolated words); false: a loop
 rate=16000           # the rate audio is resampled to (the packaged model's)
+word_map=            # a file of 'FROM TO' lines applied to refs and hyps before scoring
 # End configuration section.
 
 echo "$0 $*"
@@ -21,7 +22,8 @@ Options:
   --nj <n>                    # number of parallel jobs (default: $nj)
   --cmd <run.pl|slurm.pl>     # how to run jobs (default: $cmd)
   --single-word <true|false>  # one word per utterance, not a loop (default: $single_word)
-  --rate <hz>                 # sample rate for the model (default: $rate)"
+  --rate <hz>                 # sample rate for the model (default: $rate)
+  --word-map <file>           # 'FROM TO' lines applied to refs and hyps before scoring"
 . "$(dirname "$0")/parse_options.sh"
 . "$(dirname "$0")/pkd_env.sh"
 
@@ -37,6 +39,12 @@ inputs=("$words" "$data/wav.scp" "$data/text" "$data/utt2spk")
 if [ -f "$data/segments" ]; then inputs+=("$data/segments"); fi
 options="single_word=$single_word rate=$rate"
 lock_dir "$dir"
+score_opts=()
+if [ -n "$word_map" ]; then
+  require "$word_map"
+  inputs+=("$word_map")
+  score_opts=(--word-map "$word_map")
+fi
 stamp=$dir/fingerprint
 skip_if_scored "$dir" "$options" "${inputs[@]}"
 mkdir -p "$dir/log"
@@ -48,6 +56,6 @@ $cmd JOB=1:"$nj" "$dir/log/decode.JOB.log" \
   "$pkd_python" -m pykaldi_distill.bin.decode_pocketsphinx "${sphinx_opts[@]}" \
     "$words" "$data/split${nj}utt/JOB" "$dir/tmp.JOB"
 pkd merge_decode "$dir" "$nj"
-pkd score "$data" "$dir"
+pkd score "${score_opts[@]}" "$data" "$dir"
 require "$dir/scoring_kaldi/best_wer"
 fingerprint_write "$stamp" "$options" "${inputs[@]}"

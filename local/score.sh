@@ -16,6 +16,7 @@ word_ins_penalty=
 filter_noise=false
 filter_regex=
 mode=present
+word_map=           # a file of 'FROM TO' lines applied to refs and hyps (e.g. OH ZERO)
 # End configuration section.
 
 echo "$0 $*"
@@ -30,6 +31,7 @@ Options:
                                 # and hyps before scoring (default: $filter_noise)
   --filter-regex <regex>        # drop tokens matching this (Python) regex instead
   --mode (present|all|strict)   # compute-wer mode for utterances without a hypothesis
+  --word-map <file>             # 'FROM TO' lines applied to refs and hyps before scoring
   --cmd <cmd>                   # accepted for Kaldi compatibility; scoring runs here"
 . "$(dirname "$0")/parse_options.sh"
 . "$(dirname "$0")/pkd_env.sh"
@@ -58,4 +60,5 @@ if [ -n "$filter_regex" ]; then
 elif $filter_noise; then
   opts+=(--filter-noise)
 fi
+if [ -n "$word_map" ]; then opts+=(--word-map "$word_map"); fi
 pkd score "${opts[@]}" "$data" "$dir"

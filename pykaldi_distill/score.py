@@ -376,6 +376,28 @@ def filter_texts(texts: Mapping[str, Sequence[str]],
     return {utt: filter_words(words, pattern) for utt, words in texts.items()}
 
 
+def map_texts(texts: Mapping[str, Sequence[str]],
+              word_map: Mapping[str, str] | None) -> dict[str, list[str]]:
+    """Each word through `word_map` (e.g. OH -> ZERO when a model's task reads 0 as "oh"
+    but the references never do; Kaldi recipes do this with a wer_output_filter)."""
+    if not word_map:
+        return {utt: list(words) for utt, words in texts.items()}
+    return {utt: [word_map.get(w, w) for w in words] for utt, words in texts.items()}
+
+
+def read_word_map(path: str | Path) -> dict[str, str]:
+    """A word map file: one `FROM TO` pair per line."""
+    pairs: dict[str, str] = {}
+    for n, line in enumerate(require_file(path).read_text().splitlines(), 1):
+        fields = line.split()
+        if not fields:
+            continue
+        if len(fields) != 2:
+            raise InputError(path, f"line {n}: expected 'FROM TO', got '{line}'")
+        pairs[fields[0]] = fields[1]
+    return pairs
+
+
 # --------------------------------------------------------------------------- decode dirs
 
 
@@ -438,6 +460,7 @@ def score_decode_dir(
     utt2spk: Mapping[str, str],
     *,
     filter_regex: str | None = None,
+    word_map: Mapping[str, str] | None = None,
     mode: Mode = "present",
 ) -> ScoreResult:
     """Score every setting into `decode_dir` like steps/scoring/score_kaldi_wer.sh.
@@ -450,7 +473,7 @@ def score_decode_dir(
     if not hyps_by_setting:
         raise PkdError(f"{decode_dir}: no hypotheses to score")
     settings = sorted((Setting.parse(n) for n in hyps_by_setting), key=Setting.sort_key)
-    refs = filter_texts(ref_text, filter_regex)
+    refs = map_texts(filter_texts(ref_text, filter_regex), word_map)
     scoring = decode_dir / "scoring_kaldi"
     write_text_atomic(scoring / "test_filt.txt", format_text(refs))
     stats: dict[str, WerStats] = {}
@@ -458,7 +481,7 @@ def score_decode_dir(
     wer_files: list[Path] = []
     for s in settings:
         _write_if_changed(hyp_path(decode_dir, s), format_text(hyps_by_setting[s.name]))
-        hyps = filter_texts(hyps_by_setting[s.name], filter_regex)
+        hyps = map_texts(filter_texts(hyps_by_setting[s.name], filter_regex), word_map)
         stats[s.name] = compute_wer(refs, hyps, mode)
         wer_files.append(decode_dir / f"wer_{s.name}")
         write_text_atomic(wer_files[-1], format_wer(stats[s.name]))

@@ -409,3 +409,17 @@ def test_spk_stats_wer_is_compute_wers_percent() -> None:
     assert stats["s2"].wer == pytest.approx(100 * 2 / 3, abs=1e-4)
     assert math.isnan(SpkStats().wer)
     assert SpkStats(ins=1).wer == math.inf
+
+
+def test_score_cli_word_map(tmp_path: Path, capsys) -> None:  # noqa: ANN001
+    """--word-map maps refs and hyps alike (OH -> ZERO for a model that reads 0 as "oh");
+    a malformed map names its file and line."""
+    data, dec = make_data_and_decode(tmp_path)
+    word_map = tmp_path / "word_map"
+XX
+    assert score_cli.main(["--word-map", str(word_map), "--word-ins-penalty", "0.0",
+                           "--min-lmwt", "10", str(data), str(dec)]) == 0
+    assert capsys.readouterr().out.startswith("%WER 33.33 [ 3 / 9, 1 ins, 2 del, 0 sub ]")
+    (word_map).write_text("OH\n")
+    assert score_cli.main(["--word-map", str(word_map), str(data), str(dec)]) == 1
+    assert f"{word_map}: line 1: expected 'FROM TO', got 'OH'" in capsys.readouterr().err

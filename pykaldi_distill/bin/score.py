@@ -22,7 +22,15 @@ from ..cli import log, run
 from ..errors import InputError
 from ..io import read_table
 from ..plots import plot_wer_vs_lmwt
-from ..score import MODES, NOISE_REGEX, Setting, find_hyp_files, read_text, score_decode_dir
+from ..score import (
+    MODES,
+    NOISE_REGEX,
+    Setting,
+    find_hyp_files,
+    read_text,
+    read_word_map,
+    score_decode_dir,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -38,6 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help=f"drop non-word tokens matching {NOISE_REGEX} (<UNK>, [noise], ...)")
     group.add_argument("--filter-regex", default="",
                        help="drop tokens matching this regex in full from refs and hyps")
+    p.add_argument("--word-map", type=Path, default=None,
+                   help="file of 'FROM TO' lines applied to refs and hyps (e.g. OH ZERO)")
     p.add_argument("--mode", choices=MODES, default="present",
                    help="compute-wer mode for utterances without a hypothesis")
     p.add_argument("data_dir", type=Path)
@@ -95,8 +105,9 @@ def _main(args: argparse.Namespace) -> None:
     refs = read_text(args.data_dir / "text")
     utt2spk = read_table(args.data_dir / "utt2spk", "every data dir needs utt2spk")
     hyps = {name: read_text(path) for name, path in files.items()}
+    word_map = read_word_map(args.word_map) if args.word_map else None
     result = score_decode_dir(args.decode_dir, refs, hyps, utt2spk,
-                              filter_regex=regex, mode=args.mode)
+                              filter_regex=regex, word_map=word_map, mode=args.mode)
     if len(result.stats) > 1:
         wers = {(float(s.lmwt), float(s.wip)): result.stats[s.name].wer
                 for s in map(Setting.parse, result.stats)}
