@@ -416,7 +416,7 @@ def test_score_cli_word_map(tmp_path: Path, capsys) -> None:  # noqa: ANN001
     a malformed map names its file and line."""
     data, dec = make_data_and_decode(tmp_path)
     word_map = tmp_path / "word_map"
-XX
+    word_map.write_text("x b\n")  # 10_0.0's substitution x for b becomes right
     assert score_cli.main(["--word-map", str(word_map), "--word-ins-penalty", "0.0",
                            "--min-lmwt", "10", str(data), str(dec)]) == 0
     assert capsys.readouterr().out.startswith("%WER 33.33 [ 3 / 9, 1 ins, 2 del, 0 sub ]")
