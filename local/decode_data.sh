@@ -11,6 +11,7 @@ set -euo pipefail
 nj=2
 cmd=run.pl
 lmwts=
+decode_opts=        # more local/decode.sh options, e.g. "--lattices true --word-map map.txt"
 # End configuration section.
 
 echo "$0 $*"
@@ -18,7 +19,8 @@ help_message="Usage: $0 [options] <data-dir> <graph-dir> <model-dir> <decode-dir
  e.g.: $0 /data/my_recordings exp/mono/graph exp/student_soft exp/student_soft/decode_mine
  The data dir needs wav.scp, utt2spk and text (for the WER).
 Options:
-  --nj <n>  --cmd <run.pl|slurm.pl>  --lmwts \"<w> ...\""
+  --nj <n>  --cmd <run.pl|slurm.pl>  --lmwts \"<w> ...\"
+  --decode-opts \"<decode.sh options>\"  # e.g. \"--lattices true --word-map map.txt\""
 . "$(dirname "$0")/parse_options.sh"
 . "$(dirname "$0")/pkd_env.sh"
 
@@ -72,5 +74,6 @@ if [ "$feat_src" != "$model" ]; then
   data=$dir/data_fmllr
   "$steps/compute_cmvn_stats.sh" "$data" "$dir/log" "$data/data"
 fi
-"$steps/decode.sh" --nj "$nj" --cmd "$cmd" --model-dir "$model" --lmwts "$lmwts" \
+# shellcheck disable=SC2086  # an option string, meant to split
+"$steps/decode.sh" --nj "$nj" --cmd "$cmd" --model-dir "$model" --lmwts "$lmwts" $decode_opts \
   "$graph" "$data" "$dir"

@@ -64,6 +64,15 @@ def test_fsdd_recipe_tiny(tmp_path: Path) -> None:
                 "PocketSphinx 5.0.4 en-us, digit grammar"]:
         assert results.count(f"| {row} |") == 2, row
     assert "test:george" in (work / "RESULTS_tiny_connected_per_speaker.md").read_text()
+    # A TTS recipe's models on FSDD (--tts-recipe): here the run's own mono model stands in
+    # for one, through the same path (its features and graph, the OH -> ZERO word map).
+    proc = run_step(work, env, "run.sh", "--size", "tiny", "--test-speakers", "george",
+                    "--connected", "5", "--stage", "7", "--tts-recipe", ".", "--tts-systems",
+                    "george/mono", "--tts-graph", "exp/george/mono/graph", str(FSDD))
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    decode = work / "exp/george/tts_george/mono/decode_test"
+    assert "input: data/local/tts_word_map " in (decode / "fingerprint").read_text()
+    assert (work / "RESULTS_tiny.md").read_text().count(" george/mono (TTS voices only) |") == 2
 
 
 @pytest.mark.slow

@@ -9,6 +9,8 @@
 # from their recordings with pauses of their own background noise; LM weight and insertion
 # penalty chosen on dev (isolated and connected apart). The peer: PocketSphinx (pip) with its
 # packaged US-English model and a digit-loop grammar, decoding the same held-out recordings.
+# With --tts-recipe, the models of a TTS-trained recipe decode them too (how far synthetic
+# voices carry to real ones).
 #   ./run.sh /path/to/free-spoken-digit-dataset                 # every fold (~25 min)
 #   ./run.sh --size tiny --test-speakers george <fsdd-dir>       # CI: one fold, 5 per digit
 set -euo pipefail
@@ -26,6 +28,10 @@ teacher_opts=        # BLSTM options; empty: the size's default below
 student_opts=        # the same for every student; empty: the size's default
 teacher_epochs=
 student_epochs=
+tts_recipe=          # a TTS recipe dir that has been run (e.g. ../../digits/s5): its models,
+                     # which heard no FSDD speaker, decode every fold's held-out sets
+tts_systems="mono teacher student_gmm student_soft"  # its exp dirs to decode with
+tts_graph=exp/mono/graph  # its graph (its own lexicon and LM), relative to --tts-recipe
 # End configuration section.
 
 help_message="Usage: $0 [options] <fsdd-dir>
@@ -175,8 +181,33 @@ if [ "$stage" -le 6 ] && [ "$stop_stage" -ge 6 ]; then
   done
 fi
 
-if [ "$stage" -le 7 ] && [ "$stop_stage" -ge 7 ]; then
-  stage_begin 7 "RESULTS$tag.md"
+tts_name=$(basename "$(dirname "$(cd "${tts_recipe:-.}" && pwd)")")  # e.g. digits
+if [ "$stage" -le 7 ] && [ "$stop_stage" -ge 7 ] && [ -n "$tts_recipe" ]; then
+  stage_begin 7 "models of $tts_recipe (trained on TTS voices only) on the held-out speakers"
+  # Their task reads 0 as ZERO or OH; FSDD's references say ZERO.
+  echo "OH ZERO" > data/local/tts_word_map
+  for sys in $tts_systems; do
+    for f in $folds; do
+      for x in $sets; do
+        steps_kd/decode_data.sh --nj "$nj" --cmd "$decode_cmd" --decode-opts \
+          "--lattices $lattices --beam $beam --word-map data/local/tts_word_map" \
+          "data/folds/$f/$x" "$tts_recipe/$tts_graph" "$tts_recipe/exp/$sys" \
+          "exp/$f/tts_$sys/decode_$x"
+      done
+    done
+  done
+fi
+
+tts_rows() {  # tts_rows <set>: make_results arguments of the TTS models' rows
+  local sys
+  if [ -z "$tts_recipe" ]; then return 0; fi
+  for sys in $tts_systems; do
+    echo "$tts_name $sys (TTS voices only)=$(runs_of "tts_$sys" "$1")"
+  done
+}
+
+if [ "$stage" -le 8 ] && [ "$stop_stage" -ge 8 ]; then
+  stage_begin 8 "RESULTS$tag.md"
   for x in $sets; do  # every fold's held-out speaker, for the intervals over speakers
     mkdir -p "data/pooled/$x"
     for f in $folds; do cat "data/folds/$f/$x/utt2spk"; done | LC_ALL=C sort \
@@ -190,6 +221,7 @@ if [ "$stage" -le 7 ] && [ "$stop_stage" -ge 7 ]; then
     else
       x=test_connected
     fi
+    mapfile -t tts_args < <(tts_rows "$x")
     steps_kd/make_results.sh --title "FSDD ($size), $kind digits, folds: $folds (test = held-out speaker, averaged over folds)" \
       --baseline "DNN student, GMM hard" --test-data "data/pooled/$x" "${times_opt[@]}" \
       --dev-data "data/pooled/${x/test/dev}" "RESULTS${tag}_$kind.md" \
@@ -198,7 +230,8 @@ if [ "$stage" -le 7 ] && [ "$stop_stage" -ge 7 ]; then
       "DNN student, GMM hard=$(runs_of student_gmm "$x")" \
       "DNN student, RNN hard=$(runs_of student_rnnhard "$x")" \
       "DNN student, RNN soft T=1=$(runs_of student_soft "$x")" \
-      "PocketSphinx 5.0.4 en-us, digit grammar=$(runs_of pocketsphinx "$x")"
+      "PocketSphinx 5.0.4 en-us, digit grammar=$(runs_of pocketsphinx "$x")" \
+      "${tts_args[@]}"
   done
   { cat "RESULTS${tag}_isolated.md"; echo; cat "RESULTS${tag}_connected.md"; } \
     > "RESULTS$tag.md.tmp"
