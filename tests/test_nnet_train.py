@@ -382,6 +382,8 @@ def test_resume_continues_from_last_epoch(corpus: tuple, tmp_path: Path) -> None
     assert not epochs_run and again.epochs == hist.epochs
     with pytest.raises(InputError, match="epoch-4.pt.*lr"):
         train(_dnn(), tr, cv, TrainConfig(**{**longer.__dict__, "lr": 0.1}), tmp_path)
+    with pytest.raises(InputError, match="epoch-4.pt: holds 4 epochs, more than max_epochs=2"):
+        train(_dnn(), tr, cv, cfg, tmp_path)  # a 4-epoch run is not a 2-epoch one
     fresh = train(_dnn(), tr, cv, cfg, tmp_path, resume=False)
     assert len(fresh.epochs) == 3 and not (tmp_path / "epoch-3.pt").exists()
 

@@ -100,11 +100,13 @@ def test_digits_recipe_tiny(tmp_path: Path) -> None:
     best = (work / "exp/mono/decode_test/scoring_kaldi/best_wer").read_text()
     assert re.match(r"%WER \d+\.\d\d \[ \d+ / \d+, \d+ ins, \d+ del, \d+ sub \]", best)
     check_decode_own_data(work, tmp_path, env)
-    # Idempotent: a second run of the last stages redoes nothing and succeeds.
-    again = subprocess.run(["bash", "run.sh", "--size", "tiny", "--stage", "3"], cwd=work, env=env,
+    # Idempotent: a second run with the same options redoes nothing and succeeds.
+    again = subprocess.run(["bash", "run.sh", "--size", "tiny", "--nj", "2", "--stage", "3",
+                            "--teacher-epochs", "4", "--student-epochs", "4"], cwd=work, env=env,
                            capture_output=True, text=True)
     assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
-    assert "not retraining" in again.stdout + again.stderr
+    assert "exp/teacher/final.pt is up to date" in again.stdout, again.stdout[-3000:]
+    assert "redoing" not in again.stdout + again.stderr, again.stdout[-3000:]
 
 
 def check_decode_own_data(work: Path, tmp_path: Path, env: dict[str, str]) -> None:

@@ -388,6 +388,10 @@ def _check_settings(path: Path, ckpt: dict[str, Any], model: nn.Module, config: 
         changed = sorted(k for k in new if old.get(k) != new[k])
         raise InputError(path, f"was trained with different settings ({', '.join(changed)})",
                          fix)
+    trained = ckpt["extra"]["history"]["epochs"][-1]["epoch"]
+    if trained > config.max_epochs:  # a shorter run cannot be had by resuming a longer one
+        raise InputError(path, f"holds {trained} epochs, more than max_epochs="
+                         f"{config.max_epochs}", fix)
 
 
 def dataset_chunk(train_set: Dataset) -> dict[str, int] | None:
