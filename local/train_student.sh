@@ -27,6 +27,7 @@ batch_size=256
 cv_fraction=0.1
 seed=0
 num_threads=2
+cmvn_opts="--norm-means=true --norm-vars=false"  # "--norm-means=false": a streaming student
 # End configuration section.
 
 echo "$0 $*"
@@ -38,7 +39,9 @@ Options:
   --temperature <T>        # soft targets: p_T ∝ p^(1/T)
   --hard-weight <w> --hard-ali-dir <dir>   # loss = (1-w) KL + w CE(hard)
   --soft-topk <k>          # keep only the top-k teacher posteriors per frame in memory
-  --lr <f>  --final-lr <f>  --max-epochs <n>  --batch-size <n>  --cv-fraction <f>  --seed <n>"
+  --lr <f>  --final-lr <f>  --max-epochs <n>  --batch-size <n>  --cv-fraction <f>  --seed <n>
+  --cmvn-opts <opts>       # per-speaker CMVN (default: $cmvn_opts); \"--norm-means=false\"
+                           # for a student that streams (local/export_nnet3.sh, Vosk)"
 . "$(dirname "$0")/parse_options.sh"
 . "$(dirname "$0")/pkd_env.sh"
 . "$(dirname "$0")/nnet_train_common.sh"
@@ -56,7 +59,7 @@ check_nnet_inputs
 train_opts=(--model dnn --num-layers "$num_layers" --hidden "$hidden" --context "$context"
   --dropout "$dropout" --lr "$lr" --max-epochs "$max_epochs" --min-epochs "$min_epochs"
   --batch-size "$batch_size" --cv-fraction "$cv_fraction" --seed "$seed"
-  --num-threads "$num_threads")
+  --num-threads "$num_threads" "--cmvn-opts=$cmvn_opts")
 if [ -f "$targets/targets.scp" ]; then
   train_opts+=(--temperature "$temperature" --hard-weight "$hard_weight")
 fi

@@ -4,11 +4,15 @@ hybrid neural pseudo-log-likelihoods, log p(s|x) - log p(s) (nnet-forward | latg
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from pathlib import Path
 
 import kaldi_hmm_gmm as khg
 import kaldifst
 import numpy as np
+
+from .io import write_table, write_text_atomic
 
 
 @dataclass
@@ -106,3 +110,22 @@ class GmmTables:
 def pdf_loglikes_from_gmm(am: khg.AmDiagGmm, feats: np.ndarray) -> np.ndarray:
     """(frames, dim) -> (frames, pdfs) GMM log-likelihoods."""
     return GmmTables.of(am).loglikes(feats)
+
+
+SINGLE_SETTING = ("0.0", "1")  # (wip, lmwt) of a recogniser with one hypothesis per utterance
+
+
+def write_single_setting(out_dir: Path, hyps: dict[str, str], cpu_seconds: float,
+                         wall_seconds: float, audio_seconds: float,
+                         extra: dict[str, float] | None = None) -> dict[str, float]:
+    """Hypotheses of a peer recogniser (one setting: no LM weight to sweep) as
+    `penalty_0.0/1.txt` and its time per second of audio as `rtf.json`, the layout decode.py
+    writes, so merge_decode.py and score.py finish the job. Returns the stats."""
+    wip, lmwt = SINGLE_SETTING
+    write_table(out_dir / f"penalty_{wip}" / f"{lmwt}.txt", hyps)
+    stats = {"frames": round(audio_seconds * 100), "decode_seconds": wall_seconds,
+             "cpu_seconds": cpu_seconds, "audio_seconds": audio_seconds,
+             "rtf": wall_seconds / audio_seconds, "rtf_cpu": cpu_seconds / audio_seconds,
+             "failed": 0, **(extra or {})}
+    write_text_atomic(out_dir / "rtf.json", json.dumps(stats) + "\n")
+    return stats

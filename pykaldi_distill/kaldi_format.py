@@ -50,6 +50,12 @@ class KaldiWriter:
         else:
             self.chunks.append(f"{value:.9g} ".encode())
 
+    def float64(self, value: float) -> None:
+        if self.binary:
+            self.chunks.append(b"\x08" + struct.pack("<d", value))
+        else:
+            self.chunks.append(f"{value:.17g} ".encode())
+
     def int_vector(self, values: list[int]) -> None:
         """WriteIntegerVector<int32>."""
         if self.binary:

@@ -11,18 +11,15 @@ finish the job.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
 from ..cli import log, log_config, run
 from ..data import load_data_dir
+from ..decode import write_single_setting
 from ..errors import InputError, require_file
 from ..features import utterance_audio
-from ..io import write_table, write_text_atomic
 from ..sphinx import SphinxConfig, decode_samples, make_decoder, task_words
-
-SETTING = ("0.0", "1")  # (wip, lmwt) of the one hypothesis file
 
 
 def get_parser() -> argparse.ArgumentParser:
@@ -64,11 +61,7 @@ def main_args(args: argparse.Namespace) -> None:
         audio += result.audio_seconds
     if not audio:
         raise InputError(data.path, "no audio to decode")
-    wip, lmwt = SETTING
-    write_table(args.out_dir / f"penalty_{wip}" / f"{lmwt}.txt", hyps)
-    stats = {"frames": round(audio * 100), "decode_seconds": wall, "cpu_seconds": cpu,
-             "audio_seconds": audio, "rtf": wall / audio, "rtf_cpu": cpu / audio, "failed": 0}
-    write_text_atomic(args.out_dir / "rtf.json", json.dumps(stats) + "\n")
+    stats = write_single_setting(args.out_dir, hyps, cpu, wall, audio)
     log(f"decoded {len(hyps)} utterances, RTF (CPU) {stats['rtf_cpu']:.3f}")
 
 

@@ -1,7 +1,8 @@
 """Merge the per-job outputs of decode.py: `merge_decode.py <decode-dir> <nj>` turns
 <decode-dir>/tmp.JOB/penalty_<wip>/<lmwt>.txt into scoring_kaldi/penalty_<wip>/<lmwt>.txt,
 tmp.JOB/oracle.txt into scoring_kaldi/oracle.txt, tmp.JOB/lat.gz into lat.JOB.gz,
-tmp.JOB/trans.ark (fMLLR) into trans.JOB, and sums the jobs' rtf.json."""
+tmp.JOB/trans.ark (fMLLR) into trans.JOB, tmp.JOB/words.ctm (Vosk's word times) into
+words.ctm, and sums the jobs' rtf.json."""
 
 from __future__ import annotations
 
@@ -41,6 +42,10 @@ def main_args(args: argparse.Namespace) -> None:
         merge_tables(jobs, name, out / "scoring_kaldi" / name)
     if (jobs[0] / "oracle.txt").is_file():
         merge_tables(jobs, "oracle.txt", out / "scoring_kaldi" / "oracle.txt")
+    if (jobs[0] / "words.ctm").is_file():  # a recogniser's word times
+        write_text_atomic(out / "words.ctm", "".join(
+            require_file(job / "words.ctm", "a decode job failed; see log/").read_text()
+            for job in jobs))
     for n, job in enumerate(jobs, 1):
         if (job / "lat.gz").is_file():
             shutil.move(job / "lat.gz", out / f"lat.{n}.gz")
@@ -51,6 +56,9 @@ def main_args(args: argparse.Namespace) -> None:
     job_stats = [json.loads(require_file(job / "rtf.json").read_text()) for job in jobs]
     if not all("cpu_seconds" in stats for stats in job_stats):  # jobs of an older decode.py
         del totals["cpu_seconds"]
+    for key in set(job_stats[0]) - set(totals) - {"rtf", "rtf_cpu"}:  # a recogniser's own sums
+        if all(key in stats for stats in job_stats):
+            totals[key] = 0
     for stats in job_stats:
         for key in totals:
             totals[key] += stats[key]

@@ -29,7 +29,7 @@ from ..cli import log, log_config, run
 from ..data import load_data_dir
 from ..errors import InputError, PkdError
 from ..expdir import copy_feature_config, feat_type, write_pipeline
-from ..features import FeaturePipeline, check_feature_dim, load_features
+from ..features import FeaturePipeline, check_feature_dim, load_features, parse_cmvn_opts
 from ..fingerprint import changed_files, identities
 from ..hybrid import HmmInfo, load_hmm_info, pdf_alignments, write_pdf_counts
 from ..io import load_scp, write_text_atomic
@@ -80,6 +80,10 @@ def get_parser() -> argparse.ArgumentParser:
     p.add_argument("--cv-fraction", type=float, default=0.1)
     p.add_argument("--max-missing", type=float, default=0.1,
                    help="largest fraction of utterances without targets that training accepts")
+    p.add_argument("--cmvn-opts", default="--norm-means=true --norm-vars=false",
+                   help="apply-cmvn options on the data dir's per-speaker stats (a streaming "
+                        "student: \"--norm-means=false\", the network's own global "
+                        "normalisation only)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--num-threads", type=int, default=1)
     p.add_argument("data_dir", type=Path)
@@ -259,14 +263,33 @@ def epoch_printer(max_epochs: int) -> object:
     return on_epoch
 
 
-def main_args(args: argparse.Namespace) -> None:
-    if args.num_threads < 1:
-        raise PkdError(f"--num-threads must be >= 1, got {args.num_threads}")
-    chunk_config(args)  # bad chunk options fail before any data is read
-    if not 0.0 <= args.cv_fraction < 1.0:
-        raise PkdError(f"--cv-fraction must be in [0, 1), got {args.cv_fraction}")
+def check_options(args: argparse.Namespace) -> None:
+    """Numbers out of range fail before any data is read, naming the option (not as a
+    traceback from a config class, or a misleading error later)."""
+    at_least_1 = ["num_threads", "max_epochs", "dnn_dim"] + [
+        name for name in ("hidden", "num_layers", "batch_size", "projection", "soft_topk")
+        if getattr(args, name) is not None]
+    rules = [(name, ">= 1", getattr(args, name) >= 1) for name in at_least_1] + [
+        ("min_epochs", ">= 0", args.min_epochs >= 0),
+        ("context", ">= 0", args.context >= 0),
+        ("lr", "> 0", args.lr > 0),
+        ("temperature", "> 0", args.temperature > 0),
+        ("hard_weight", "in [0, 1]", 0 <= args.hard_weight <= 1),
+        ("dropout", "in [0, 1)", 0 <= args.dropout < 1),
+        ("max_missing", "in [0, 1]", 0 <= args.max_missing <= 1),
+        # cv decides the learning rate and the best epoch: training needs held-out utterances
+        ("cv_fraction", "in (0, 1)", 0 < args.cv_fraction < 1)]
+    for name, rule, ok in rules:
+        if not ok:
+            option = "--" + name.replace("_", "-")
+            raise PkdError(f"{option} must be {rule}, got {getattr(args, name)}")
+    chunk_config(args)
     if args.final_lr is not None and not 0 < args.final_lr <= args.lr:
         raise PkdError(f"--final-lr must be in (0, --lr={args.lr}], got {args.final_lr}")
+
+
+def main_args(args: argparse.Namespace) -> None:
+    check_options(args)
     torch.set_num_threads(args.num_threads)
     data = load_data_dir(args.data_dir)
     hmm = load_hmm_info(args.targets_dir)
@@ -277,7 +300,8 @@ def main_args(args: argparse.Namespace) -> None:
                        f"{args.targets_dir} holds alignments")
     if args.hard_weight and hard is None:
         raise PkdError("--hard-weight needs --hard-ali-dir with the hard alignments")
-    pipeline = FeaturePipeline(norm_means=True, norm_vars=False)
+    norm_means, norm_vars = parse_cmvn_opts(args.cmvn_opts)
+    pipeline = FeaturePipeline(norm_means=norm_means, norm_vars=norm_vars)
     feats = dict(load_features(data, pipeline))
     input_dim = next(iter(feats.values())).shape[1]
     for x in feats.values():
@@ -296,6 +320,7 @@ def main_args(args: argparse.Namespace) -> None:
         f"{cv_set.num_frames} cv frames")
     exp = args.exp_dir
     inputs = training_inputs(data.path, args.targets_dir, args.hard_ali_dir)
+    inputs.append(["--cmvn-opts", pipeline.cmvn_opts(), 0])  # other features: another problem
     resume = resume_or_restart(exp, inputs, model, tconfig, train_set)
     exp.mkdir(parents=True, exist_ok=True)
     for name in ["final.mdl", "tree"]:

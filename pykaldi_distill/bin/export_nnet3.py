@@ -1,0 +1,146 @@
+"""Export a DNN student as a Kaldi nnet3 model in a Vosk model directory:
+`export_nnet3.py [options] <student-exp-dir> <graph-dir> <out-dir>`.
+
+<out-dir>/am/final.mdl is the student as nnet3-am-copy writes it (TransitionModel +
+AmNnetSimple with its priors; binary unless --binary false), which Kaldi's
+nnet3-latgen-faster and online2-wav-nnet3-latgen-faster read; with conf/, graph/ and
+conf/model.conf around it the directory is a Vosk model (decode_vosk.py). The student's input
+normalisation and BatchNorm are folded into its affines. Vosk has no per-speaker CMVN: a
+student trained with mean normalisation gets the training set's global mean
+(am/global_cmvn.stats, what Vosk subtracts from fbank), which costs accuracy; train a
+streaming student with --cmvn-opts "--norm-means=false" to export it exactly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+from pathlib import Path
+
+from ..cli import log, log_config, run
+from ..errors import InputError, require_file
+from ..expdir import feat_type, read_pipeline
+from ..hybrid import load_hmm_info, read_pdf_counts
+from ..io import load_scp, write_text_atomic
+from ..lda_mllt import write_kaldi_matrix
+from ..nnet.checkpoint import load_model
+from ..nnet.student import Dnn, count_params
+from ..nnet3 import export_student, write_nnet3_model
+from ..vosk_model import (
+    VoskDecoderConfig,
+    copy_graph,
+    global_cmvn_stats,
+    read_int_list,
+    write_feature_conf,
+)
+
+
+def get_parser() -> argparse.ArgumentParser:
+    d = VoskDecoderConfig()
+    p = argparse.ArgumentParser(prog="export_nnet3", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--binary", choices=["true", "false"], default="true",
+                   help="write final.mdl in Kaldi binary (default) or text")
+    p.add_argument("--acoustic-scale", type=float, default=d.acoustic_scale,
+                   help="Vosk's acoustic scale: 1 / the LM weight chosen on dev")
+    p.add_argument("--beam", type=float, default=d.beam)
+    p.add_argument("--max-active", type=int, default=d.max_active)
+    p.add_argument("--lattice-beam", type=float, default=d.lattice_beam)
+    p.add_argument("--train-data", type=Path, default=None,
+                   help="the data dir whose cmvn.scp gives the global mean for a student "
+                        "trained with mean normalisation (default: the one in config.json)")
+    p.add_argument("exp_dir", type=Path)
+    p.add_argument("graph_dir", type=Path)
+    p.add_argument("out_dir", type=Path)
+    return p
+
+
+def load_student(exp: Path) -> Dnn:
+    model, _ = load_model(require_file(exp / "final.pt", "train the student first "
+                                       "(local/train_student.sh)"))
+    if not isinstance(model, Dnn):
+        raise InputError(exp / "final.pt", f"a {model.kind}, not a DNN student",
+                         "export a student trained by local/train_student.sh")
+    return model.eval()
+
+
+def check_graph(graph: Path, num_pdfs: int) -> None:
+    path = require_file(graph / "num_pdfs", "make the graph with local/mkgraph.sh")
+    text = path.read_text().strip()
+    if text != str(num_pdfs):
+        raise InputError(path, f"the graph is for {text} pdfs, the student has {num_pdfs}",
+                         "give the graph of the GMM whose tree the student was trained on")
+
+
+def features_kind(exp: Path) -> str:
+    kind = feat_type(exp)
+    if kind not in ("fbank", "mfcc"):
+        raise InputError(exp / "feat_type", f"'{kind}' features: Vosk computes only fbank or "
+                         "mfcc online", "export a student trained on fbank or mfcc features")
+    pipeline = read_pipeline(exp)
+    if pipeline.norm_vars or pipeline.delta_order or pipeline.transform is not None:
+        raise InputError(exp / "cmvn_opts", "the student's features need variance "
+                         "normalisation, deltas or a transform, which Vosk does not apply",
+                         "train it on plain fbank or mfcc with --norm-vars=false")
+    return kind
+
+
+def train_data_of(exp: Path, given: Path | None) -> Path:
+    if given is not None:
+        return given
+    config = require_file(exp / "config.json", "give --train-data")
+    return Path(json.loads(config.read_text())["data"])
+
+
+def write_global_cmvn(exp: Path, train_data: Path, out: Path) -> None:
+    scp = require_file(train_data / "cmvn.scp", "give --train-data <the student's training "
+                       "data dir>")
+    stats = global_cmvn_stats(list(load_scp(scp).values()))  # (2, dim+1)
+    write_kaldi_matrix(out / "am" / "global_cmvn.stats", stats, binary=False)
+    log(f"WARNING: {exp} was trained with per-speaker mean normalisation; Vosk subtracts one "
+        f"global mean (of {train_data}) instead, which costs accuracy. For streaming, train "
+        "the student with --cmvn-opts \"--norm-means=false\".")
+
+
+def main_args(args: argparse.Namespace) -> None:
+    config = VoskDecoderConfig(acoustic_scale=args.acoustic_scale, beam=args.beam,
+                               max_active=args.max_active, lattice_beam=args.lattice_beam)
+    log_config(config)
+    exp = args.exp_dir
+    model = load_student(exp)
+    hmm = load_hmm_info(exp)
+    check_graph(args.graph_dir, hmm.num_pdfs)
+    counts_path = exp / "ali_train_pdf.counts"
+    try:
+        student = export_student(model, read_pdf_counts(counts_path))
+    except ValueError as err:
+        raise InputError(counts_path, str(err), "export the network with the counts of its "
+                         "own training run") from None
+    kind = features_kind(exp)
+    silence = read_int_list(args.graph_dir / "phones" / "silence.csl")
+    out = args.out_dir
+    for part in ["am", "conf", "graph"]:  # an earlier export's files go, the dir (lock) stays
+        shutil.rmtree(out / part, ignore_errors=True)
+    (out / "am").mkdir(parents=True)
+    for name in ["tree", "cmvn_opts"]:
+        shutil.copyfile(exp / name, out / "am" / name)
+    if read_pipeline(exp).norm_means:
+        write_global_cmvn(exp, train_data_of(exp, args.train_data), out)
+    write_feature_conf(exp / f"{kind}.conf", kind, out)
+    write_text_atomic(out / "conf" / "model.conf", "".join(f"{x}\n" for x in
+                                                             config.lines(silence)))
+    copy_graph(args.graph_dir, out)
+    write_nnet3_model(out / "am" / "final.mdl", hmm.tm, student, binary=args.binary == "true")
+    size = (out / "am" / "final.mdl").stat().st_size
+    log(f"wrote {out}: {count_params(model)} parameters, final.mdl {size / 1e6:.2f} MB, "
+        f"{student.unseen_pdfs} pdfs without training frames")
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run(main_args, get_parser(), argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
