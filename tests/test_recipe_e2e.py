@@ -176,8 +176,9 @@ def test_synth_recipe_tiny(tmp_path: Path) -> None:
     assert re.search(r"\| dev \| [01] of 1 \| (yes|no) \|", results), results
     times = [line.split("\t")[0] for line in
              (work / "exp/stage_times.tsv").read_text().splitlines()]
-    assert times == [str(n) for n in range(10)], times  # stage 9 ends after RESULTS.md
-    assert "## Run time" in results and "| all | stages 0–8 |" in results
+    assert times == [str(n) for n in range(11)], times  # stage 10 ends after RESULTS.md
+    assert "## Run time" in results and "| all | stages 0–9 |" in results
+    check_deployment(work, results)
     voices = (work / "RESULTS_tiny_per_speaker.md").read_text()
     assert voices.startswith("# WER per voice") and "## WER per voice" not in results
     assert len(re.findall(r"^\| test:\S+ \|", voices, re.M)) >= 2, voices
@@ -200,6 +201,25 @@ def test_synth_recipe_tiny(tmp_path: Path) -> None:
     assert float(oracle.split()[1]) <= float(best.split()[1])
     check_fmllr_network(work, tmp_path, env)
     check_up_to_date(work, env)
+
+
+def check_deployment(work: Path, results: str) -> None:
+    """Stage 9: the streaming student (fbank, no per-speaker CMVN) exported as a Kaldi nnet3
+    model decodes dev and test through Vosk, at the acoustic scale our decoder chose on dev,
+    and its rows sit beside the per-speaker-CMVN student's in RESULTS."""
+    stream = work / "exp/student_stream_s1"
+    assert (stream / "cmvn_opts").read_text().strip() == "--norm-means=false --norm-vars=false"
+    lmwt = re.search(r"wer_(\d+)_", (stream / "decode_dev/scoring_kaldi/best_wer").read_text())
+    assert f"--acoustic-scale={1 / int(lmwt.group(1)):g}\n" in \
+        (stream / "vosk/conf/model.conf").read_text()
+    assert not (stream / "vosk/am/global_cmvn.stats").exists()
+    for x in ["dev", "test"]:
+        assert re.match(r"%WER \d+\.\d\d", (stream / f"decode_{x}_vosk/scoring_kaldi/best_wer")
+                        .read_text())
+        assert (stream / f"decode_{x}_vosk/words.ctm").stat().st_size > 0
+    for row in ["DNN student, RNN soft, fbank + speaker CMVN", "DNN student, RNN soft, fbank "
+                "streaming", "DNN student, RNN soft, fbank streaming, in Vosk"]:
+        assert f"| {row} |" in results, row
 
 
 def check_up_to_date(work: Path, env: dict[str, str]) -> None:
@@ -396,7 +416,7 @@ def check_prior_study(work: Path, env: dict[str, str]) -> None:
     """local/prior_study.sh decodes the teacher and two students again with priors from
     their own posteriors and with scaled priors, and writes STUDY_priors.md."""
     proc = run_step(work, env, "local/prior_study.sh", "--decode-beam", "8", "--lattices",
-                    "false", "--max-utts", "20", "--prior-scales", "0.5")
+                    "false", "--max-utts", "20", "--prior-scales", "0.5", "--max-active", "300")
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     counts, frames = ((work / "exp/teacher" / f).read_text().split()
                       for f in ["posterior_train.counts", "ali_train_pdf.counts"])

@@ -146,20 +146,26 @@ if [ "$sat" = true ]; then
   ladder_order+=",$tri3_label"
 fi
 
-decode_nnet() {  # decode_nnet <exp-dir>: hybrid decoding of dev and test with the best GMM's HCLG
+decode_nnet() {  # decode_nnet <exp-dir> [<feats>]: hybrid decoding of dev and test with the
+                 # best GMM's HCLG, on the networks' input features (default --nnet-feats)
+  local feats=${2:-$nnet_feats}
   for x in dev test; do
     steps_kd/decode.sh --nj "$nj" --cmd "$decode_cmd" --beam "$decode_beam" \
-      --lattices "$nnet_lattices" "$gmm_best/graph" "data/${x}_$nnet_feats" "$1/decode_$x"
+      --lattices "$nnet_lattices" "$gmm_best/graph" "data/${x}_$feats" "$1/decode_$x"
   done
 }
 
-student() {  # student <name> <targets-or-ali-dir> [train_student.sh options]: train, decode
-  local name=$1 targets=$2
-  shift 2
+student_on() {  # student_on <feats> <name> <targets-or-ali-dir> [train_student.sh options]
+  local feats=$1 name=$2 targets=$3
+  shift 3
   # shellcheck disable=SC2086  # option strings are meant to split
   steps_kd/train_student.sh --cmd "$train_cmd" --max-epochs "$student_epochs" $student_opts \
-    "$@" "data/train_$nnet_feats" data/lang "$targets" "exp/$name"
-  decode_nnet "exp/$name"
+    "$@" "data/train_$feats" data/lang "$targets" "exp/$name"
+  decode_nnet "exp/$name" "$feats"
+}
+
+student() {  # student <name> <targets-or-ali-dir> [options]: train on --nnet-feats, decode
+  student_on "$nnet_feats" "$@"
 }
 
 if [ "$stage" -le 3 ] && [ "$stop_stage" -ge 3 ]; then
@@ -192,7 +198,7 @@ if [ "$stage" -le 5 ] && [ "$stop_stage" -ge 5 ]; then
   fi
   wait_background  # the GMM decodes: their transforms and WERs are read below
   if [ "$nnet_feats" = fmllr ]; then make_fmllr_inputs; fi
-  # The GMM systems' table; stage 9 rewrites RESULTS.md with every system.
+  # The GMM systems' table; stage 10 rewrites RESULTS.md with every system.
   steps_kd/make_results.sh --title "synth read speech ($size), GMM systems, dev/test = held-out voices" \
     --baseline "$mono_label" --corpus-info corpus/corpus.json --test-data data/test \
     --dev-data data/dev --order "$ladder_order" "$results" "${gmm_systems[@]}"
@@ -229,6 +235,35 @@ if [ "$stage" -le 8 ] && [ "$stop_stage" -ge 8 ]; then
   done
 fi
 
+# Deployment (stage 9): Vosk (Kaldi's online nnet3 decoder) computes fbank or MFCC from the
+# audio and has no per-speaker CMVN, so the student that streams is a soft student on fbank
+# with only its own global input normalisation; beside it, the same student with per-speaker
+# CMVN (the run's own when --nnet-feats fbank) measures what streaming costs.
+deploy_seed=${seeds%% *}
+stream=exp/student_stream_s$deploy_seed
+if [ "$nnet_feats" = fbank ]; then
+  cmvn_student=exp/student_soft_s$deploy_seed
+else
+  cmvn_student=exp/student_soft_fbank_s$deploy_seed
+fi
+
+if [ "$stage" -le 9 ] && [ "$stop_stage" -ge 9 ]; then
+  stage_begin 9 "deployment: a streaming soft student on fbank, exported to Kaldi nnet3, decoded by Vosk"
+  if [ "$nnet_feats" != fbank ]; then
+    student_on fbank "${cmvn_student#exp/}" exp/teacher_targets --seed "$deploy_seed" --soft-topk 20
+  fi
+  student_on fbank "${stream#exp/}" exp/teacher_targets --seed "$deploy_seed" --soft-topk 20 \
+    --cmvn-opts "--norm-means=false --norm-vars=false"
+  # Vosk has one acoustic scale: 1 / the LM weight our decoder chose on dev.
+  lmwt=$(sed -E 's/.*wer_([0-9.]+)_[0-9.]+$/\1/' "$stream/decode_dev/scoring_kaldi/best_wer")
+  steps_kd/export_nnet3.sh --acoustic-scale "$(awk -v w="$lmwt" 'BEGIN { print 1 / w }')" \
+    --beam "$decode_beam" "$stream" "$gmm_best/graph" "$stream/vosk"
+  for x in dev test; do
+    steps_kd/decode_vosk.sh --nj "$nj" --cmd "$decode_cmd" "data/$x" "$stream/vosk" \
+      "$stream/decode_${x}_vosk"
+  done
+fi
+
 runs_of() {  # runs_of <student-name>: the ';'-separated test,dev decode dirs of its seeds
   local out="" s
   for s in $seeds; do
@@ -237,8 +272,8 @@ runs_of() {  # runs_of <student-name>: the ';'-separated test,dev decode dirs of
   echo "$out"
 }
 
-if [ "$stage" -le 9 ] && [ "$stop_stage" -ge 9 ]; then
-  stage_begin 9 "$results"
+if [ "$stage" -le 10 ] && [ "$stop_stage" -ge 10 ]; then
+  stage_begin 10 "$results"
   systems=("${gmm_systems[@]}"
     "BLSTM teacher=exp/teacher/decode_test,exp/teacher/decode_dev"
     "DNN student, GMM hard=$(runs_of student_gmm)"
@@ -249,6 +284,9 @@ if [ "$stage" -le 9 ] && [ "$stop_stage" -ge 9 ]; then
       "DNN student, RNN soft T=5=$(runs_of student_soft_t5)"
       "DNN student, RNN soft + GMM hard (0.5)=$(runs_of student_softhard)")
   fi
+  systems+=("DNN student, RNN soft, fbank + speaker CMVN=$cmvn_student/decode_test,$cmvn_student/decode_dev"
+    "DNN student, RNN soft, fbank streaming=$stream/decode_test,$stream/decode_dev"
+    "DNN student, RNN soft, fbank streaming, in Vosk=$stream/decode_test_vosk,$stream/decode_dev_vosk")
   times_opt=()  # the stages' wall-clock time, if this run dir recorded it
   if [ -f exp/stage_times.tsv ]; then times_opt=(--stage-times exp/stage_times.tsv); fi
   mkdir -p plots

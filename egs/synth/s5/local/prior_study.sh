@@ -15,6 +15,8 @@ set -euo pipefail
 seed=1              # the students' seed
 nj=2
 decode_beam=11
+max_active=7000     # the decoder's; priors from posteriors can flatten a barely trained
+                    # network's scores, and then the search keeps this many tokens
 lattices=true       # false: best-path decoding (run.sh does that at --size tiny)
 max_utts=1000       # training utterances the posteriors are averaged over
 prior_scales=0.5    # also decode with these prior scales ("" for none)
@@ -40,10 +42,10 @@ for i in "${!names[@]}"; do
     python -m pykaldi_distill.bin.posterior_counts --max-utts "$max_utts" "$train_data" \
       "$dir" "$counts"
   fi
-  decode_nnet "$dir" _postprior --class-frame-counts "$counts"
+  decode_nnet "$dir" _postprior --max-active "$max_active" --class-frame-counts "$counts"
   rows+=("${labels[$i]}, posterior priors=$dir/decode_test_postprior,$dir/decode_dev_postprior")
   for scale in $prior_scales; do
-    decode_nnet "$dir" "_prior$scale" --prior-scale "$scale"
+    decode_nnet "$dir" "_prior$scale" --max-active "$max_active" --prior-scale "$scale"
     rows+=("${labels[$i]}, prior scale $scale=$dir/decode_test_prior$scale,$dir/decode_dev_prior$scale")
   done
 done
