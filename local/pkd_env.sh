@@ -40,8 +40,12 @@ trap pkd_exit_cleanup EXIT
 # split_for_jobs [--per-utt] DATA NJ: DATA/split<NJ>[utt]/{1..NJ} (Kaldi's split_data.sh),
 # removed again if the step fails.
 split_for_jobs() {
-  local suffix=""
+  local suffix="" nj=${*: -1}
   if [ "$1" = --per-utt ]; then suffix=utt; fi
+  if ! [[ $nj =~ ^[0-9]+$ ]]; then
+    echo "$0: ERROR: --nj '$nj' is not a number of jobs (fix: give --nj 1 or more)" >&2
+    exit 1
+  fi
   remove_on_failure "${*: -2:1}/split${*: -1}$suffix"
   pkd split_data "$@"
 }

@@ -202,12 +202,12 @@ def split_data(data: DataDir, nj: int, per_utt: bool = False) -> list[DataDir]:
     else:
         utts = data.utts
         groups = [utts[i::nj] for i in range(nj)]
+    if not all(groups):  # checked before any part is written: no half-made split dir
+        raise InputError(data.path, f"cannot split {len(data.utts)} utterances into {nj} jobs",
+                         "use a smaller --nj")
     root = data.path / (f"split{nj}utt" if per_utt else f"split{nj}")
     parts = []
     for n, group in enumerate(groups, 1):
-        if not group:
-            raise InputError(data.path, f"cannot split {len(data.utts)} utterances into {nj} jobs",
-                             "use a smaller --nj")
         part = subset(data, sorted(group), root / str(n))
         write_data_dir(part, part.path)
         if (data.path / "feat_type").is_file():  # the features' kind, which models check

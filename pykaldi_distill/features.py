@@ -83,8 +83,23 @@ def read_conf(path: str | Path, kind: str) -> FeatureConfig:
         if name not in allowed:
             raise InputError(p, f"line {lineno}: unknown {kind} option --{name}",
                              f"known options: {', '.join(sorted(allowed))}")
+        try:  # a bad value stops here, naming the file, not later as a traceback
+            _convert(value, allowed[name][1])
+        except ValueError as err:
+            raise InputError(p, f"line {lineno}: --{name}={value}: {err}") from None
         options[name] = value
-    return FeatureConfig(kind=kind, options=options)
+    config = FeatureConfig(kind=kind, options=options)
+    if float(options.get("sample-frequency", "16000")) <= 0:
+        raise InputError(p, f"--sample-frequency={options['sample-frequency']}: must be > 0")
+    try:  # values that do not fit together (too few bins, high-freq past Nyquist ...)
+        opts = knf_options(config)
+        if kind == "fbank":
+            knf.OnlineFbank(opts)
+        else:
+            knf.OnlineMfcc(opts)
+    except (ValueError, RuntimeError) as err:
+        raise InputError(p, f"bad {kind} options: {err}") from None
+    return config
 
 
 def _convert(value: str, kind: object) -> object:
@@ -92,7 +107,10 @@ def _convert(value: str, kind: object) -> object:
         if value not in ("true", "false"):
             raise ValueError(f"expected true|false, got '{value}'")
         return value == "true"
-    return kind(value)  # type: ignore[operator]
+    try:
+        return kind(value)  # type: ignore[operator]
+    except ValueError:
+        raise ValueError(f"expected {getattr(kind, '__name__', kind)}, got '{value}'") from None
 
 
 def _set_options(target: object, table: Mapping, options: Mapping[str, str]) -> None:
@@ -124,12 +142,23 @@ def compute_features(samples: np.ndarray, config: FeatureConfig) -> np.ndarray:
     return np.stack([extractor.get_frame(i) for i in range(n)]).astype(np.float32)
 
 
+# A segment may end this far (seconds) past its recording and is cut at the end (Kaldi's
+# extract-segments --max-overshoot); one that ends further out has the wrong times or audio.
+MAX_SEGMENT_OVERSHOOT = 0.5
+
+
 def utterance_audio(data: DataDir, utt: str, rate: int) -> np.ndarray:
     """The samples of one utterance of a data dir (segments honoured).  # (n,) float32"""
     scp = data.path / "wav.scp"
     if data.segments:
         reco, start, end = data.segments[utt]
-        return cut_segment(read_audio(data.wav_scp[reco], rate, scp), rate, start, end)
+        samples = read_audio(data.wav_scp[reco], rate, scp)
+        length = len(samples) / rate
+        if end > length + MAX_SEGMENT_OVERSHOOT:  # Kaldi's extract-segments skips these
+            raise InputError(data.path / "segments", f"segment '{utt}' ends at {end:.2f} s, "
+                             f"past the end of recording '{reco}' ({length:.2f} s)",
+                             "fix its times, or the recording in wav.scp")
+        return cut_segment(samples, rate, start, end)
     return read_audio(data.wav_scp[utt], rate, scp)
 
 

@@ -13,6 +13,7 @@ import kaldifst
 import numpy as np
 
 from .data import DataDir
+from .errors import PkdError
 from .lang import Lang, words_to_ids
 
 Alignment = list[int]  # transition-ids, one per frame
@@ -319,6 +320,13 @@ def graph_compiler_fn(lexicon_fst: kaldifst.StdVectorFst, disambig_phone_ids: li
         return cache[0][2].compile_graph_from_text(word_ids[utt])
 
     return compile_graph
+
+
+def check_align_beams(beam: float, retry_beam: float) -> None:
+    """Kaldi's aligner refuses these with a traceback ("Beams do not make sense")."""
+    if not beam > 0 or not (retry_beam == 0 or retry_beam > beam):
+        raise PkdError(f"--beam must be > 0 and --retry-beam 0 (no retry) or above --beam, "
+                       f"got --beam {beam} --retry-beam {retry_beam}")
 
 
 def transcript_graph_compiler(lang: Lang, data: DataDir

@@ -11,6 +11,7 @@ import contextlib
 import gzip
 import os
 import tempfile
+import zlib
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
@@ -172,15 +173,61 @@ def write_int_vectors_gz(path: str | Path, vectors: Iterable[tuple[str, Iterable
 
 
 def read_int_vectors(path: str | Path) -> Iterator[tuple[str, list[int]]]:
-    """Read an ark of int32 vectors, gzipped (ali.N.gz) or not."""
+    """Read an ark of int32 vectors, gzipped (ali.N.gz) or not, binary or text. A file that
+    is not gzip (or is cut short), or whose entries do not parse to the end, is an InputError
+    naming it: kaldi-native-io's reader stops silently at the first bad entry, which made a
+    corrupt ali.N.gz look like an alignment job with no utterances."""
     p = require_file(path)
-    spec = f"ark:gunzip -c {p}|" if p.suffix == ".gz" else f"ark:{p}"
-    try:
-        reader = knio.SequentialInt32VectorReader(spec)
-        for key, vec in reader:
-            yield key, list(vec)
-    except RuntimeError as err:
-        raise InputError(p, f"not a Kaldi int-vector archive: {err}") from err
+    fix = "re-run the step that wrote it"
+    data = p.read_bytes()
+    if p.suffix == ".gz":
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError, zlib.error) as err:
+            raise InputError(p, f"not a complete gzip file: {err}", fix) from None
+    yield from _int_vector_entries(data, p, fix)
+
+
+_SIZED_INT32 = np.dtype([("size", "i1"), ("value", "<i4")])
+
+
+def _int_vector_entries(data: bytes, p: Path, fix: str) -> Iterator[tuple[str, list[int]]]:
+    """The entries of an int32-vector archive as Kaldi's BasicVectorHolder writes them:
+    `key \0B` + sized count + sized values (binary), or `key v1 v2 ...\n` (text)."""
+    pos, end = 0, len(data)
+    while True:
+        while pos < end and data[pos:pos + 1].isspace():
+            pos += 1
+        if pos >= end:
+            return
+        space = data.find(b" ", pos)
+        newline = data.find(b"\n", pos)
+        if space < 0 or 0 <= newline < space:
+            raise InputError(p, f"not a Kaldi int-vector archive: no key at byte {pos}", fix)
+        key = data[pos:space].decode("utf-8", "replace")
+        pos = space + 1
+        if data[pos:pos + 2] == b"\0B":
+            head = data[pos + 2:pos + 7]
+            if len(head) < 5 or head[0] != 4:
+                raise InputError(p, f"entry '{key}' is cut short or not int32 vectors", fix)
+            count = int.from_bytes(head[1:], "little", signed=True)
+            pos += 7
+            if count < 0 or pos + 5 * count > end:
+                raise InputError(p, f"entry '{key}' is cut short ({count} values announced)",
+                                 fix)
+            items = np.frombuffer(data, dtype=_SIZED_INT32, count=count, offset=pos)
+            if count and (items["size"] != 4).any():
+                raise InputError(p, f"entry '{key}' is not a vector of int32", fix)
+            pos += 5 * count
+            yield key, items["value"].tolist()
+        else:
+            line_end = end if newline < 0 else newline
+            try:
+                values = [int(x) for x in data[pos:line_end].split()]
+            except ValueError:
+                raise InputError(p, f"entry '{key}' is not a vector of integers", fix) from None
+            pos = line_end + 1
+            yield key, values
 
 
 def write_posteriors(ark_path: str | Path, scp_path: str | Path,

@@ -361,7 +361,6 @@ def prepare_lang(dict_dir: str | Path, oov_word: str, lang_dir: str | Path,
     out = _LangWriter(Path(lang_dir))
     tmp = Path(tmp_dir) if tmp_dir is not None else out.root / "tmp"
     tmp.mkdir(parents=True, exist_ok=True)
-    (out.root / "phones").mkdir(parents=True, exist_ok=True)
 
     entries = [(w, p, add_word_positions(pron) if position_dependent else pron)
                for w, p, pron in d.lexiconp]
@@ -385,6 +384,7 @@ def prepare_lang(dict_dir: str | Path, oov_word: str, lang_dir: str | Path,
         raise InputError(d.path / "lexicon.txt", f"the OOV word '{oov_word}' is not in the "
                          "lexicon", f"add e.g. '{oov_word} SPN' to the lexicon")
 
+    (out.root / "phones").mkdir(parents=True, exist_ok=True)  # the lang dir, once it can be made
     out.text("phones.txt", symbol_table_text(phone_symbols))
     out.text("words.txt", symbol_table_text(word_symbols))
     out.text("oov.txt", f"{oov_word}\n")
@@ -550,6 +550,19 @@ def load_lang(lang_dir: str | Path) -> Lang:
     if lang.oov_id not in lang.id2word:
         raise InputError(root / "oov.int", f"word id {lang.oov_id} is not in words.txt", LANG_FIX)
     return lang
+
+
+def check_model_phones(phones_txt: Path, tm: khg.TransitionModel, model: str,
+                       fix: str) -> None:
+    """The phones of a lang or graph dir's phones.txt (without <eps> and the #n
+    disambiguation symbols) are those of the model's transition model, `model` (Kaldi's
+    check_phones_compatible.sh): a graph of another lang otherwise builds and decodes into
+    nonsense, and alignment stops with a traceback."""
+    phones = {i for p, i in read_symbol_table(phones_txt).items()
+              if p != EPS and not p.startswith("#")}
+    if phones != set(tm.phones):
+        raise InputError(phones_txt, f"its {len(phones)} phones are not the "
+                         f"{len(set(tm.phones))} of {model}", fix)
 
 
 def words_to_ids(lang: Lang, words: Iterable[str], source_path: str | Path) -> list[int]:

@@ -19,10 +19,10 @@ from ..data import load_data_dir
 from ..errors import PkdError
 from ..expdir import check_feat_type
 from ..features import check_feature_dim, load_features
-from ..gmm import GmmSystem, MonoConfig, transcript_graph_compiler
+from ..gmm import GmmSystem, MonoConfig, check_align_beams, transcript_graph_compiler
 from ..hybrid import argmax_alignment, load_hybrid_model, viterbi_alignment
 from ..io import write_int_vectors_gz
-from ..lang import load_lang
+from ..lang import check_model_phones, load_lang
 
 
 def get_parser() -> argparse.ArgumentParser:
@@ -42,6 +42,7 @@ def get_parser() -> argparse.ArgumentParser:
 
 
 def main_args(args: argparse.Namespace) -> None:
+    check_align_beams(args.beam, args.retry_beam)
     torch.set_num_threads(args.num_threads)
     data = load_data_dir(args.data_dir, need_text=args.mode == "viterbi")
     check_feat_type(args.nnet_dir, data.path)
@@ -51,6 +52,9 @@ def main_args(args: argparse.Namespace) -> None:
     compile_graph = None
     if args.mode == "viterbi":
         compile_graph = transcript_graph_compiler(load_lang(args.lang_dir), data)
+        check_model_phones(args.lang_dir / "phones.txt", model.tm,
+                           f"{args.nnet_dir}/final.mdl",
+                           "use the lang dir the model was trained with (same phones)")
         system = GmmSystem(model.tm, model.tree, None)
     alignments = {}
     for utt, feats in load_features(data, model.pipeline):

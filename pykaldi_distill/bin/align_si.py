@@ -18,9 +18,15 @@ from ..data import load_data_dir
 from ..errors import InputError, PkdError, require_file
 from ..expdir import check_feat_type, read_pipeline
 from ..features import load_features
-from ..gmm import GmmSystem, MonoConfig, align_all, transcript_graph_compiler
+from ..gmm import (
+    GmmSystem,
+    MonoConfig,
+    align_all,
+    check_align_beams,
+    transcript_graph_compiler,
+)
 from ..io import write_int_vectors_gz, write_matrix_ark
-from ..lang import load_lang
+from ..lang import check_model_phones, load_lang
 from ..model_io import read_gmm_model, read_tree
 from ..sat import align_fmllr
 
@@ -56,11 +62,14 @@ def read_alimdl(args: argparse.Namespace) -> khg.AmDiagGmm | None:
 
 
 def main_args(args: argparse.Namespace) -> None:
+    check_align_beams(args.beam, args.retry_beam)
     alimdl = read_alimdl(args)
     data = load_data_dir(args.data_dir, need_text=True)
     check_feat_type(args.src_dir, data.path)
     lang = load_lang(args.lang_dir)
     tm, am = read_gmm_model(args.src_dir / "final.mdl")
+    check_model_phones(args.lang_dir / "phones.txt", tm, f"{args.src_dir}/final.mdl",
+                       "use the lang dir the model was trained with (same phones)")
     system = GmmSystem(tm, read_tree(args.src_dir / "tree"), am)
     pipeline = read_pipeline(args.src_dir)
     compile_graph = transcript_graph_compiler(lang, data)

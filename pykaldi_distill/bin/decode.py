@@ -38,7 +38,7 @@ from ..errors import InputError, PkdError, require_file
 from ..expdir import check_feat_type, read_pipeline
 from ..features import FeaturePipeline, apply_transform, check_feature_dim, load_features
 from ..io import read_table, write_matrix_ark, write_table, write_text_atomic
-from ..lang import read_ints
+from ..lang import check_model_phones, read_ints
 from ..model_io import read_gmm_model
 from ..sat import FmllrDecodeConfig, decode_transforms
 
@@ -191,16 +191,53 @@ class Hyps:
             write_table(out_dir / f"penalty_{wip}" / f"{lmwt}.txt", table)
 
 
+def check_options(args: argparse.Namespace) -> list[float]:
+    """The decoder's numbers, checked before anything is read (the decoder's own check is
+    a traceback, and a bad lattice beam made every utterance fail); returns the LMWTs."""
+    rules = [("--beam", args.beam, "> 0", args.beam > 0),
+             ("--lattice-beam", args.lattice_beam, "> 0", args.lattice_beam > 0),
+             ("--max-active", args.max_active, "> 1", args.max_active > 1)]
+    if args.lattice_lmwt is not None:
+        rules.append(("--lattice-lmwt", args.lattice_lmwt, "> 0", args.lattice_lmwt > 0))
+    for option, value, rule, ok in rules:
+        if not ok:
+            raise PkdError(f"{option} must be {rule}, got {value}")
+    try:
+        lmwts = [float(x) for x in args.lmwts.split()]
+        [float(x) for x in args.wips.split()]
+    except ValueError as err:
+        raise PkdError(f"--lmwts and --wips take numbers: {err}") from None
+    if not all(w > 0 for w in lmwts):
+        raise PkdError(f"--lmwts must be > 0, got '{args.lmwts}'")
+    return lmwts
+
+
+def check_graph(graph_dir: Path, tm: object, model_dir: Path) -> None:
+    """The graph was built for this model (Kaldi's decode.sh compares num_pdfs and the
+    phone sets): a graph of another model decodes without an error, into nonsense."""
+    fix = f"build the graph for this model: local/mkgraph.sh <lang-dir> {model_dir} <graph-dir>"
+    num_pdfs = graph_dir / "num_pdfs"
+    if num_pdfs.is_file() and num_pdfs.read_text().strip() != str(tm.num_pdfs):
+        raise InputError(num_pdfs, f"the graph was built for a model of "
+                         f"{num_pdfs.read_text().strip()} pdfs; {model_dir}/final.mdl has "
+                         f"{tm.num_pdfs}", fix)
+    if (graph_dir / "phones.txt").is_file():
+        check_model_phones(graph_dir / "phones.txt", tm, f"{model_dir}/final.mdl", fix)
+
+
 def main_args(args: argparse.Namespace) -> None:
+    given_lmwts = check_options(args)
     tm, pipeline, scorer, input_dim, default_lmwt = load_scorer(args)
-    lmwts = [float(x) for x in args.lmwts.split()] or [default_lmwt]
+    lmwts = given_lmwts or [default_lmwt]
     hclg = kaldifst.StdVectorFst.read(str(require_file(args.graph_dir / "HCLG.fst",
                                                        "build it with local/mkgraph.sh")))
+    check_graph(args.graph_dir, tm, args.model_dir)
     id2word = {int(i): w for w, i in read_table(args.graph_dir / "words.txt").items()}
     word2id = {w: i for i, w in id2word.items()}
     data = load_data_dir(args.data_dir)
     check_feat_type(args.model_dir, data.path)
     config = DecoderConfig(beam=args.beam, max_active=args.max_active,
+                           min_active=min(DecoderConfig.min_active, args.max_active),
                            lattice_beam=args.lattice_beam)
     hyps, lattices, oracle = Hyps(), [], {}
     frames, failed, passes, clock = 0, 0, 0, Clock()

@@ -44,6 +44,9 @@ def get_parser() -> argparse.ArgumentParser:
 
 
 def main_args(args: argparse.Namespace) -> None:
+    if args.topk < 0 or args.num_threads < 1:
+        raise PkdError(f"--topk must be >= 0 (0: no Posteriors) and --num-threads >= 1, got "
+                       f"{args.topk} and {args.num_threads}")
     torch.set_num_threads(args.num_threads)
     if args.topk and not (args.post_ark and args.post_scp):
         raise PkdError("--topk needs --post-ark and --post-scp")

@@ -12,7 +12,7 @@ from ..cli import log, run
 from ..errors import require_file
 from ..graph import GraphConfig, compose_lg, make_hclg
 from ..io import atomic_path, write_text_atomic
-from ..lang import load_lang
+from ..lang import check_model_phones, load_lang
 from ..model_io import read_transition_model_file, read_tree
 
 
@@ -30,6 +30,8 @@ def main_args(args: argparse.Namespace) -> None:
     lang = load_lang(args.lang_dir)
     require_file(args.lang_dir / "G.fst", "make it with local/format_lm.sh")
     tm = read_transition_model_file(args.model_dir / "final.mdl")
+    check_model_phones(args.lang_dir / "phones.txt", tm, f"{args.model_dir}/final.mdl",
+                       "use the lang dir the model was trained with (same phones)")
     tree = read_tree(args.model_dir / "tree")
     lg = compose_lg(lang.load_fst("L_disambig.fst"), lang.load_fst("G.fst"))
     log(f"LG: {lg.num_states} states")
