@@ -299,7 +299,7 @@ def check_input_study(work: Path, env: dict[str, str]) -> None:
     """local/input_study.sh trains the teacher and two students of the run (fbank) on tri3's
     fMLLR features, with the run's shapes and alignments, and writes both inputs' rows."""
     proc = run_step(work, env, "local/input_study.sh", "--decode-beam", "8",
-                    "--lattices", "false")
+                    "--lattices", "false", "--max-active", "300")
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     for net in ["teacher_fmllr", "student_gmm_fmllr_s1", "student_soft_fmllr_s1"]:
         config = json.loads((work / f"exp/{net}/config.json").read_text())
@@ -321,7 +321,7 @@ def check_teacher_study(work: Path, env: dict[str, str]) -> None:
     before = (work / "exp/teacher/final.pt").stat().st_mtime
     first = json.loads((work / "exp/teacher/history.json").read_text())
     proc = subprocess.run(["bash", "local/teacher_study.sh", "--epochs", "3",
-                           "--decode-beam", "8", "--lattices", "false"],
+                           "--decode-beam", "8", "--lattices", "false", "--max-active", "300"],
                           cwd=work, env=env, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     history = json.loads((work / "exp/teacher_e3/history.json").read_text())
@@ -364,7 +364,7 @@ def check_seen_voices_study(work: Path, env: dict[str, str]) -> None:
     """local/seen_voices_study.sh decodes the teacher and the seed-1 students on their
     shared cv utterances (training voices) and writes STUDY_seen_voices.md."""
     proc = run_step(work, env, "local/seen_voices_study.sh", "--decode-beam", "8",
-                    "--lattices", "false")
+                    "--lattices", "false", "--max-active", "300")
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     cv = (work / "exp/teacher/valid_uttlist").read_text().split()
     seen = work / "data/seen_cv_s1_fbank"
@@ -391,7 +391,7 @@ def check_voice_mismatch_study(work: Path, env: dict[str, str]) -> None:
     bad = run_step(work, env, "local/voice_mismatch_study.sh", "--gmm-seeds", "9")
     assert bad.returncode != 0 and "exp/gmm_seeds/s9/mono" in bad.stderr, bad.stderr
     proc = run_step(work, env, "local/voice_mismatch_study.sh", "--decode-beam", "8",
-                    "--lattices", "false", "--gmm-seeds", "3")
+                    "--lattices", "false", "--gmm-seeds", "3", "--max-active", "300")
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     test = (work / "data/test/text").read_text().splitlines()
     seen = (work / "data/test_seen/text").read_text().splitlines()
@@ -437,7 +437,7 @@ def check_student_study(work: Path, env: dict[str, str]) -> None:
     """local/student_study.sh trains the GMM-hard and soft students again, narrower and on
     part of the training data, and writes STUDY_students.md."""
     proc = run_step(work, env, "local/student_study.sh", "--decode-beam", "8", "--lattices",
-                    "false", "--hidden", "16", "--num-utts", "20")
+                    "false", "--hidden", "16", "--num-utts", "20", "--max-active", "300")
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     config = {x: json.loads((work / f"exp/{x}/config.json").read_text()) for x in
               ["student_gmm_s1", "student_soft_h16_s1", "student_gmm_n20_s1",

@@ -14,6 +14,7 @@ set -euo pipefail
 seeds=1             # student seeds; the run's students of each are its own input's rows
 nj=2
 decode_beam=11
+max_active=7000     # the decoder's; a barely trained network's flat scores keep this many
 lattices=true       # false: best-path decoding (run.sh does that at --size tiny)
 out=STUDY_input.md
 # End configuration section.

@@ -42,10 +42,10 @@ for i in "${!names[@]}"; do
     python -m pykaldi_distill.bin.posterior_counts --max-utts "$max_utts" "$train_data" \
       "$dir" "$counts"
   fi
-  decode_nnet "$dir" _postprior --max-active "$max_active" --class-frame-counts "$counts"
+  decode_nnet "$dir" _postprior --class-frame-counts "$counts"
   rows+=("${labels[$i]}, posterior priors=$dir/decode_test_postprior,$dir/decode_dev_postprior")
   for scale in $prior_scales; do
-    decode_nnet "$dir" "_prior$scale" --max-active "$max_active" --prior-scale "$scale"
+    decode_nnet "$dir" "_prior$scale" --prior-scale "$scale"
     rows+=("${labels[$i]}, prior scale $scale=$dir/decode_test_prior$scale,$dir/decode_dev_prior$scale")
   done
 done

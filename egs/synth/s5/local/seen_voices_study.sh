@@ -17,6 +17,7 @@ set -euo pipefail
 seed=1              # the students' seed: the teacher's (run.sh --seed) holds out the same
 nj=2
 decode_beam=11
+max_active=7000     # the decoder's; a barely trained network's flat scores keep this many
 lattices=true       # false: best-path decoding (run.sh does that at --size tiny)
 # End configuration section.
 

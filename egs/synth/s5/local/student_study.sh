@@ -15,6 +15,7 @@ set -euo pipefail
 seeds=1             # student seeds
 nj=2
 decode_beam=11
+max_active=7000     # the decoder's; a barely trained network's flat scores keep this many
 lattices=true       # false: best-path decoding (run.sh does that at --size tiny)
 hidden=128          # hidden-layer widths to try ("" for none)
 num_utts=           # training utterances of the data-size students; empty: half ("0": none)

@@ -1,6 +1,7 @@
 # Sourced by the recipe's studies, which continue a run.sh run after stage 8: the run's
 # settings read back from its exp dirs, and its student and decoding steps. The caller
-# sources cmd.sh, path.sh and parse_options.sh and sets seed, nj, decode_beam and lattices.
+# sources cmd.sh, path.sh and parse_options.sh and sets seed, nj, decode_beam, max_active
+# and lattices.
 # shellcheck shell=bash disable=SC2154  # the caller's variables
 
 train_cmd=${train_cmd:-run.pl}
@@ -38,7 +39,8 @@ decode_nnet() {  # decode_nnet <exp-dir> [<dir-suffix> [decode.sh options]]: dev
   shift $(($# < 2 ? $# : 2))
   for x in dev test; do
     steps_kd/decode.sh --nj "$nj" --cmd "$decode_cmd" --beam "$decode_beam" \
-      --lattices "$lattices" "$@" "$gmm/graph" "data/${x}_$feats" "$dir/decode_$x$suffix"
+      --max-active "${max_active:-7000}" --lattices "$lattices" "$@" "$gmm/graph" \
+      "data/${x}_$feats" "$dir/decode_$x$suffix"
   done
 }
 

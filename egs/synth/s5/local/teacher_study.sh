@@ -21,6 +21,7 @@ nj=2
 seeds=1             # student seeds; the run's students of each are the baselines
 out=STUDY_teacher.md
 decode_beam=11
+max_active=7000     # the decoder's; a barely trained network's flat scores keep this many
 lattices=true       # false: best-path decoding (run.sh does that at --size tiny)
 temperatures=       # e.g. "2 5": also soft students of the original teacher at these T
 # End configuration section.

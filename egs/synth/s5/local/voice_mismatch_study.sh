@@ -16,6 +16,7 @@ set -euo pipefail
 seed=1              # the students' seed
 nj=2
 decode_beam=11
+max_active=7000     # the decoder's; a barely trained network's flat scores keep this many
 lattices=true       # the networks' decoding; false: best path (run.sh does that at --size tiny)
 nnets=true          # false: the GMM systems only
 text_file=          # the --text-file run.sh's corpus was made from, if any
