@@ -201,8 +201,7 @@ def _int_vector_entries(data: bytes, p: Path, fix: str) -> Iterator[tuple[str, l
         if pos >= end:
             return
         space = data.find(b" ", pos)
-        newline = data.find(b"\n", pos)
-        if space < 0 or 0 <= newline < space:
+        if space < 0 or data.find(b"\n", pos, space) >= 0:
             raise InputError(p, f"not a Kaldi int-vector archive: no key at byte {pos}", fix)
         key = data[pos:space].decode("utf-8", "replace")
         pos = space + 1
@@ -221,6 +220,7 @@ def _int_vector_entries(data: bytes, p: Path, fix: str) -> Iterator[tuple[str, l
             pos += 5 * count
             yield key, items["value"].tolist()
         else:
+            newline = data.find(b"\n", pos)
             line_end = end if newline < 0 else newline
             try:
                 values = [int(x) for x in data[pos:line_end].split()]
