@@ -19,6 +19,7 @@ wips="0.0 0.5 1.0"
 fmllr=false          # true: speaker-adapted decoding of a SAT model (local/decode_fmllr.sh)
 class_frame_counts=  # neural models: pdf counts for the priors (default ali_train_pdf.counts)
 prior_scale=1.0      # neural models: log P(s|x) - prior_scale * log P(s)
+onnx=                # DNN students: score with this ONNX export (local/export_onnx.sh)
 frames_per_chunk=    # BLSTMs: output frames per chunk, 0 = whole utterance (empty: as trained)
 extra_left_context=  # BLSTMs: context frames before / after each chunk (empty: as trained)
 extra_right_context=
@@ -39,6 +40,7 @@ Options:
   --fmllr <true|false>      # per-speaker fMLLR first (SAT models; default: $fmllr)
   --class-frame-counts <f>  # neural models: counts for the priors (default: ali_train_pdf.counts)
   --prior-scale <f>         # neural models: scale of the log priors (default: $prior_scale)
+  --onnx <file>             # DNN students: their ONNX export (fp32 or int8) scores instead
   --word-map <file>         # 'FROM TO' lines applied to refs and hyps before scoring
   --frames-per-chunk <n> --extra-left-context <n> --extra-right-context <n>
                             # BLSTMs: how to chunk an utterance (default: as trained)"
@@ -58,6 +60,10 @@ if [ -n "$class_frame_counts" ]; then
   require "$class_frame_counts"
   nnet_opts+=(--class-frame-counts "$class_frame_counts")
 fi
+if [ -n "$onnx" ]; then
+  require "$onnx"
+  nnet_opts+=(--onnx "$onnx")
+fi
 if [ -n "$frames_per_chunk" ]; then nnet_opts+=(--frames-per-chunk "$frames_per_chunk"); fi
 if [ -n "$extra_left_context" ]; then nnet_opts+=(--extra-left-context "$extra_left_context"); fi
 if [ -n "$extra_right_context" ]; then nnet_opts+=(--extra-right-context "$extra_right_context"); fi
@@ -73,6 +79,10 @@ options="lmwts=$lmwts beam=$beam max_active=$max_active lattices=$lattices"
 options+=" lattice_beam=$lattice_beam min_lmwt=$min_lmwt max_lmwt=$max_lmwt wips=$wips"
 options+=" fmllr=$fmllr prior_scale=$prior_scale frames_per_chunk=$frames_per_chunk"
 options+=" extra_left_context=$extra_left_context extra_right_context=$extra_right_context"
+if [ -n "$onnx" ]; then
+  inputs+=("$onnx")
+  options+=" onnx=$onnx"
+fi
 lock_dir "$dir"
 score_opts=()
 if [ -n "$word_map" ]; then

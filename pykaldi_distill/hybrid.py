@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import kaldi_hmm_gmm as khg
 import kaldifst
@@ -89,6 +90,9 @@ class HybridModel:
     # How a BLSTM runs over an utterance; default: as it was trained (its checkpoint's
     # chunk settings; whole utterances for checkpoints without them).
     chunking: InferenceChunking = field(default_factory=InferenceChunking)
+    # Another runtime of the same network (an OnnxScorer: ONNX Runtime, fp32 or int8), used
+    # in place of `model` when set.
+    scorer: Any = None
 
     def pseudo_loglikes(self, feats: np.ndarray) -> np.ndarray:
         """(frames, dim) -> (frames, pdfs) log p(s|x) - prior_scale * log p(s)."""
@@ -97,6 +101,8 @@ class HybridModel:
 
     def log_posteriors(self, feats: np.ndarray) -> np.ndarray:
         """(frames, dim) -> (frames, pdfs) float32 log p(s|x)."""
+        if self.scorer is not None:
+            return self.scorer.log_posteriors(feats)
         return log_posteriors(self.model, feats, self.chunking)
 
 

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .errors import InputError
+from .errors import InputError, require_file
 from .io import atomic_path
 from .kaldi_format import KaldiWriter
 from .model_io import write_transition_model
@@ -112,6 +112,25 @@ def export_student(model: Dnn, counts: np.ndarray,
     layers[-1].bias = np.where(unseen, UNSEEN_BIAS, layers[-1].bias)
     return Nnet3Student(layers, model.config.input_dim, model.config.context,
                         np.where(unseen, 1.0, priors), int(unseen.sum()))
+
+
+def load_exported_student(exp: Path) -> tuple[Dnn, Nnet3Student]:
+    """A student exp dir's network (final.pt, eval mode) and its export with the priors of
+    its own training targets (ali_train_pdf.counts)."""
+    from .hybrid import read_pdf_counts
+    from .nnet.checkpoint import load_model
+
+    model, _ = load_model(require_file(exp / "final.pt", "train the student first "
+                                       "(local/train_student.sh)"))
+    if not isinstance(model, Dnn):
+        raise InputError(exp / "final.pt", f"a {model.kind}, not a DNN student",
+                         "export a student trained by local/train_student.sh")
+    counts_path = exp / "ali_train_pdf.counts"
+    try:
+        return model.eval(), export_student(model.eval(), read_pdf_counts(counts_path))
+    except ValueError as err:
+        raise InputError(counts_path, str(err), "export the network with the counts of its "
+                         "own training run") from None
 
 
 def forward(student: Nnet3Student, feats: np.ndarray) -> np.ndarray:

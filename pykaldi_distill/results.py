@@ -40,6 +40,7 @@ class SystemResult:
     runs: int = 1  # > 1: WERs and RTF are means over runs (e.g. seeds)
     wer_std: float | None = None
     dev_wer_std: float | None = None
+    model_mb: float | None = None  # size on disk of the model file the decode read
 
 
 WER_RE = re.compile(r"%WER\s+([0-9.]+)\s+\[")
@@ -72,6 +73,24 @@ def model_size(model_dir: Path) -> tuple[int | None, float | None]:
     gauss, dim = am.num_gauss, am.dim
     # Per frame every Gaussian costs a diagonal quadratic form: ~ 2 * 2 * dim flops.
     return gauss * (2 * dim + 1), gauss * 4 * dim / 1e6
+
+
+def model_file(decode_dir: Path) -> Path | None:
+    """The model file a decode read, from its fingerprint's inputs (local/pkd_env.sh): an
+    ONNX export, else the network (final.pt), else a Vosk dir's am/final.mdl, else a GMM's
+    final.mdl; None when the decode dir has no fingerprint or names none of them."""
+    stamp = decode_dir / "fingerprint"
+    if not stamp.is_file():
+        return None
+    inputs = [Path(line.split()[1]) for line in stamp.read_text().splitlines()
+              if line.startswith("input: ")]
+    for wanted in (lambda p: p.suffix == ".onnx", lambda p: p.name == "final.pt",
+                   lambda p: p.parts[-2:] == ("am", "final.mdl"),
+                   lambda p: p.name == "final.mdl"):
+        found = [p for p in inputs if wanted(p) and p.is_file()]
+        if found:
+            return found[0]
+    return None
 
 
 def tree_size(model_dir: Path) -> tuple[int | None, int | None]:
@@ -124,8 +143,10 @@ def collect(name: str, decode_dir: Path, dev_dir: Path | None = None) -> SystemR
     oracle_file = decode_dir / "scoring_kaldi" / "oracle_wer"
     oracle = read_wer_file(oracle_file)[0] if oracle_file.is_file() else None
     leaves, gaussians = tree_size(decode_dir.parent)
+    model = model_file(decode_dir)
     return SystemResult(name, decode_dir, wer, line, params, mflops, rtf, dev_wer, oracle,
-                        leaves, gaussians)
+                        leaves, gaussians,
+                        model_mb=None if model is None else model.stat().st_size / 1e6)
 
 
 def collect_runs(name: str, runs: list[tuple[Path, Path | None]]) -> SystemResult:
@@ -150,7 +171,7 @@ def combine_runs(name: str, rows: list[SystemResult]) -> SystemResult:
         float(devs.mean()) if devs.size == len(rows) else None,
         float(np.mean(oracles)) if len(oracles) == len(rows) else None,
         first.leaves, first.gaussians, len(rows), float(wers.std(ddof=1)),
-        float(devs.std(ddof=1)) if devs.size == len(rows) else None)
+        float(devs.std(ddof=1)) if devs.size == len(rows) else None, first.model_mb)
 
 
 def _opt(x: float | None) -> str:
@@ -266,7 +287,8 @@ def _system_row(r: SystemResult, base: SystemResult | None, change: Change | Non
     return (f"| {name} | {_mean_std(r.dev_wer, r.dev_wer_std)} | "
             f"{_mean_std(r.wer, r.wer_std)} | {test} | {dev} | "
             f"{_opt(r.oracle_wer)} | {_count(r.leaves)} | {_count(r.gaussians)} | "
-            f"{_count(r.params)} | {_opt(r.mflops_per_frame)} | {r.rtf:.3f} |")
+            f"{_count(r.params)} | {_opt(r.model_mb)} | {_opt(r.mflops_per_frame)} | "
+            f"{r.rtf:.3f} |")
 
 
 def _bootstrap_note(changes: Mapping[str, Change]) -> list[str]:
@@ -299,8 +321,8 @@ def results_markdown(title: str, results: list[SystemResult], baseline: str | No
     lines = [f"# Results: {title}", "",
              "Written by the recipe from its own decode dirs; do not edit by hand.", "",
              "| system | dev WER % | WER % | rel. vs baseline | dev rel. | lattice oracle % | "
-             "tree leaves | Gaussians | params | MFLOPs/frame | decode RTF (CPU) |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "tree leaves | Gaussians | params | model MB | MFLOPs/frame | decode RTF (CPU) |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     lines += [_system_row(r, base, changes.get(r.name)) for r in results]
     if changes:
         lines += _bootstrap_note(changes)

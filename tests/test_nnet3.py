@@ -191,3 +191,42 @@ def test_mean_normalised_student_gets_the_global_mean(world: dict[str, Path],  #
 
     stats = read_kaldi_matrix(out / "am" / "global_cmvn.stats")  # (2, dim+1)
     assert stats.shape == (2, 24) and stats[0, -1] > 100  # the frames of all speakers
+
+
+def test_onnx_export_scores_as_the_student(tmp_path: Path) -> None:
+    """float32 ONNX equals the folded network; int8 is a quarter of its size and keeps most
+    per-frame decisions."""
+    from pykaldi_distill.onnx_model import OnnxScorer, quantize_int8, write_onnx
+
+    student = export_student(random_student(40, norm="batchnorm"), np.arange(1.0, 41.0))
+    write_onnx(tmp_path / "s.onnx", student)
+    quantize_int8(tmp_path / "s.onnx", tmp_path / "s.int8.onnx")
+    feats = np.random.default_rng(3).normal(10, 3, (200, 23)).astype(np.float32)  # (frames, dim)
+    reference = forward(student, feats)  # (frames, pdfs)
+    np.testing.assert_allclose(OnnxScorer(tmp_path / "s.onnx").log_posteriors(feats), reference,
+                               atol=1e-4)
+    int8 = OnnxScorer(tmp_path / "s.int8.onnx").log_posteriors(feats)
+    assert (int8.argmax(1) == reference.argmax(1)).mean() > 0.8
+    assert (tmp_path / "s.int8.onnx").stat().st_size < 0.5 * (tmp_path / "s.onnx").stat().st_size
+
+
+def test_decode_with_the_onnx_export(world: dict[str, Path], stream_student: Path,  # noqa: F811
+                                     tmp_path: Path, capsys) -> None:  # noqa: ANN001
+    from pykaldi_distill.bin import decode, export_onnx
+
+    exp, graph = stream_student / "student", stream_student / "graph"
+    assert export_onnx.main([str(exp), str(tmp_path / "onnx")]) == 0
+    hyps = {}
+    for name, extra in [("torch", []), ("onnx", ["--onnx", str(tmp_path / "onnx/student.onnx")])]:
+        assert decode.main(["--lmwts", "10", *extra, str(graph), str(world["fbank"]), str(exp),
+                            str(tmp_path / name)]) == 0
+        hyps[name] = (tmp_path / name / "penalty_0.0" / "10.txt").read_text()
+    assert hyps["onnx"] == hyps["torch"]
+    other = export_student(random_student(5, norm="none"), np.ones(5))
+    from pykaldi_distill.onnx_model import write_onnx
+
+    write_onnx(tmp_path / "other.onnx", other)
+    capsys.readouterr()
+    assert decode.main(["--onnx", str(tmp_path / "other.onnx"), str(graph), str(world["fbank"]),
+                        str(exp), str(tmp_path / "bad")]) == 1
+    assert f"{tmp_path / 'other.onnx'}: has 5 outputs" in capsys.readouterr().err

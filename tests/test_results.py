@@ -512,3 +512,24 @@ def test_make_results_cli_bootstrap_bad_input(tmp_path: Path, capsys) -> None:  
     assert make_results.main(["--per-speaker-out", "x.md", str(out), *specs]) == 1
     assert "--per-speaker-out needs --test-data" in capsys.readouterr().err
     assert not out.exists() and not (tmp_path / "RESULTS_per_speaker.md").exists()
+
+
+def test_model_file_is_what_the_decode_read(tmp_path: Path) -> None:
+    """The table's model MB: the ONNX export a decode scored with, else the network, else a
+    Vosk dir's am/final.mdl, else a GMM's final.mdl, as the decode's fingerprint lists them."""
+    exp = tmp_path / "exp"
+    (exp / "am").mkdir(parents=True)
+    for name, size in [("final.mdl", 10), ("final.pt", 2000), ("s.int8.onnx", 500),
+                       ("am/final.mdl", 300)]:
+        (exp / name).write_bytes(b"x" * size)
+    dec = exp / "decode"
+    dec.mkdir()
+    assert results.model_file(dec) is None  # no fingerprint
+    for inputs, expected in [(["final.mdl", "final.pt", "s.int8.onnx"], "s.int8.onnx"),
+                             (["final.mdl", "final.pt"], "final.pt"),
+                             (["am/final.mdl", "graph"], "am/final.mdl"),
+                             (["final.mdl"], "final.mdl"), (["graph"], None)]:
+        (dec / "fingerprint").write_text("options: x\n" + "".join(
+            f"input: {exp / name} 1 2.0\n" for name in inputs))
+        found = results.model_file(dec)
+        assert (found and found.relative_to(exp).as_posix()) == expected

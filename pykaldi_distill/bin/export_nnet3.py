@@ -22,12 +22,11 @@ from pathlib import Path
 from ..cli import log, log_config, run
 from ..errors import InputError, require_file
 from ..expdir import feat_type, read_pipeline
-from ..hybrid import load_hmm_info, read_pdf_counts
+from ..hybrid import load_hmm_info
 from ..io import load_scp, write_text_atomic
 from ..lda_mllt import write_kaldi_matrix
-from ..nnet.checkpoint import load_model
-from ..nnet.student import Dnn, count_params
-from ..nnet3 import export_student, write_nnet3_model
+from ..nnet.student import count_params
+from ..nnet3 import load_exported_student, write_nnet3_model
 from ..vosk_model import (
     VoskDecoderConfig,
     copy_graph,
@@ -55,15 +54,6 @@ def get_parser() -> argparse.ArgumentParser:
     p.add_argument("graph_dir", type=Path)
     p.add_argument("out_dir", type=Path)
     return p
-
-
-def load_student(exp: Path) -> Dnn:
-    model, _ = load_model(require_file(exp / "final.pt", "train the student first "
-                                       "(local/train_student.sh)"))
-    if not isinstance(model, Dnn):
-        raise InputError(exp / "final.pt", f"a {model.kind}, not a DNN student",
-                         "export a student trained by local/train_student.sh")
-    return model.eval()
 
 
 def check_graph(graph: Path, num_pdfs: int) -> None:
@@ -109,15 +99,9 @@ def main_args(args: argparse.Namespace) -> None:
                                max_active=args.max_active, lattice_beam=args.lattice_beam)
     log_config(config)
     exp = args.exp_dir
-    model = load_student(exp)
+    model, student = load_exported_student(exp)
     hmm = load_hmm_info(exp)
     check_graph(args.graph_dir, hmm.num_pdfs)
-    counts_path = exp / "ali_train_pdf.counts"
-    try:
-        student = export_student(model, read_pdf_counts(counts_path))
-    except ValueError as err:
-        raise InputError(counts_path, str(err), "export the network with the counts of its "
-                         "own training run") from None
     kind = features_kind(exp)
     silence = read_int_list(args.graph_dir / "phones" / "silence.csl")
     out = args.out_dir

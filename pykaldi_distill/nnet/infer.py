@@ -33,7 +33,7 @@ def log_posteriors(model: nn.Module, feats: np.ndarray,
     splices with edge replication and ignores `chunking`. Eval mode and no grad; the
     model's mode is restored.
     """
-    x = torch.from_numpy(np.ascontiguousarray(feats, dtype=np.float32))  # (frames, dim)
+    x = torch.from_numpy(np.require(feats, np.float32, ["C", "W"]))  # (frames, dim)
     num_pdfs = model.config.num_pdfs  # type: ignore[attr-defined]
     if x.shape[0] == 0:
         return np.zeros((0, num_pdfs), dtype=np.float32)
