@@ -83,17 +83,8 @@ if [ -n "$onnx" ]; then
   inputs+=("$onnx")
   options+=" onnx=$onnx"
 fi
-lock_dir "$dir"
-score_opts=()
-if [ -n "$word_map" ]; then
-  require "$word_map"
-  inputs+=("$word_map")
-  score_opts=(--word-map "$word_map")
-fi
-stamp=$dir/fingerprint
-skip_if_scored "$dir" "$options" "${inputs[@]}"
-mkdir -p "$dir/log"
-rm -rf "$dir/scoring_kaldi" "$dir"/wer_* "$dir"/tmp.* "$dir"/lat.*.gz "$dir"/trans.*
+begin_decode_dir "$dir"
+rm -f "$dir"/lat.*.gz "$dir"/trans.*
 # By utterance, not speaker: a few held-out voices that differ in decoding cost would
 # otherwise leave one job running long after the others (CMVN stays per speaker). fMLLR
 # estimates one transform per speaker, so it splits by speaker, as Kaldi does.

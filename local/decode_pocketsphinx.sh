@@ -38,17 +38,7 @@ require "$words" "$data/wav.scp" "$data/text"
 inputs=("$words" "$data/wav.scp" "$data/text" "$data/utt2spk")
 if [ -f "$data/segments" ]; then inputs+=("$data/segments"); fi
 options="single_word=$single_word rate=$rate"
-lock_dir "$dir"
-score_opts=()
-if [ -n "$word_map" ]; then
-  require "$word_map"
-  inputs+=("$word_map")
-  score_opts=(--word-map "$word_map")
-fi
-stamp=$dir/fingerprint
-skip_if_scored "$dir" "$options" "${inputs[@]}"
-mkdir -p "$dir/log"
-rm -rf "$dir/scoring_kaldi" "$dir"/wer_* "$dir"/tmp.*
+begin_decode_dir "$dir"
 sphinx_opts=(--rate "$rate")
 if [ "$single_word" = true ]; then sphinx_opts+=(--single-word); fi
 split_for_jobs --per-utt "$data" "$nj"

@@ -41,17 +41,8 @@ for f in "$data/segments" "$model/conf/fbank.conf" "$model/conf/mfcc.conf" \
   if [ -f "$f" ]; then inputs+=("$f"); fi
 done
 options="chunk_seconds=$chunk_seconds"
-lock_dir "$dir"
-score_opts=()
-if [ -n "$word_map" ]; then
-  require "$word_map"
-  inputs+=("$word_map")
-  score_opts=(--word-map "$word_map")
-fi
-stamp=$dir/fingerprint
-skip_if_scored "$dir" "$options" "${inputs[@]}"
-mkdir -p "$dir/log"
-rm -rf "$dir/scoring_kaldi" "$dir"/wer_* "$dir"/tmp.* "$dir/words.ctm"
+begin_decode_dir "$dir"
+rm -f "$dir/words.ctm"
 split_for_jobs --per-utt "$data" "$nj"
 $cmd JOB=1:"$nj" "$dir/log/decode.JOB.log" \
   "$pkd_python" -m pykaldi_distill.bin.decode_vosk --chunk-seconds "$chunk_seconds" \

@@ -155,6 +155,26 @@ skip_if_scored() {
   skip_if_done "$dir/fingerprint" "$dir" "$@"
 }
 
+# begin_decode_dir DIR: what every decode step does before decoding into DIR: lock it, add
+# the caller's --word-map (if set) to its `inputs` and to `score_opts`, skip when DIR was
+# scored with the same `options` and inputs, then clear the last run's scoring, hypotheses
+# and job dirs. Sets the caller's score_opts and stamp (DIR/fingerprint).
+# shellcheck disable=SC2034,SC2154  # score_opts/stamp are the caller's; so are its options
+begin_decode_dir() {
+  local dir=$1
+  lock_dir "$dir"
+  score_opts=()
+  if [ -n "${word_map:-}" ]; then
+    require "$word_map"
+    inputs+=("$word_map")
+    score_opts=(--word-map "$word_map")
+  fi
+  stamp=$dir/fingerprint
+  skip_if_scored "$dir" "$options" "${inputs[@]}"
+  mkdir -p "$dir/log"
+  rm -rf "$dir/scoring_kaldi" "$dir"/wer_* "$dir"/tmp.*
+}
+
 # up_to_date TARGET INPUT...: TARGET exists and is newer than every INPUT.
 up_to_date() {
   local target=$1 f
