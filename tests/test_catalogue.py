@@ -7,8 +7,9 @@ and fbank features, a lang dir, a 1-iteration mono system, its graph, a tiny DNN
 soft targets), runs one command - a CLI in-process (`pykaldi_distill.bin.<name>.main`) or a
 step script (`local/<name>.sh`) when the script itself is what is tested - and
 `test_case` checks, for every row: the exit code; no "Traceback" on stderr; every string of
-`names` on stderr; every path of `absent` missing; no `*.tmp` file anywhere in the scratch
-dir and no `split*` dir in its data dirs. Paths are templates over the scratch dir's keys
+`names` on stderr (and, for step scripts, stdout); every path of `absent` missing; no `*.tmp`
+file anywhere in the scratch dir and, when the command fails, no `split*` dir in its data
+dirs. The "stale results" rows change an input of a finished step and expect it redone. Paths are templates over the scratch dir's keys
 (`{data}`, `{fbank}`, `{lang}`, `{mono}`, `{exp}`, `{out}`, ...).
 
 kill -9 in the middle of the feature and soft-target steps, then the same command, follow
@@ -179,6 +180,26 @@ def hold_lock(template: str) -> Breaker:
     return lambda s: s.hold_lock(template)
 
 
+def first_run(*cmd: str) -> Breaker:
+    """The command run once, as it must succeed, before the case changes its inputs: a step
+    script `<x>.sh` with bash, else a CLI in-process."""
+    def breaks(s: Scratch) -> None:
+        prog, *args = cmd
+        argv = [s.fmt(a) for a in args]
+        if prog.endswith(".sh"):
+            proc = subprocess.run(["bash", str(LOCAL / prog), *argv], capture_output=True,
+                                  text=True, timeout=300)
+            assert proc.returncode == 0, proc.stderr
+        else:
+            assert importlib.import_module(f"pykaldi_distill.bin.{prog}").main(argv) == 0
+    return breaks
+
+
+def same_features_elsewhere(key: str) -> Breaker:
+    """`<key>/feats.scp` rewritten to a new ark of the same values: another input file."""
+    return lambda s: s.save(key, "feats.scp", s.matrices(key, "feats.scp")) and None
+
+
 def wav_bytes(utt: str, edit: Callable[[bytes], bytes]) -> Breaker:
     def breaks(s: Scratch) -> None:
         wav = s.own_wav(utt)
@@ -278,6 +299,11 @@ LOCKED = "another step is writing"
 DATA, AUDIO, FEATURES, LEXICON = "data dir", "audio", "features", "lexicon / LM"
 TARGETS_AREA, OPTIONS, MODELS, SCORING = "alignments / targets", "options", "models", "scoring"
 CONCURRENCY = "concurrency"
+STALE = "stale results"
+DECODE_SH = ("decode.sh", "--nj", "1", "--beam", "8", "--model-dir", "{mono}", "{graph}",
+             "{data}", "{out}")
+TARGETS_SH = ("make_soft_targets.sh", "--nj", "1", "{fbank}", "{dnn}", "{out}")
+REDONE = "is out of date, redoing it:"
 
 CASES = [
     # ------------------------------------------------------------------ data dir
@@ -656,6 +682,22 @@ CASES = [
     Case("locked-targets-dir", CONCURRENCY, "make_soft_targets.sh into a targets dir another "
          "step writes", ("make_soft_targets.sh", "--nj", "2", "{fbank}", "{dnn}", "{out}"), 1,
          (f"{LOCKED} {{out}}",), ("{out}/targets.scp", "{out}/final.mdl"), hold_lock("{out}")),
+    # ------------------------------------------------------------ stale results (redone)
+    Case("decode-after-text-changed", STALE, "decode.sh again after the data's text changed "
+         "(was: 'up to date' and the old WER)", DECODE_SH, 0,
+         (f"{{out}} {REDONE}", "now: input: {data}/text"), (),
+         chain(first_run(*DECODE_SH), sub("{data}/text", "THREE", "FOUR"))),
+    Case("features-with-another-config", STALE, "make_feats.sh again with another feature "
+         "config (was: the old features kept)", MAKE_FEATS_SH, 0,
+         (REDONE, "now: input: {conf}"), (),
+         chain(first_run(*MAKE_FEATS_SH), write("{tmp}/fbank.conf", "--num-mel-bins=30\n"))),
+    Case("soft-targets-with-another-topk", STALE, "make_soft_targets.sh again with --topk "
+         "(was: no post.scp)", (*TARGETS_SH[:3], "--topk", "2", *TARGETS_SH[3:]), 0,
+         (f"{REDONE}", "now: options: topk=2"), (), first_run(*TARGETS_SH)),
+    Case("training-resumed-on-other-data", STALE, "a saved training run again on other "
+         "features (was: old epochs continued, cv set swapped)", TRAIN, 0,
+         ("{exp}: its saved epochs were trained on other inputs", "starting over"), (),
+         chain(first_run(*TRAIN), same_features_elsewhere("fbank"))),
 ]
 
 
@@ -711,7 +753,7 @@ def run(case: Case, s: Scratch, capsys: pytest.CaptureFixture[str]) -> tuple[int
     if prog.endswith(".sh"):
         proc = subprocess.run(["bash", str(LOCAL / prog), *argv], capture_output=True,
                               text=True, timeout=300)
-        return proc.returncode, proc.stderr
+        return proc.returncode, proc.stderr + proc.stdout  # steps say what they redo on stdout
     module = importlib.import_module(f"pykaldi_distill.bin.{prog}")
     capsys.readouterr()
     try:
@@ -740,7 +782,7 @@ def test_case(case: Case, cat_world: dict[str, Path], tmp_path: Path,
     for template in case.absent:
         assert not Path(s.fmt(template)).exists(), f"{s.fmt(template)} was left"
     assert not list(tmp_path.rglob("*.tmp")), "a temporary file was left"
-    for key in USER_DATA_DIRS:
+    for key in USER_DATA_DIRS if case.exit_code else ():  # success keeps them, as in Kaldi
         assert not list(s[key].glob("split*")), f"a split dir was left in {s[key]}"
 
 
@@ -748,7 +790,7 @@ def test_cases_are_many_distinct_and_cover_every_area() -> None:
     names = [c.name for c in CASES]
     assert len(names) == len(set(names)) and len(CASES) >= 60
     assert {c.area for c in CASES} == {DATA, AUDIO, FEATURES, LEXICON, TARGETS_AREA, OPTIONS,
-                                      MODELS, SCORING, CONCURRENCY}
+                                      MODELS, SCORING, CONCURRENCY, STALE}
 
 
 # ---------------------------------------------------------------------- kill -9 mid-step
