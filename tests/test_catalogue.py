@@ -9,8 +9,9 @@ step script (`local/<name>.sh`) when the script itself is what is tested - and
 `test_case` checks, for every row: the exit code; no "Traceback" on stderr; every string of
 `names` on stderr (and, for step scripts, stdout); every path of `absent` missing; no `*.tmp`
 file anywhere in the scratch dir and, when the command fails, no `split*` dir in its data
-dirs. The "stale results" rows change an input of a finished step and expect it redone. Paths are templates over the scratch dir's keys
-(`{data}`, `{fbank}`, `{lang}`, `{mono}`, `{exp}`, `{out}`, ...).
+dirs. The "stale results" rows change an input of a finished step and expect it redone.
+Paths are templates over the scratch dir's keys (`{data}`, `{fbank}`, `{lang}`, `{mono}`,
+`{exp}`, `{out}`, ...).
 
 kill -9 in the middle of the feature and soft-target steps, then the same command, follow
 the table (`test_killed_step_reruns_to_the_same_result`). docs/reliability.md lists the
