@@ -19,6 +19,7 @@ nj=2
 seed=1
 decode_beam=        # empty: 11 (Kaldi's 13 is 3x slower here: the lattice decoder has no
                     # max-active), 8 at --size tiny, whose barely trained nets search widely
+max_active=         # the networks' decoders (ours and Vosk's); empty: 7000, 1000 at --size tiny
 tri1_leaves=        # tree leaves / Gaussians; empty: the size's default below
 tri1_gauss=
 tri2_leaves=
@@ -72,9 +73,11 @@ teacher_opts=${teacher_opts:-$default_teacher}
 nnet_lattices=true
 if [ "$size" = tiny ]; then
   decode_beam=${decode_beam:-8}
+  max_active=${max_active:-1000}  # their flat scores would keep 7000 tokens alive
   nnet_lattices=false  # barely trained nets: best-path decoding, whose max-active bounds time
 else
   decode_beam=${decode_beam:-11}
+  max_active=${max_active:-7000}
 fi
 # `make demo`'s results are the committed RESULTS.md; other sizes write their own file.
 results=RESULTS.md
@@ -151,7 +154,8 @@ decode_nnet() {  # decode_nnet <exp-dir> [<feats>]: hybrid decoding of dev and t
   local feats=${2:-$nnet_feats}
   for x in dev test; do
     steps_kd/decode.sh --nj "$nj" --cmd "$decode_cmd" --beam "$decode_beam" \
-      --lattices "$nnet_lattices" "$gmm_best/graph" "data/${x}_$feats" "$1/decode_$x"
+      --max-active "$max_active" --lattices "$nnet_lattices" "$gmm_best/graph" \
+      "data/${x}_$feats" "$1/decode_$x"
   done
 }
 
@@ -257,7 +261,7 @@ if [ "$stage" -le 9 ] && [ "$stop_stage" -ge 9 ]; then
   # Vosk has one acoustic scale: 1 / the LM weight our decoder chose on dev.
   lmwt=$(sed -E 's/.*wer_([0-9.]+)_[0-9.]+$/\1/' "$stream/decode_dev/scoring_kaldi/best_wer")
   steps_kd/export_nnet3.sh --acoustic-scale "$(awk -v w="$lmwt" 'BEGIN { print 1 / w }')" \
-    --beam "$decode_beam" "$stream" "$gmm_best/graph" "$stream/vosk"
+    --beam "$decode_beam" --max-active "$max_active" "$stream" "$gmm_best/graph" "$stream/vosk"
   for x in dev test; do
     steps_kd/decode_vosk.sh --nj "$nj" --cmd "$decode_cmd" "data/$x" "$stream/vosk" \
       "$stream/decode_${x}_vosk"
@@ -266,7 +270,8 @@ if [ "$stage" -le 9 ] && [ "$stop_stage" -ge 9 ]; then
   steps_kd/export_onnx.sh "$stream" "$stream/onnx"
   for x in dev test; do
     steps_kd/decode.sh --nj "$nj" --cmd "$decode_cmd" --beam "$decode_beam" \
-      --lattices "$nnet_lattices" --onnx "$stream/onnx/student.int8.onnx" \
+      --max-active "$max_active" --lattices "$nnet_lattices" \
+      --onnx "$stream/onnx/student.int8.onnx" \
       --model-dir "$stream" "$gmm_best/graph" "data/${x}_fbank" "$stream/decode_${x}_int8"
   done
 fi
