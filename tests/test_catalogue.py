@@ -695,6 +695,10 @@ CASES = [
     Case("soft-targets-with-another-topk", STALE, "make_soft_targets.sh again with --topk "
          "(was: no post.scp)", (*TARGETS_SH[:3], "--topk", "2", *TARGETS_SH[3:]), 0,
          (f"{REDONE}", "now: options: topk=2"), (), first_run(*TARGETS_SH)),
+    Case("soft-targets-of-changed-features", STALE, "make_soft_targets.sh again after the "
+         "data dir's features changed (was: the stale targets kept)", TARGETS_SH, 0,
+         (REDONE, "now: input: {fbank}/feats.scp"), (),
+         chain(first_run(*TARGETS_SH), same_features_elsewhere("fbank"))),
     Case("training-resumed-on-other-data", STALE, "a saved training run again on other "
          "features (was: old epochs continued, cv set swapped)", TRAIN, 0,
          ("{exp}: its saved epochs were trained on other inputs", "starting over"), (),
