@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -94,9 +95,11 @@ class Recognised:
 VOSK_TIME_SCALE = 1.0 / 3.0
 
 
-def recognise(model: object, samples: np.ndarray, rate: int,
-              chunk_seconds: float = 0.2) -> Recognised:
-    """Feed int16-scale samples (n,) to a vosk.KaldiRecognizer in chunks, as a stream."""
+def recognise(model: object, samples: np.ndarray, rate: int, chunk_seconds: float = 0.2,
+              on_partial: Callable[[float, str], None] | None = None) -> Recognised:
+    """Feed int16-scale samples (n,) to a vosk.KaldiRecognizer in chunks, as a stream;
+    `on_partial(seconds fed, partial text)` after each chunk whose partial result is not
+    empty."""
     import vosk
 
     rec = vosk.KaldiRecognizer(model, rate)
@@ -108,8 +111,12 @@ def recognise(model: object, samples: np.ndarray, rate: int,
     last = time.perf_counter()
     for i in range(0, len(pcm), step):
         rec.AcceptWaveform(pcm[i:i + step])
-        partials += bool(json.loads(rec.PartialResult()).get("partial"))
+        partial = json.loads(rec.PartialResult()).get("partial", "")
         last = time.perf_counter()
+        if partial:
+            partials += 1
+            if on_partial is not None:
+                on_partial(min(i + step, len(pcm)) / 2 / rate, partial)
     result = json.loads(rec.FinalResult())
     latency = time.perf_counter() - last
     items = result.get("result", [])

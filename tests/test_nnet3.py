@@ -230,3 +230,19 @@ def test_decode_with_the_onnx_export(world: dict[str, Path], stream_student: Pat
     assert decode.main(["--onnx", str(tmp_path / "other.onnx"), str(graph), str(world["fbank"]),
                         str(exp), str(tmp_path / "bad")]) == 1
     assert f"{tmp_path / 'other.onnx'}: has 5 outputs" in capsys.readouterr().err
+
+
+def test_stream_one_recording(world: dict[str, Path], stream_student: Path,  # noqa: F811
+                              tmp_path: Path, capsys) -> None:  # noqa: ANN001
+    from pykaldi_distill.bin import stream_vosk
+
+    out = tmp_path / "vosk"
+    assert export_nnet3.main([str(stream_student / "student"), str(stream_student / "graph"),
+                              str(out)]) == 0
+    wav = (world["data"] / "wav.scp").read_text().split()[1]
+    capsys.readouterr()
+    assert stream_vosk.main(["--chunk-seconds", "0.1", str(out), wav]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[-2].startswith("  0.50 s  final:") and printed[-1].startswith("latency ")
+    assert stream_vosk.main([str(tmp_path / "none"), wav]) == 1
+    assert f"{tmp_path / 'none' / 'am' / 'final.mdl'}" in capsys.readouterr().err
