@@ -21,6 +21,7 @@ import torch
 from torch import nn
 
 from .errors import InputError, require_file
+from .features import splice
 from .io import atomic_path
 from .kaldi_format import KaldiWriter
 from .model_io import write_transition_model
@@ -136,10 +137,7 @@ def load_exported_student(exp: Path) -> tuple[Dnn, Nnet3Student]:
 def forward(student: Nnet3Student, feats: np.ndarray) -> np.ndarray:
     """(frames, input_dim) -> (frames, pdfs) float64 log-softmax outputs, as Kaldi computes
     them from this final.mdl (edge frames replicated): the reference the tests hold us to."""
-    c = student.context
-    idx = np.clip(np.arange(len(feats))[:, None] + np.arange(-c, c + 1)[None, :], 0,
-                  len(feats) - 1)  # (frames, 2c+1)
-    x = np.asarray(feats, dtype=np.float64)[idx].reshape(len(feats), -1)
+    x = splice(np.asarray(feats, dtype=np.float64), student.context)  # (frames, (2c+1)*dim)
     for layer in student.layers:
         x = x @ layer.weight.T + layer.bias
         if layer.activation == "relu":

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import InputError, require_file
+from .features import splice
 from .io import atomic_path
 from .nnet3 import Nnet3Student
 
@@ -91,8 +92,5 @@ class OnnxScorer:
             raise InputError(self.path, f"takes {self.input_dim}-dim frames, the features "
                              f"have {feats.shape[1]}", "decode features of the kind the "
                              "student was trained on")
-        c = self.context
-        idx = np.clip(np.arange(len(feats))[:, None] + np.arange(-c, c + 1)[None, :], 0,
-                      len(feats) - 1)  # (frames, 2c+1)
-        spliced = np.ascontiguousarray(feats[idx].reshape(len(feats), -1), dtype=np.float32)
+        spliced = np.ascontiguousarray(splice(feats, self.context), dtype=np.float32)
         return self.session.run(None, {"spliced": spliced})[0]
