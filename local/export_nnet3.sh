@@ -37,10 +37,10 @@ graph=$2
 dir=$3
 require "$exp/final.pt" "$exp/final.mdl" "$exp/tree" "$exp/ali_train_pdf.counts" \
   "$exp/cmvn_opts" "$exp/feat_type" "$graph/HCLG.fst" "$graph/words.txt" "$graph/num_pdfs" \
-  "$graph/phones/silence.csl"
+  "$graph/phones/silence.int"
 inputs=("$exp/final.pt" "$exp/final.mdl" "$exp/tree" "$exp/ali_train_pdf.counts"
   "$exp/cmvn_opts" "$exp/feat_type" "$exp/$(cat "$exp/feat_type").conf" "$graph/HCLG.fst"
-  "$graph/words.txt" "$graph/num_pdfs" "$graph/phones/silence.csl")
+  "$graph/words.txt" "$graph/num_pdfs" "$graph/phones/silence.int")
 if [ -n "$train_data" ]; then inputs+=("$train_data/cmvn.scp"); fi
 options="binary=$binary acoustic_scale=$acoustic_scale beam=$beam max_active=$max_active"
 options+=" lattice_beam=$lattice_beam train_data=$train_data"

@@ -84,6 +84,7 @@ class OnnxScorer:
         self.context = int(meta.get("context", "0"))
         shape = self.session.get_inputs()[0].shape
         self.input_dim = int(shape[1]) // (2 * self.context + 1)
+        self.num_pdfs = int(self.session.get_outputs()[0].shape[1])
         self.path = p
 
     def log_posteriors(self, feats: np.ndarray) -> np.ndarray:

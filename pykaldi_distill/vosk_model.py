@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import InputError, require_file
+from .features import read_conf
 from .io import write_text_atomic
 
 
@@ -40,15 +41,6 @@ class VoskDecoderConfig:
                 f"--beam={self.beam:g}", f"--max-active={self.max_active}",
                 f"--min-active={self.min_active}", f"--lattice-beam={self.lattice_beam:g}",
                 "--endpoint.silence-phones=" + ":".join(map(str, silence_phones))]
-
-
-def read_int_list(path: Path) -> list[int]:
-    """A Kaldi .csl (colon-separated) or .int (one per line) file of integers."""
-    text = require_file(path, "give the graph dir made by local/mkgraph.sh").read_text()
-    try:
-        return [int(x) for x in text.replace(":", " ").split()]
-    except ValueError:
-        raise InputError(path, "not a list of integers") from None
 
 
 def write_feature_conf(conf: Path, kind: str, out_dir: Path) -> None:
@@ -78,6 +70,22 @@ def copy_graph(graph: Path, out_dir: Path) -> None:
     boundary = graph / "phones" / "word_boundary.int"
     if boundary.is_file():  # without it Vosk runs MBR on an unaligned lattice (no word times)
         shutil.copyfile(boundary, dest / "phones" / "word_boundary.int")
+
+
+def load_vosk_model(model_dir: Path) -> tuple[object, int]:
+    """The vosk.Model and the sample rate its features expect."""
+    import vosk
+
+    for name in ["am/final.mdl", "conf/model.conf", "graph/HCLG.fst", "graph/words.txt"]:
+        require_file(model_dir / name, "make the model dir with local/export_nnet3.sh")
+    kind = "mfcc" if (model_dir / "conf" / "mfcc.conf").is_file() else "fbank"  # Vosk's order
+    rate = read_conf(model_dir / "conf" / f"{kind}.conf", kind).sample_rate
+    vosk.SetLogLevel(-1)
+    try:
+        return vosk.Model(str(model_dir)), rate
+    except Exception as err:  # vosk raises a bare Exception when Kaldi refuses a file
+        raise InputError(model_dir / "am" / "final.mdl", f"Vosk cannot load the model: {err}",
+                         "re-export it with local/export_nnet3.sh") from None
 
 
 @dataclass

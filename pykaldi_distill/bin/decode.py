@@ -128,10 +128,10 @@ def onnx_scorer(path: Path, num_pdfs: int, input_dim: int) -> object:
     from ..onnx_model import OnnxScorer
 
     scorer = OnnxScorer(path)
-    outputs = scorer.session.get_outputs()[0].shape[1]
-    if (outputs, scorer.input_dim) != (num_pdfs, input_dim):
-        raise InputError(path, f"has {outputs} outputs for {scorer.input_dim}-dim frames; the "
-                         f"model dir's network has {num_pdfs} for {input_dim}-dim frames",
+    if (scorer.num_pdfs, scorer.input_dim) != (num_pdfs, input_dim):
+        raise InputError(path, f"has {scorer.num_pdfs} outputs for {scorer.input_dim}-dim "
+                         f"frames; the model dir's network has {num_pdfs} for {input_dim}-dim "
+                         "frames",
                          "export the model dir's own network with local/export_onnx.sh")
     return scorer
 

@@ -18,10 +18,10 @@ from pathlib import Path
 from ..cli import log, run
 from ..data import load_data_dir
 from ..decode import write_single_setting
-from ..errors import InputError, require_file
-from ..features import read_conf, utterance_audio
+from ..errors import InputError
+from ..features import utterance_audio
 from ..io import write_text_atomic
-from ..vosk_model import recognise
+from ..vosk_model import load_vosk_model, recognise
 
 
 def get_parser() -> argparse.ArgumentParser:
@@ -33,22 +33,6 @@ def get_parser() -> argparse.ArgumentParser:
     p.add_argument("model_dir", type=Path)
     p.add_argument("out_dir", type=Path)
     return p
-
-
-def load_vosk_model(model_dir: Path) -> tuple[object, int]:
-    """The vosk.Model and the sample rate its features expect."""
-    import vosk
-
-    for name in ["am/final.mdl", "conf/model.conf", "graph/HCLG.fst", "graph/words.txt"]:
-        require_file(model_dir / name, "make the model dir with local/export_nnet3.sh")
-    kind = "mfcc" if (model_dir / "conf" / "mfcc.conf").is_file() else "fbank"  # Vosk's order
-    rate = read_conf(model_dir / "conf" / f"{kind}.conf", kind).sample_rate
-    vosk.SetLogLevel(-1)
-    try:
-        return vosk.Model(str(model_dir)), rate
-    except Exception as err:  # vosk raises a bare Exception when Kaldi refuses a file
-        raise InputError(model_dir / "am" / "final.mdl", f"Vosk cannot load the model: {err}",
-                         "re-export it with local/export_nnet3.sh") from None
 
 
 def main_args(args: argparse.Namespace) -> None:

@@ -22,8 +22,10 @@ from pathlib import Path
 from ..cli import log, log_config, run
 from ..errors import InputError, require_file
 from ..expdir import feat_type, read_pipeline
+from ..features import FeaturePipeline
 from ..hybrid import load_hmm_info
 from ..io import load_scp, write_text_atomic
+from ..lang import read_ints
 from ..lda_mllt import write_kaldi_matrix
 from ..nnet.student import count_params
 from ..nnet3 import load_exported_student, write_nnet3_model
@@ -31,7 +33,6 @@ from ..vosk_model import (
     VoskDecoderConfig,
     copy_graph,
     global_cmvn_stats,
-    read_int_list,
     write_feature_conf,
 )
 
@@ -64,7 +65,8 @@ def check_graph(graph: Path, num_pdfs: int) -> None:
                          "give the graph of the GMM whose tree the student was trained on")
 
 
-def features_kind(exp: Path) -> str:
+def vosk_features(exp: Path) -> tuple[str, FeaturePipeline]:
+    """The student's feature kind and pipeline, refused when Vosk cannot reproduce them."""
     kind = feat_type(exp)
     if kind not in ("fbank", "mfcc"):
         raise InputError(exp / "feat_type", f"'{kind}' features: Vosk computes only fbank or "
@@ -74,7 +76,7 @@ def features_kind(exp: Path) -> str:
         raise InputError(exp / "cmvn_opts", "the student's features need variance "
                          "normalisation, deltas or a transform, which Vosk does not apply",
                          "train it on plain fbank or mfcc with --norm-vars=false")
-    return kind
+    return kind, pipeline
 
 
 def train_data_of(exp: Path, given: Path | None) -> Path:
@@ -102,15 +104,15 @@ def main_args(args: argparse.Namespace) -> None:
     model, student = load_exported_student(exp)
     hmm = load_hmm_info(exp)
     check_graph(args.graph_dir, hmm.num_pdfs)
-    kind = features_kind(exp)
-    silence = read_int_list(args.graph_dir / "phones" / "silence.csl")
+    kind, pipeline = vosk_features(exp)
+    silence = read_ints(args.graph_dir / "phones" / "silence.int")
     out = args.out_dir
     for part in ["am", "conf", "graph"]:  # an earlier export's files go, the dir (lock) stays
         shutil.rmtree(out / part, ignore_errors=True)
     (out / "am").mkdir(parents=True)
     for name in ["tree", "cmvn_opts"]:
         shutil.copyfile(exp / name, out / "am" / name)
-    if read_pipeline(exp).norm_means:
+    if pipeline.norm_means:
         write_global_cmvn(exp, train_data_of(exp, args.train_data), out)
     write_feature_conf(exp / f"{kind}.conf", kind, out)
     write_text_atomic(out / "conf" / "model.conf", "".join(f"{x}\n" for x in

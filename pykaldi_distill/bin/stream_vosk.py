@@ -14,8 +14,7 @@ from pathlib import Path
 from ..audio import read_audio
 from ..cli import run
 from ..errors import InputError
-from ..vosk_model import recognise
-from .decode_vosk import load_vosk_model
+from ..vosk_model import load_vosk_model, recognise
 
 
 def get_parser() -> argparse.ArgumentParser:
