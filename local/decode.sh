@@ -19,7 +19,7 @@ wips="0.0 0.5 1.0"
 fmllr=false          # true: speaker-adapted decoding of a SAT model (local/decode_fmllr.sh)
 class_frame_counts=  # neural models: pdf counts for the priors (default ali_train_pdf.counts)
 prior_scale=1.0      # neural models: log P(s|x) - prior_scale * log P(s)
-onnx=                # DNN students: score with this ONNX export (local/export_onnx.sh)
+exported=            # DNN students: score with this export (local/export_embedded.sh)
 frames_per_chunk=    # BLSTMs: output frames per chunk, 0 = whole utterance (empty: as trained)
 extra_left_context=  # BLSTMs: context frames before / after each chunk (empty: as trained)
 extra_right_context=
@@ -40,7 +40,7 @@ Options:
   --fmllr <true|false>      # per-speaker fMLLR first (SAT models; default: $fmllr)
   --class-frame-counts <f>  # neural models: counts for the priors (default: ali_train_pdf.counts)
   --prior-scale <f>         # neural models: scale of the log priors (default: $prior_scale)
-  --onnx <file>             # DNN students: their ONNX export (fp32 or int8) scores instead
+  --exported <file>         # DNN students: an export (.onnx fp32/int8, .int8.pt) scores instead
   --word-map <file>         # 'FROM TO' lines applied to refs and hyps before scoring
   --frames-per-chunk <n> --extra-left-context <n> --extra-right-context <n>
                             # BLSTMs: how to chunk an utterance (default: as trained)"
@@ -60,9 +60,9 @@ if [ -n "$class_frame_counts" ]; then
   require "$class_frame_counts"
   nnet_opts+=(--class-frame-counts "$class_frame_counts")
 fi
-if [ -n "$onnx" ]; then
-  require "$onnx"
-  nnet_opts+=(--onnx "$onnx")
+if [ -n "$exported" ]; then
+  require "$exported"
+  nnet_opts+=(--exported "$exported")
 fi
 if [ -n "$frames_per_chunk" ]; then nnet_opts+=(--frames-per-chunk "$frames_per_chunk"); fi
 if [ -n "$extra_left_context" ]; then nnet_opts+=(--extra-left-context "$extra_left_context"); fi

@@ -90,8 +90,8 @@ class HybridModel:
     # How a BLSTM runs over an utterance; default: as it was trained (its checkpoint's
     # chunk settings; whole utterances for checkpoints without them).
     chunking: InferenceChunking = field(default_factory=InferenceChunking)
-    # Another runtime of the same network (an OnnxScorer: ONNX Runtime, fp32 or int8), used
-    # in place of `model` when set.
+    # Another runtime of the same network (embedded.py: ONNX Runtime fp32/int8 or PyTorch
+    # int8), used in place of `model` when set.
     scorer: Any = None
 
     def pseudo_loglikes(self, feats: np.ndarray) -> np.ndarray:

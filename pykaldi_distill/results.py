@@ -77,14 +77,16 @@ def model_size(model_dir: Path) -> tuple[int | None, float | None]:
 
 def model_file(decode_dir: Path) -> Path | None:
     """The model file a decode read, from its fingerprint's inputs (local/pkd_env.sh): an
-    ONNX export, else the network (final.pt), else a Vosk dir's am/final.mdl, else a GMM's
-    final.mdl; None when the decode dir has no fingerprint or names none of them."""
+    embedded export (.onnx, .int8.pt), else the network (final.pt), else a Vosk dir's
+    am/final.mdl, else a GMM's final.mdl; None when the decode dir has no fingerprint or
+    names none of them."""
     stamp = decode_dir / "fingerprint"
     if not stamp.is_file():
         return None
     inputs = [Path(line.split()[1]) for line in stamp.read_text().splitlines()
               if line.startswith("input: ")]
-    for wanted in (lambda p: p.suffix == ".onnx", lambda p: p.name == "final.pt",
+    for wanted in (lambda p: p.suffix == ".onnx" or p.name.endswith(".int8.pt"),
+                   lambda p: p.name == "final.pt",
                    lambda p: p.parts[-2:] == ("am", "final.mdl"),
                    lambda p: p.name == "final.mdl"):
         found = [p for p in inputs if wanted(p) and p.is_file()]

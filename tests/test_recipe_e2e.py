@@ -217,20 +217,22 @@ def check_deployment(work: Path, results: str) -> None:
         assert re.match(r"%WER \d+\.\d\d", (stream / f"decode_{x}_vosk/scoring_kaldi/best_wer")
                         .read_text())
         assert (stream / f"decode_{x}_vosk/words.ctm").stat().st_size > 0
-    assert (stream / "onnx/student.int8.onnx").is_file()
-    assert "--onnx exp/student_stream_s1/onnx/student.int8.onnx" in \
-        (stream / "decode_test_int8/log/decode.1.log").read_text()
+    for decode, export in [("int8", "student.int8.onnx"), ("int8_torch", "student.int8.pt")]:
+        assert f"--exported exp/student_stream_s1/embedded/{export}" in \
+            (stream / f"decode_test_{decode}/log/decode.1.log").read_text()
     rows = {line.split("|")[1].strip(): line.split("|") for line in results.splitlines()
             if line.startswith("| DNN student, RNN soft, fbank")}
     assert sorted(rows) == ["DNN student, RNN soft, fbank + speaker CMVN",
                             "DNN student, RNN soft, fbank streaming",
                             "DNN student, RNN soft, fbank streaming, in Vosk",
-                            "DNN student, RNN soft, fbank streaming, int8 (ONNX Runtime)"]
+                            "DNN student, RNN soft, fbank streaming, int8 (ONNX Runtime)",
+                            "DNN student, RNN soft, fbank streaming, int8 (PyTorch)"]
     header = [c.strip() for c in next(line for line in results.splitlines()
                                       if line.startswith("| system |")).split("|")]
     mb = {name: float(row[header.index("model MB")]) for name, row in rows.items()}
-    assert mb["DNN student, RNN soft, fbank streaming, int8 (ONNX Runtime)"] < \
-        0.5 * mb["DNN student, RNN soft, fbank streaming"]
+    for runtime in ["ONNX Runtime", "PyTorch"]:
+        assert mb[f"DNN student, RNN soft, fbank streaming, int8 ({runtime})"] < \
+            0.5 * mb["DNN student, RNN soft, fbank streaming"]
 
 
 def check_up_to_date(work: Path, env: dict[str, str]) -> None:

@@ -70,9 +70,10 @@ def get_parser() -> argparse.ArgumentParser:
                    "ali_train_pdf.counts), as nnet1's decode.sh")
     p.add_argument("--prior-scale", type=float, default=1.0,
                    help="neural models: log P(s|x) - prior_scale * log P(s) (nnet-forward's)")
-    p.add_argument("--onnx", type=Path, default=None,
-                   help="DNN students: score with this ONNX export of the model dir's network "
-                   "(export_onnx.py; fp32 or int8) on ONNX Runtime, one thread")
+    p.add_argument("--exported", type=Path, default=None,
+                   help="DNN students: score with this export of the model dir's network "
+                   "(export_embedded.py): .onnx (fp32 or int8) on ONNX Runtime, one thread, "
+                   "or .int8.pt on PyTorch's int8 kernels")
     for name, what in [("frames-per-chunk", "output frames per chunk, 0 = whole utterance"),
                        ("extra-left-context", "frames of context before each chunk"),
                        ("extra-right-context", "frames of context after each chunk")]:
@@ -111,28 +112,29 @@ def load_scorer(args: argparse.Namespace
 
         hybrid = load_hybrid_model(model_dir, args.class_frame_counts, args.prior_scale)
         hybrid.chunking = chunking_of(args, hybrid.chunking)
-        if args.onnx is not None:
-            hybrid.scorer = onnx_scorer(args.onnx, hybrid.log_priors.size, hybrid.input_dim)
+        if args.exported is not None:
+            hybrid.scorer = checked_scorer(args.exported, hybrid.log_priors.size,
+                                           hybrid.input_dim)
         log(f"neural model; BLSTMs run as {hybrid.chunking}")
         return hybrid.tm, hybrid.pipeline, hybrid.pseudo_loglikes, hybrid.input_dim, 10.0
-    if args.class_frame_counts is not None or args.prior_scale != 1.0 or args.onnx or any(
+    if args.class_frame_counts is not None or args.prior_scale != 1.0 or args.exported or any(
             getattr(args, name) is not None for name in _CHUNK_OPTIONS):
-        raise PkdError(f"--class-frame-counts, --prior-scale, --onnx and the chunk options are for "
-                       f"neural models; {model_dir} holds a GMM (decode it without them)")
+        raise PkdError(f"--class-frame-counts, --prior-scale, --exported and the chunk options "
+                       f"are for neural models; {model_dir} holds a GMM (decode it without them)")
     tm, am = read_gmm_model(model_dir / "final.mdl")
     return tm, read_pipeline(model_dir), GmmTables.of(am).loglikes, am.dim, 12.0
 
 
-def onnx_scorer(path: Path, num_pdfs: int, input_dim: int) -> object:
-    """An ONNX Runtime scorer of the model dir's network, checked against its shape."""
-    from ..onnx_model import OnnxScorer
+def checked_scorer(path: Path, num_pdfs: int, input_dim: int) -> object:
+    """The scorer of an export of the model dir's network, checked against its shape."""
+    from ..embedded import exported_scorer
 
-    scorer = OnnxScorer(path)
+    scorer = exported_scorer(path)
     if (scorer.num_pdfs, scorer.input_dim) != (num_pdfs, input_dim):
         raise InputError(path, f"has {scorer.num_pdfs} outputs for {scorer.input_dim}-dim "
                          f"frames; the model dir's network has {num_pdfs} for {input_dim}-dim "
                          "frames",
-                         "export the model dir's own network with local/export_onnx.sh")
+                         "export the model dir's own network with local/export_embedded.sh")
     return scorer
 
 

@@ -252,7 +252,7 @@ else
 fi
 
 if [ "$stage" -le 9 ] && [ "$stop_stage" -ge 9 ]; then
-  stage_begin 9 "deployment: a streaming soft student on fbank, in Vosk (Kaldi nnet3) and int8 ONNX"
+  stage_begin 9 "deployment: a streaming soft student on fbank, in Vosk (Kaldi nnet3) and int8"
   if [ "$nnet_feats" != fbank ]; then
     student_on fbank "${cmvn_student#exp/}" exp/teacher_targets --seed "$deploy_seed" --soft-topk 20
   fi
@@ -266,13 +266,15 @@ if [ "$stage" -le 9 ] && [ "$stop_stage" -ge 9 ]; then
     steps_kd/decode_vosk.sh --nj "$nj" --cmd "$decode_cmd" "data/$x" "$stream/vosk" \
       "$stream/decode_${x}_vosk"
   done
-  # The same student for embedded runtimes: ONNX, int8 weights, scored by ONNX Runtime.
-  steps_kd/export_onnx.sh "$stream" "$stream/onnx"
+  # The same student for embedded runtimes, int8 weights: ONNX Runtime and PyTorch.
+  steps_kd/export_embedded.sh "$stream" "$stream/embedded"
   for x in dev test; do
-    steps_kd/decode.sh --nj "$nj" --cmd "$decode_cmd" --beam "$decode_beam" \
-      --max-active "$max_active" --lattices "$nnet_lattices" \
-      --onnx "$stream/onnx/student.int8.onnx" \
-      --model-dir "$stream" "$gmm_best/graph" "data/${x}_fbank" "$stream/decode_${x}_int8"
+    for runtime in int8:student.int8.onnx int8_torch:student.int8.pt; do
+      steps_kd/decode.sh --nj "$nj" --cmd "$decode_cmd" --beam "$decode_beam" \
+        --max-active "$max_active" --lattices "$nnet_lattices" \
+        --exported "$stream/embedded/${runtime#*:}" \
+        --model-dir "$stream" "$gmm_best/graph" "data/${x}_fbank" "$stream/decode_${x}_${runtime%%:*}"
+    done
   done
 fi
 
@@ -299,6 +301,7 @@ if [ "$stage" -le 10 ] && [ "$stop_stage" -ge 10 ]; then
   systems+=("DNN student, RNN soft, fbank + speaker CMVN=$cmvn_student/decode_test,$cmvn_student/decode_dev"
     "DNN student, RNN soft, fbank streaming=$stream/decode_test,$stream/decode_dev"
     "DNN student, RNN soft, fbank streaming, int8 (ONNX Runtime)=$stream/decode_test_int8,$stream/decode_dev_int8"
+    "DNN student, RNN soft, fbank streaming, int8 (PyTorch)=$stream/decode_test_int8_torch,$stream/decode_dev_int8_torch"
     "DNN student, RNN soft, fbank streaming, in Vosk=$stream/decode_test_vosk,$stream/decode_dev_vosk")
   times_opt=()  # the stages' wall-clock time, if this run dir recorded it
   if [ -f exp/stage_times.tsv ]; then times_opt=(--stage-times exp/stage_times.tsv); fi
