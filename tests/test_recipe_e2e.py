@@ -22,6 +22,9 @@ def make_recipe_copy(tmp_path: Path, corpus: str = "digits") -> Path:
     for name in ["run.sh", "cmd.sh", "path.sh"]:
         shutil.copy(recipe / name, work / name)
     shutil.copytree(recipe / "local", work / "local")
+    if (recipe / "studies").is_dir():  # the scripts, not the committed STUDY_*.md
+        shutil.copytree(recipe / "studies", work / "studies",
+                        ignore=shutil.ignore_patterns("*.md"))
     (work / "steps_kd").symlink_to(ROOT / "local")
     if (recipe / "conf").is_symlink():  # the plugin's shared conf
         (work / "conf").symlink_to(ROOT / "conf")
@@ -309,9 +312,9 @@ def check_fmllr_network(work: Path, tmp_path: Path, env: dict[str, str]) -> None
 
 
 def check_input_study(work: Path, env: dict[str, str]) -> None:
-    """local/input_study.sh trains the teacher and two students of the run (fbank) on tri3's
+    """studies/input_study.sh trains the teacher and two students of the run (fbank) on tri3's
     fMLLR features, with the run's shapes and alignments, and writes both inputs' rows."""
-    proc = run_step(work, env, "local/input_study.sh", "--decode-beam", "8",
+    proc = run_step(work, env, "studies/input_study.sh", "--decode-beam", "8",
                     "--lattices", "false", "--max-active", "300")
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     for net in ["teacher_fmllr", "student_gmm_fmllr_s1", "student_soft_fmllr_s1"]:
@@ -322,18 +325,18 @@ def check_input_study(work: Path, env: dict[str, str]) -> None:
     run_model, study_model = (json.loads((work / f"exp/{x}/config.json").read_text())["model"]
                               for x in ["teacher", "teacher_fmllr"])
     assert {**run_model, "input_dim": 0} == {**study_model, "input_dim": 0}  # the run's shape
-    study = (work / "STUDY_input.md").read_text()
+    study = (work / "studies/STUDY_input.md").read_text()
     for row in ["BLSTM teacher, fbank + CMVN", "BLSTM teacher, fMLLR",
                 "DNN student, GMM hard, fMLLR", "DNN student, RNN soft T=1, fbank + CMVN"]:
         assert f"| {row} |" in study, row
 
 
 def check_teacher_study(work: Path, env: dict[str, str]) -> None:
-    """local/teacher_study.sh continues the teacher's training in a copy, trains a soft
+    """studies/teacher_study.sh continues the teacher's training in a copy, trains a soft
     student on it and writes STUDY_teacher.md; the original teacher is left alone."""
     before = (work / "exp/teacher/final.pt").stat().st_mtime
     first = json.loads((work / "exp/teacher/history.json").read_text())
-    proc = subprocess.run(["bash", "local/teacher_study.sh", "--epochs", "3",
+    proc = subprocess.run(["bash", "studies/teacher_study.sh", "--epochs", "3",
                            "--decode-beam", "8", "--lattices", "false", "--max-active", "300"],
                           cwd=work, env=env, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
@@ -348,18 +351,18 @@ def check_teacher_study(work: Path, env: dict[str, str]) -> None:
                  for x in ["student_soft_e3_s1", "student_gmm_s1"])
     assert soft["model"] == gmm["model"]  # the run's student shape and budget, read back
     assert soft["train"]["max_epochs"] == gmm["train"]["max_epochs"]
-    study = (work / "STUDY_teacher.md").read_text()
+    study = (work / "studies/STUDY_teacher.md").read_text()
     for row in ["BLSTM teacher, 3 epochs", "DNN student, RNN soft T=1 (3-epoch teacher)"]:
         assert f"| {row} |" in study, row
-    assert "# WER per voice" in (work / "STUDY_teacher_per_speaker.md").read_text()
+    assert "# WER per voice" in (work / "studies/STUDY_teacher_per_speaker.md").read_text()
 
 
 def check_gmm_seed_study(work: Path, env: dict[str, str]) -> None:
-    """local/gmm_seed_study.sh retrains mono/tri1/tri2 with another seed (different models,
+    """studies/gmm_seed_study.sh retrains mono/tri1/tri2 with another seed (different models,
     the run's settings) and says in how many of the two runs their order held."""
-    bad = run_step(work, env, "local/gmm_seed_study.sh", "--seeds", "0")
+    bad = run_step(work, env, "studies/gmm_seed_study.sh", "--seeds", "0")
     assert bad.returncode != 0 and "positive integers" in bad.stderr
-    proc = run_step(work, env, "local/gmm_seed_study.sh", "--seeds", "3", "--decode-beam", "8")
+    proc = run_step(work, env, "studies/gmm_seed_study.sh", "--seeds", "3", "--decode-beam", "8")
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     for system in ["mono", "tri1", "tri2"]:
         ours, theirs = work / "exp" / system, work / "exp/gmm_seeds/s3" / system
@@ -368,15 +371,15 @@ def check_gmm_seed_study(work: Path, env: dict[str, str]) -> None:
     tri1 = json.loads((work / "exp/gmm_seeds/s3/tri1/config.json").read_text())
     assert tri1["num_leaves"] == json.loads((work / "exp/tri1/config.json").read_text())[
         "num_leaves"]
-    study = (work / "STUDY_gmm_seeds.md").read_text()
+    study = (work / "studies/STUDY_gmm_seeds.md").read_text()
     assert "| tri2 GMM (LDA+MLLT) (2 runs) |" in study, study
     assert re.search(r"\| test \| [012] of 2 \| (yes|no), (yes|no) \|", study), study
 
 
 def check_seen_voices_study(work: Path, env: dict[str, str]) -> None:
-    """local/seen_voices_study.sh decodes the teacher and the seed-1 students on their
+    """studies/seen_voices_study.sh decodes the teacher and the seed-1 students on their
     shared cv utterances (training voices) and writes STUDY_seen_voices.md."""
-    proc = run_step(work, env, "local/seen_voices_study.sh", "--decode-beam", "8",
+    proc = run_step(work, env, "studies/seen_voices_study.sh", "--decode-beam", "8",
                     "--lattices", "false", "--max-active", "300")
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     cv = (work / "exp/teacher/valid_uttlist").read_text().split()
@@ -387,23 +390,23 @@ def check_seen_voices_study(work: Path, env: dict[str, str]) -> None:
     assert kept <= lm_lines - len(set(cv)) // 2, (kept, lm_lines)  # their sentences left out
     train_voices = {line.split()[0] for line in
                     (work / "data/train/spk2utt").read_text().splitlines()}
-    study = (work / "STUDY_seen_voices.md").read_text()
+    study = (work / "studies/STUDY_seen_voices.md").read_text()
     for row in ["BLSTM teacher", "DNN student, GMM hard", "DNN student, RNN soft T=1"]:
         assert f"| {row} |" in study, row
     assert "## Frame accuracy against exp/tri3_ali" in study
     assert "| DNN student, RNN hard | " in study.split("## Frame accuracy")[1]
-    per_spk = (work / "STUDY_seen_voices_per_speaker.md").read_text()
+    per_spk = (work / "studies/STUDY_seen_voices_per_speaker.md").read_text()
     columns = re.findall(r"^\| test:(\S+) \|", per_spk, re.M)
     assert columns and set(columns) <= train_voices, columns
 
 
 def check_voice_mismatch_study(work: Path, env: dict[str, str]) -> None:
-    """local/voice_mismatch_study.sh decodes every GMM (and gmm_seed_study's seed-3 models)
+    """studies/voice_mismatch_study.sh decodes every GMM (and gmm_seed_study's seed-3 models)
     and network on test's sentences read by the training voices and writes
     STUDY_voice_mismatch.md with the order on that set."""
-    bad = run_step(work, env, "local/voice_mismatch_study.sh", "--gmm-seeds", "9")
+    bad = run_step(work, env, "studies/voice_mismatch_study.sh", "--gmm-seeds", "9")
     assert bad.returncode != 0 and "exp/gmm_seeds/s9/mono" in bad.stderr, bad.stderr
-    proc = run_step(work, env, "local/voice_mismatch_study.sh", "--decode-beam", "8",
+    proc = run_step(work, env, "studies/voice_mismatch_study.sh", "--decode-beam", "8",
                     "--lattices", "false", "--gmm-seeds", "3", "--max-active", "300")
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     test = (work / "data/test/text").read_text().splitlines()
@@ -412,7 +415,7 @@ def check_voice_mismatch_study(work: Path, env: dict[str, str]) -> None:
         sorted(line.split(" ", 1)[1] for line in test)
     assert (work / "data/test_seen_fbank/cmvn.scp").is_file()
     assert (work / "exp/tri3/decode_test_seen/trans.1").is_file()  # fMLLR's two passes
-    study = (work / "STUDY_voice_mismatch.md").read_text()
+    study = (work / "studies/STUDY_voice_mismatch.md").read_text()
     for row in ["mono GMM (2 runs)", "tri2 GMM (LDA+MLLT) (2 runs)", "tri3 GMM (LDA+MLLT+SAT)",
                 "BLSTM teacher", "DNN student, RNN soft T=1"]:
         assert f"| {row} |" in study, row
@@ -420,15 +423,15 @@ def check_voice_mismatch_study(work: Path, env: dict[str, str]) -> None:
     assert re.search(r"\| test \| [012] of 2 \| (yes|no), (yes|no) \|", study), study
     train_voices = {line.split()[0] for line in
                     (work / "data/train/spk2utt").read_text().splitlines()}
-    per_spk = (work / "STUDY_voice_mismatch_per_speaker.md").read_text()
+    per_spk = (work / "studies/STUDY_voice_mismatch_per_speaker.md").read_text()
     columns = re.findall(r"^\| test:(\S+) \|", per_spk, re.M)
     assert columns and set(columns) <= train_voices, columns
 
 
 def check_prior_study(work: Path, env: dict[str, str]) -> None:
-    """local/prior_study.sh decodes the teacher and two students again with priors from
+    """studies/prior_study.sh decodes the teacher and two students again with priors from
     their own posteriors and with scaled priors, and writes STUDY_priors.md."""
-    proc = run_step(work, env, "local/prior_study.sh", "--decode-beam", "8", "--lattices",
+    proc = run_step(work, env, "studies/prior_study.sh", "--decode-beam", "8", "--lattices",
                     "false", "--max-utts", "20", "--prior-scales", "0.5", "--max-active", "300")
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     counts, frames = ((work / "exp/teacher" / f).read_text().split()
@@ -439,7 +442,7 @@ def check_prior_study(work: Path, env: dict[str, str]) -> None:
     assert "--prior-scale 0.5" in log
     log = (work / "exp/teacher/decode_test_postprior/log/decode.1.log").read_text()
     assert "--class-frame-counts exp/teacher/posterior_train.counts" in log
-    study = (work / "STUDY_priors.md").read_text()
+    study = (work / "studies/STUDY_priors.md").read_text()
     for row in ["BLSTM teacher", "BLSTM teacher, posterior priors",
                 "DNN student, GMM hard, prior scale 0.5",
                 "DNN student, RNN soft T=1, posterior priors"]:
@@ -447,9 +450,9 @@ def check_prior_study(work: Path, env: dict[str, str]) -> None:
 
 
 def check_student_study(work: Path, env: dict[str, str]) -> None:
-    """local/student_study.sh trains the GMM-hard and soft students again, narrower and on
+    """studies/student_study.sh trains the GMM-hard and soft students again, narrower and on
     part of the training data, and writes STUDY_students.md."""
-    proc = run_step(work, env, "local/student_study.sh", "--decode-beam", "8", "--lattices",
+    proc = run_step(work, env, "studies/student_study.sh", "--decode-beam", "8", "--lattices",
                     "false", "--hidden", "16", "--num-utts", "20", "--max-active", "300")
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     config = {x: json.loads((work / f"exp/{x}/config.json").read_text()) for x in
@@ -461,7 +464,7 @@ def check_student_study(work: Path, env: dict[str, str]) -> None:
     assert config["student_gmm_n20_s1"]["model"] == config["student_gmm_s1"]["model"]
     assert config["student_soft_n20_s1"]["data"] == "data/train_n20_fbank"
     assert len((work / "data/train_n20_fbank/utt2spk").read_text().splitlines()) == 20
-    study = (work / "STUDY_students.md").read_text()
+    study = (work / "studies/STUDY_students.md").read_text()
     for row in ["DNN student, GMM hard", "DNN student, RNN soft T=1, hidden 16",
                 "DNN student, GMM hard, 20 utterances", "DNN student, RNN soft T=1, 20 utterances"]:
         assert f"| {row} |" in study, row
@@ -487,13 +490,13 @@ def check_full_grid(work: Path, env: dict[str, str]) -> None:
 
 
 def check_dev_frames_study(work: Path, env: dict[str, str]) -> None:
-    """local/dev_frames_study.sh force-aligns dev with tri3 (fMLLR) and writes each
+    """studies/dev_frames_study.sh force-aligns dev with tri3 (fMLLR) and writes each
     network's frame accuracy on it to STUDY_dev_frames.md."""
-    proc = run_step(work, env, "local/dev_frames_study.sh", "--networks",
+    proc = run_step(work, env, "studies/dev_frames_study.sh", "--networks",
                     "teacher student_soft_s1")
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert (work / "exp/tri3_ali_dev/trans.1").is_file()  # fMLLR alignment of dev
-    study = (work / "STUDY_dev_frames.md").read_text()
+    study = (work / "studies/STUDY_dev_frames.md").read_text()
     assert "## Frame accuracy against exp/tri3_ali_dev" in study
     for row in ["teacher", "student_soft_s1"]:
         assert f"| {row} | " in study, row

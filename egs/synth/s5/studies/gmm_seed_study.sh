@@ -6,7 +6,7 @@
 # their graphs and decode dev and test as run.sh does. Writes STUDY_gmm_seeds.md: each
 # system's mean +- sd over the run's own models (seed 0) and these, WER per voice, and in
 # how many runs the order holds on dev and on test.
-#   local/gmm_seed_study.sh --seeds "1 2"
+#   studies/gmm_seed_study.sh --seeds "1 2"
 # shellcheck source-path=SCRIPTDIR/..  # sourced files are named relative to the recipe dir
 set -euo pipefail
 
@@ -71,6 +71,6 @@ runs_of() {  # runs_of <system>: the run's decode dirs, then each seed's
 }
 steps_kd/make_results.sh --title "GMM seeds: mono, tri1, tri2 over seeds 0 (the run's) $seeds" \
   --baseline "$mono_label" --test-data data/test --dev-data data/dev \
-  --order "$gmm_order" STUDY_gmm_seeds.md \
+  --order "$gmm_order" studies/STUDY_gmm_seeds.md \
   "$mono_label=$(runs_of mono)" "$tri1_label=$(runs_of tri1)" "$tri2_label=$(runs_of tri2)"
-cat STUDY_gmm_seeds.md
+cat studies/STUDY_gmm_seeds.md

@@ -7,8 +7,8 @@
 # test; test WER is read at each system's dev-best LM weight / insertion penalty. Writes
 # STUDY_voice_mismatch.md: the table, WER per training voice, and whether mono > tri1 > tri2
 # holds there. With --nnets false it needs run.sh only through stage 5; --gmm-seeds adds the
-# mono/tri1/tri2 models local/gmm_seed_study.sh trained with those seeds as further runs.
-#   local/voice_mismatch_study.sh --seed 1 [--gmm-seeds "1 2"]
+# mono/tri1/tri2 models studies/gmm_seed_study.sh trained with those seeds as further runs.
+#   studies/voice_mismatch_study.sh --seed 1 [--gmm-seeds "1 2"]
 # shellcheck source-path=SCRIPTDIR/..  # sourced files are named relative to the recipe dir
 set -euo pipefail
 
@@ -20,7 +20,7 @@ max_active=7000     # the decoder's; a barely trained network's flat scores keep
 lattices=true       # the networks' decoding; false: best path (run.sh does that at --size tiny)
 nnets=true          # false: the GMM systems only
 text_file=          # the --text-file run.sh's corpus was made from, if any
-gmm_seeds=          # seeds of local/gmm_seed_study.sh's models (exp/gmm_seeds/s<seed>)
+gmm_seeds=          # seeds of studies/gmm_seed_study.sh's models (exp/gmm_seeds/s<seed>)
 # End configuration section.
 
 . ./cmd.sh
@@ -40,12 +40,12 @@ for x in "${gmms[@]}"; do
 done
 for s in $gmm_seeds; do
   for x in mono tri1 tri2; do
-    require_made_by "local/gmm_seed_study.sh --seeds \"$gmm_seeds\"" \
+    require_made_by "studies/gmm_seed_study.sh --seeds \"$gmm_seeds\"" \
       "exp/gmm_seeds/s$s/$x/decode_dev/scoring_kaldi/best_wer"
   done
 done
 if [ "$nnets" = true ]; then
-  . local/study_common.sh  # gmm (the networks' graph), feats; checks stage 8 ran
+  . studies/study_common.sh  # gmm (the networks' graph), feats; checks stage 8 ran
 fi
 
 # The set, with run.sh's stage 2 features.
@@ -112,5 +112,5 @@ fi
 
 steps_kd/make_results.sh --title "voice mismatch: test's sentences read by the training voices (data/test_seen)" \
   --baseline "$mono_label" --test-data data/test_seen --dev-data data/dev \
-  --order "$gmm_order" STUDY_voice_mismatch.md "${rows[@]}"
-cat STUDY_voice_mismatch.md
+  --order "$gmm_order" studies/STUDY_voice_mismatch.md "${rows[@]}"
+cat studies/STUDY_voice_mismatch.md

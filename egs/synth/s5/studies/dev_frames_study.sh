@@ -5,7 +5,7 @@
 # and mean log posterior of the aligned pdf against that alignment on the dev frames
 # (frame_accuracy.py). STUDY_seen_voices.md measures the same on training voices. Dev only:
 # the test set is not looked at. Writes STUDY_dev_frames.md.
-#   local/dev_frames_study.sh --networks "teacher student_gmm_s1 student_soft_s1"
+#   studies/dev_frames_study.sh --networks "teacher student_gmm_s1 student_soft_s1"
 # shellcheck source-path=SCRIPTDIR/..  # sourced files are named relative to the recipe dir
 set -euo pipefail
 
@@ -18,7 +18,7 @@ networks=           # exp dir names; empty: the teacher and the seed-<seed> stud
 . ./cmd.sh
 . ./path.sh
 . steps_kd/parse_options.sh
-. local/study_common.sh
+. studies/study_common.sh
 
 networks=${networks:-teacher student_gmm_s$seed student_rnnhard_s$seed student_soft_s$seed}
 models=()
@@ -32,12 +32,12 @@ if [ -f "$gmm/final.alimdl" ]; then
 else
   steps_kd/align_si.sh --nj "$nj" --cmd "$train_cmd" data/dev data/lang "$gmm" "$dev_ali"
 fi
-out=STUDY_dev_frames.md
+out=studies/STUDY_dev_frames.md
 tmp=$out.tmp
 {
   echo "# Frame accuracy on the held-out dev voices"
   echo
-  echo "Written by local/dev_frames_study.sh from the run's networks; do not edit by hand."
+  echo "Written by studies/dev_frames_study.sh from the run's networks; do not edit by hand."
   echo "Reference: $dev_ali, $gmm's forced alignment of the dev transcripts (dev only; test"
   echo "is not looked at). STUDY_seen_voices.md has the same measure on training voices."
 } > "$tmp"

@@ -10,8 +10,8 @@
 # the teacher's alignment dir (e.g. exp/tri3_ali) is the run's too, and every network is
 # decoded with that GMM system's graph. Writes --out (the table and WER per held-out voice)
 # with make_results.sh and both teachers' learning curves to plots/teacher_study_curves.png.
-#   local/teacher_study.sh --epochs 8 --temperatures "2 5"
-#   local/teacher_study.sh --epochs 10 --seeds "1 2 3" --out STUDY_teacher_3seeds.md
+#   studies/teacher_study.sh --epochs 8 --temperatures "2 5"
+#   studies/teacher_study.sh --epochs 10 --seeds "1 2 3" --out studies/STUDY_teacher_3seeds.md
 # shellcheck source-path=SCRIPTDIR/..  # sourced files are named relative to the recipe dir
 set -euo pipefail
 
@@ -19,7 +19,7 @@ set -euo pipefail
 epochs=8
 nj=2
 seeds=1             # student seeds; the run's students of each are the baselines
-out=STUDY_teacher.md
+out=studies/STUDY_teacher.md
 decode_beam=11
 max_active=7000     # the decoder's; a barely trained network's flat scores keep this many
 lattices=true       # false: best-path decoding (run.sh does that at --size tiny)
@@ -31,7 +31,7 @@ temperatures=       # e.g. "2 5": also soft students of the original teacher at 
 . steps_kd/parse_options.sh
 
 seed=${seeds%% *}
-. local/study_common.sh
+. studies/study_common.sh
 study_require exp/teacher/final.pt exp/teacher_targets/targets.scp
 study_require_students
 teacher_opts=$(python -m pykaldi_distill.bin.nnet_options --with-seed exp/teacher)

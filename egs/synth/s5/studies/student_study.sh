@@ -6,8 +6,8 @@
 # utterances, evenly spaced over the training set (all voices; the teacher and its soft
 # targets stay those of the whole set), and decode them with the GMM system's graph. Writes
 # --out with make_results.sh (rows over several seeds are mean ± std).
-#   local/student_study.sh --hidden "128 512" --num-utts 1190
-#   local/student_study.sh --seeds "1 2 3" --num-utts 0 --out STUDY_students_3seeds.md
+#   studies/student_study.sh --hidden "128 512" --num-utts 1190
+#   studies/student_study.sh --seeds "1 2 3" --num-utts 0 --out studies/STUDY_students_3seeds.md
 # shellcheck source-path=SCRIPTDIR/..  # sourced files are named relative to the recipe dir
 set -euo pipefail
 
@@ -19,14 +19,14 @@ max_active=7000     # the decoder's; a barely trained network's flat scores keep
 lattices=true       # false: best-path decoding (run.sh does that at --size tiny)
 hidden=128          # hidden-layer widths to try ("" for none)
 num_utts=           # training utterances of the data-size students; empty: half ("0": none)
-out=STUDY_students.md
+out=studies/STUDY_students.md
 # End configuration section.
 
 . ./cmd.sh
 . ./path.sh
 . steps_kd/parse_options.sh
 seed=${seeds%% *}
-. local/study_common.sh
+. studies/study_common.sh
 study_require exp/teacher_targets/targets.scp
 study_require_students
 

@@ -9,7 +9,7 @@
 # trained on these utterances and are left out. Writes STUDY_seen_voices.md (the table, WER
 # per training voice, and each network's frame accuracy against the GMM alignment on the
 # same frames).
-#   local/seen_voices_study.sh --seed 1
+#   studies/seen_voices_study.sh --seed 1
 # shellcheck source-path=SCRIPTDIR/..  # sourced files are named relative to the recipe dir
 set -euo pipefail
 
@@ -35,7 +35,7 @@ for name in "${names[@]}"; do
     exit 1
   fi
 done
-. local/study_common.sh  # gmm_ali, gmm, train_data, feats
+. studies/study_common.sh  # gmm_ali, gmm, train_data, feats
 seen=data/seen_cv_s${seed}_$feats
 
 dir=exp/seen_voices_s$seed
@@ -61,10 +61,10 @@ for i in "${!names[@]}"; do
   rows+=("${labels[$i]}=$out,exp/${names[$i]}/decode_dev")
 done
 steps_kd/make_results.sh --title "seen voices: the networks' held-out utterances of the training voices (seed $seed)" \
-  --baseline "DNN student, GMM hard" --test-data "$seen" STUDY_seen_voices.md "${rows[@]}"
+  --baseline "DNN student, GMM hard" --test-data "$seen" studies/STUDY_seen_voices.md "${rows[@]}"
 # Frame level, all against the GMM alignment that trained the teacher.
 models=()
 for i in "${!names[@]}"; do models+=("${labels[$i]}=exp/${names[$i]}"); done
-python -m pykaldi_distill.bin.frame_accuracy --out STUDY_seen_voices.md "$seen" "$gmm_ali" \
+python -m pykaldi_distill.bin.frame_accuracy --out studies/STUDY_seen_voices.md "$seen" "$gmm_ali" \
   "${models[@]}"
-cat STUDY_seen_voices.md
+cat studies/STUDY_seen_voices.md

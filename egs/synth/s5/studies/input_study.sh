@@ -6,7 +6,7 @@
 # the same input), decode them with the GMM system's graph, and write --out with both inputs'
 # rows side by side. The recipe's default input is the one better on dev; test is reported,
 # never used to choose.
-#   local/input_study.sh --seeds "1 2 3"
+#   studies/input_study.sh --seeds "1 2 3"
 # shellcheck source-path=SCRIPTDIR/..  # sourced files are named relative to the recipe dir
 set -euo pipefail
 
@@ -16,14 +16,14 @@ nj=2
 decode_beam=11
 max_active=7000     # the decoder's; a barely trained network's flat scores keep this many
 lattices=true       # false: best-path decoding (run.sh does that at --size tiny)
-out=STUDY_input.md
+out=studies/STUDY_input.md
 # End configuration section.
 
 . ./cmd.sh
 . ./path.sh
 . steps_kd/parse_options.sh
 seed=${seeds%% *}
-. local/study_common.sh
+. studies/study_common.sh
 . local/gmm_common.sh
 study_require exp/teacher/final.pt exp/teacher_targets/targets.scp
 study_require_students

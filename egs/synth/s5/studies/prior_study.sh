@@ -7,7 +7,7 @@
 # with the log priors scaled by each of --prior-scales (nnet-forward's --prior-scale).
 # Writes STUDY_priors.md with make_results.sh; pick a setting by its dev WER, since test is
 # read at each row's own dev-best LM weight and insertion penalty.
-#   local/prior_study.sh --seed 1 --prior-scales "0.5"
+#   studies/prior_study.sh --seed 1 --prior-scales "0.5"
 # shellcheck source-path=SCRIPTDIR/..  # sourced files are named relative to the recipe dir
 set -euo pipefail
 
@@ -25,7 +25,7 @@ prior_scales=0.5    # also decode with these prior scales ("" for none)
 . ./cmd.sh
 . ./path.sh
 . steps_kd/parse_options.sh
-. local/study_common.sh
+. studies/study_common.sh
 
 names=(teacher "student_gmm_s$seed" "student_soft_s$seed")
 labels=("BLSTM teacher" "DNN student, GMM hard" "DNN student, RNN soft T=1")
@@ -51,5 +51,5 @@ for i in "${!names[@]}"; do
 done
 steps_kd/make_results.sh --title "prior study: how the networks' priors are estimated and scaled (seed $seed), dev/test = held-out voices" \
   --baseline "DNN student, GMM hard" --test-data data/test --dev-data data/dev \
-  STUDY_priors.md "${rows[@]}"
-cat STUDY_priors.md
+  studies/STUDY_priors.md "${rows[@]}"
+cat studies/STUDY_priors.md
