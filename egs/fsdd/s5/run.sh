@@ -11,7 +11,7 @@
 # packaged US-English model and a digit-loop grammar, decoding the same held-out recordings.
 # With --tts-recipe, the models of a TTS-trained recipe decode them too (how far synthetic
 # voices carry to real ones).
-#   ./run.sh /path/to/free-spoken-digit-dataset                 # every fold (~25 min)
+#   ./run.sh /path/to/free-spoken-digit-dataset                 # every fold (~1 h on 2 cores)
 #   ./run.sh --size tiny --test-speakers george <fsdd-dir>       # CI: one fold, 5 per digit
 set -euo pipefail
 
