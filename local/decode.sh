@@ -79,9 +79,9 @@ options="lmwts=$lmwts beam=$beam max_active=$max_active lattices=$lattices"
 options+=" lattice_beam=$lattice_beam min_lmwt=$min_lmwt max_lmwt=$max_lmwt wips=$wips"
 options+=" fmllr=$fmllr prior_scale=$prior_scale frames_per_chunk=$frames_per_chunk"
 options+=" extra_left_context=$extra_left_context extra_right_context=$extra_right_context"
-if [ -n "$onnx" ]; then
-  inputs+=("$onnx")
-  options+=" onnx=$onnx"
+if [ -n "$exported" ]; then
+  inputs+=("$exported")
+  options+=" exported=$exported"
 fi
 begin_decode_dir "$dir"
 rm -f "$dir"/lat.*.gz "$dir"/trans.*

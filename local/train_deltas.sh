@@ -22,34 +22,11 @@ Options:
   --cmvn-opts <opts>        # apply-cmvn options (default: those of <ali-dir>)"
 . "$(dirname "$0")/parse_options.sh"
 . "$(dirname "$0")/pkd_env.sh"
+. "$(dirname "$0")/tree_train_common.sh"
 
 if [ $# -ne 6 ]; then
   echo "$help_message" >&2
   exit 1
 fi
-num_leaves=$1
-totgauss=$2
-data=$3
-lang=$4
-alidir=$5
-dir=$6
-
-require "$data/feats.scp" "$data/cmvn.scp" "$data/text" "$lang/L.fst" "$lang/phones/roots.int" \
-  "$lang/phones/sets.int" "$alidir/final.mdl" "$alidir/tree" "$alidir/ali.1.gz"
-inputs=("$data/feats.scp" "$data/cmvn.scp" "$data/text" "$lang/L.fst" "$lang/phones/roots.int"
-  "$lang/phones/sets.int" "$alidir/final.mdl" "$alidir/tree" "$alidir/num_jobs")
-options="num_leaves=$num_leaves totgauss=$totgauss num_iters=$num_iters"
-options+=" boost_silence=$boost_silence seed=$seed cmvn_opts=$cmvn_opts"
-lock_dir "$dir"
-stamp=$dir/fingerprint
-skip_if_done "$stamp" "$dir/final.mdl" "$options" "${inputs[@]}"
-mkdir -p "$dir/log"
-$cmd "$dir/log/train.log" \
-  "$pkd_python" -m pykaldi_distill.bin.train_deltas --num-leaves "$num_leaves" \
-    --totgauss "$totgauss" --num-iters "$num_iters" --boost-silence "$boost_silence" \
-    --seed "$seed" \
-    --cmvn-opts="$cmvn_opts" \
-    "$data" "$lang" "$alidir" "$dir"
-grep -E "^iter|^tree" "$dir/log/train.log" | tail -n 2
-echo "$0: done training triphone system in $dir"
-fingerprint_write "$stamp" "$options" "${inputs[@]}"
+train_tree_system train_deltas "triphone system" "cmvn_opts=$cmvn_opts" "$@" \
+  --cmvn-opts="$cmvn_opts"

@@ -27,37 +27,12 @@ Options:
   --silence-weight <f>      # silence frames' weight in fMLLR stats (default: $silence_weight)"
 . "$(dirname "$0")/parse_options.sh"
 . "$(dirname "$0")/pkd_env.sh"
+. "$(dirname "$0")/tree_train_common.sh"
 
 if [ $# -ne 6 ]; then
   echo "$help_message" >&2
   exit 1
 fi
-num_leaves=$1
-totgauss=$2
-data=$3
-lang=$4
-alidir=$5
-dir=$6
-
-require "$data/feats.scp" "$data/cmvn.scp" "$data/text" "$data/utt2spk" "$lang/L.fst" \
-  "$lang/phones/roots.int" "$lang/phones/sets.int" "$alidir/final.mdl" "$alidir/tree" \
-  "$alidir/ali.1.gz"
-inputs=("$data/feats.scp" "$data/cmvn.scp" "$data/text" "$data/utt2spk" "$lang/L.fst"
-  "$lang/phones/roots.int" "$lang/phones/sets.int" "$alidir/final.mdl" "$alidir/tree"
-  "$alidir/num_jobs")
-options="num_leaves=$num_leaves totgauss=$totgauss num_iters=$num_iters"
-options+=" boost_silence=$boost_silence seed=$seed fmllr_iters=$fmllr_iters"
-options+=" silence_weight=$silence_weight"
-lock_dir "$dir"
-stamp=$dir/fingerprint
-skip_if_done "$stamp" "$dir/final.mdl" "$options" "${inputs[@]}"
-mkdir -p "$dir/log"
-$cmd "$dir/log/train.log" \
-  "$pkd_python" -m pykaldi_distill.bin.train_sat --num-leaves "$num_leaves" \
-    --totgauss "$totgauss" --num-iters "$num_iters" --boost-silence "$boost_silence" \
-    --seed "$seed" \
-    --fmllr-iters "$fmllr_iters" --silence-weight "$silence_weight" "$data" "$lang" "$alidir" \
-    "$dir"
-grep -E "^iter|^tree" "$dir/log/train.log" | tail -n 2
-echo "$0: done training SAT triphone system in $dir"
-fingerprint_write "$stamp" "$options" "${inputs[@]}"
+train_tree_system train_sat "SAT triphone system" \
+  "fmllr_iters=$fmllr_iters silence_weight=$silence_weight" "$@" \
+  --fmllr-iters "$fmllr_iters" --silence-weight "$silence_weight"

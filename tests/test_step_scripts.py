@@ -10,6 +10,7 @@ import pytest
 LOCAL = Path(__file__).resolve().parents[1] / "local"
 STEPS = sorted(p.name for p in LOCAL.glob("*.sh")
                if p.name not in {"parse_options.sh", "pkd_env.sh", "nnet_train_common.sh",
+                                 "tree_train_common.sh",
                                  "background.sh", "stage_times.sh"})  # sourced, not steps
 
 
