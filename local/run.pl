@@ -33,22 +33,13 @@ use File::Basename qw(dirname);
 use File::Path qw(make_path);
 use Cwd qw(abs_path);
 use lib dirname(abs_path($0));
-use PkdJobs qw(first_error);
+use PkdJobs qw(first_error parse_job_args quote_arg take_max_jobs);
 
 my $usage = "usage: run.pl [--max-jobs-run N] [JOB=1:N] <log-file> <command> [<args>...]\n";
 
 sub fail { print STDERR "run.pl: $_[0]\n"; exit 1; }
 
 sub now { return strftime("%a %b %e %H:%M:%S %Z %Y", localtime); }
-
-# Kaldi's quoting: bare words pass through (so "|" and ">" act as shell operators), words
-# with whitespace are double-quoted, or single-quoted when they contain a double quote.
-sub quote_arg {
-  my ($x) = @_;
-  return $x if $x =~ m/^\S+$/;
-  if ($x =~ m/"/) { (my $y = $x) =~ s/'/'\\''/g; return "'$y'"; }
-  return "\"$x\"";
-}
 
 sub num_cpus {
   # nproc respects CPU affinity (containers, taskset) but also OMP_NUM_THREADS, which
@@ -63,35 +54,21 @@ sub num_cpus {
   return 32;
 }
 
-# Options and JOB=a:b may be interleaved (Kaldi allows "JOB=1:4 --max-jobs-run 2 ...").
 sub parse_args {
-  my %a = (max_jobs => 0, jobname => undef, start => 1, end => 1);
-  for my $round (1 .. 2) {
-    while (@ARGV >= 2 && $ARGV[0] =~ m/^-/) {
-      my $opt = shift @ARGV;
-      unshift(@ARGV, $2), $opt = $1 if $opt =~ m/^(--[^=]+)=(.*)$/;
-      next if $opt eq '-V';
-      if ($opt eq '--max-jobs-run' || $opt eq '-tc') {
-        my $n = shift @ARGV;
-        fail("invalid option $opt $n") unless $n =~ m/^\d+$/ && $n > 0;
-        $a{max_jobs} = $n if !$a{max_jobs} || $n < $a{max_jobs};  # the smallest one wins
-      } elsif ($opt eq '-pe') {
-        splice(@ARGV, 0, 2);  # e.g. -pe smp 4
-      } else {
-        shift @ARGV;  # a grid option and its value (--mem 2G, --gpu 1 ...): ignored here
-      }
+  my %a = (max_jobs => 0);
+  my $error = parse_job_args(\%a, sub {
+    my ($opt) = @_;
+    return if $opt eq '-V';
+    if ($opt eq '--max-jobs-run' || $opt eq '-tc') {
+      my $problem = take_max_jobs(\%a, $opt, shift @ARGV);
+      fail($problem) if $problem;
+    } elsif ($opt eq '-pe') {
+      splice(@ARGV, 0, 2);  # e.g. -pe smp 4
+    } else {
+      shift @ARGV;  # a grid option and its value (--mem 2G, --gpu 1 ...): ignored here
     }
-    last unless @ARGV;
-    if ($ARGV[0] =~ m/^([A-Za-z_]\w*)=(\d+):(\d+)$/) {
-      @a{qw(jobname start end)} = ($1, $2, $3);
-      shift @ARGV;
-    } elsif ($ARGV[0] =~ m/^([A-Za-z_]\w*)=(\d+)$/) {
-      @a{qw(jobname start end)} = ($1, $2, $2);
-      shift @ARGV;
-    }
-  }
-  fail("invalid job range $a{jobname}=$a{start}:$a{end}") if $a{start} > $a{end};
-  fail("invalid job range: the first job must be >= 1") if $a{start} < 1;
+  });
+  fail($error) if $error;
   @ARGV >= 2 or do { print STDERR $usage; exit 1; };
   return \%a;
 }

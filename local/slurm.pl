@@ -33,7 +33,7 @@ use Cwd qw(abs_path getcwd);
 use File::Basename qw(basename dirname);
 use File::Path qw(make_path);
 use lib dirname(abs_path($0));
-use PkdJobs qw(first_error);
+use PkdJobs qw(first_error parse_job_args quote_arg take_max_jobs);
 
 our $BACKEND;
 $BACKEND //= 'slurm';
@@ -69,14 +69,6 @@ my $PROG = $B->{prog};
 
 sub fail { print STDERR "$PROG: $_[0]\n"; exit 1; }
 
-# run.pl's quoting (see run.pl).
-sub quote_arg {
-  my ($x) = @_;
-  return $x if $x =~ m/^\S+$/;
-  if ($x =~ m/"/) { (my $y = $x) =~ s/'/'\\''/g; return "'$y'"; }
-  return "\"$x\"";
-}
-
 # Quote for bash, always (used for the generated script and the printed command).
 sub sh_quote {
   my ($x) = @_;
@@ -86,41 +78,28 @@ sub sh_quote {
 }
 
 sub parse_args {
-  my %a = (jobname => undef, start => 1, end => 1, max_jobs => 0, dry_run => 0,
-           opts => {}, raw => [], config => undef);
-  for my $round (1 .. 2) {
-    while (@ARGV >= 2 && $ARGV[0] =~ m/^-/) {
-      my $opt = shift @ARGV;
-      unshift(@ARGV, $2), $opt = $1 if $opt =~ m/^(--[^=]+)=(.*)$/;
-      if ($opt eq '--dry-run') { $a{dry_run} = 1; next; }
-      if ($opt eq '-V') { push @{$a{raw}}, $opt; next; }
-      my $value = shift @ARGV;
-      if ($opt eq '--max-jobs-run' || $opt eq '-tc') {
-        fail("invalid option $opt $value") unless $value =~ m/^\d+$/ && $value > 0;
-        $a{max_jobs} = $value if !$a{max_jobs} || $value < $a{max_jobs};
-      } elsif ($opt eq '--config') {
-        $a{config} = $value;
-      } elsif ($opt eq '-sync') {
-        # We always wait for the jobs.
-      } elsif ($opt =~ m/^--(.+)$/) {
-        (my $name = $1) =~ s/-/_/g;
-        $a{opts}{$name} = $value;
-      } else {
-        push @{$a{raw}}, $opt, $value;
-        push @{$a{raw}}, shift @ARGV if $opt eq '-pe';  # -pe smp 4
-      }
+  my %a = (max_jobs => 0, dry_run => 0, opts => {}, raw => [], config => undef);
+  my $error = parse_job_args(\%a, sub {
+    my ($opt) = @_;
+    if ($opt eq '--dry-run') { $a{dry_run} = 1; return; }
+    if ($opt eq '-V') { push @{$a{raw}}, $opt; return; }
+    my $value = shift @ARGV;
+    if ($opt eq '--max-jobs-run' || $opt eq '-tc') {
+      my $problem = take_max_jobs(\%a, $opt, $value);
+      fail($problem) if $problem;
+    } elsif ($opt eq '--config') {
+      $a{config} = $value;
+    } elsif ($opt eq '-sync') {
+      # We always wait for the jobs.
+    } elsif ($opt =~ m/^--(.+)$/) {
+      (my $name = $1) =~ s/-/_/g;
+      $a{opts}{$name} = $value;
+    } else {
+      push @{$a{raw}}, $opt, $value;
+      push @{$a{raw}}, shift @ARGV if $opt eq '-pe';  # -pe smp 4
     }
-    last unless @ARGV;
-    if ($ARGV[0] =~ m/^([A-Za-z_]\w*)=(\d+):(\d+)$/) {
-      @a{qw(jobname start end)} = ($1, $2, $3);
-      shift @ARGV;
-    } elsif ($ARGV[0] =~ m/^([A-Za-z_]\w*)=(\d+)$/) {
-      @a{qw(jobname start end)} = ($1, $2, $2);
-      shift @ARGV;
-    }
-  }
-  fail("invalid job range $a{jobname}=$a{start}:$a{end}") if $a{start} > $a{end};
-  fail("invalid job range: the first job must be >= 1") if $a{start} < 1;
+  });
+  fail($error) if $error;
   @ARGV >= 2 or fail("usage: $PROG [options] [JOB=1:N] <log-file> <command> [<args>...]");
   return \%a;
 }
