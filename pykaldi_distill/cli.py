@@ -9,12 +9,22 @@ import json
 import re
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import PkdError
+
+if TYPE_CHECKING:
+    from .triphone import TriConfig
 
 
 def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
+
+
+def log_stats(stats: object) -> None:
+    """A trainer's per-iteration callback: the iteration's statistics on the console."""
+    log(str(stats))
 
 
 def log_config(config: object) -> None:
@@ -40,6 +50,30 @@ def run(main: Callable[[argparse.Namespace], None], parser: argparse.ArgumentPar
             "that the directory is writable and the disk has space)")
         return 1
     return 0
+
+
+def positive_int(value: str) -> int:
+    """An argparse type: an integer >= 1."""
+    n = int(value)
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {n}")
+    return n
+
+
+def add_tree_trainer_arguments(p: argparse.ArgumentParser, d: TriConfig) -> None:
+    """The options and arguments of the trainers that build a tree from an alignment dir
+    (train_deltas, train_lda_mllt, train_sat); defaults from their config."""
+    p.add_argument("--num-leaves", type=int, default=d.num_leaves)
+    p.add_argument("--totgauss", type=int, default=d.totgauss)
+    p.add_argument("--num-iters", type=int, default=d.num_iters)
+    p.add_argument("--boost-silence", type=float, default=d.boost_silence)
+    p.add_argument("--seed", type=int, default=d.seed,
+                   help="seed of the Gaussian splitting (mixing up)")
+    p.add_argument("--cmvn-opts", default="",
+                   help="apply-cmvn options, e.g. '--norm-vars=true' (default: the ali dir's "
+                   "cmvn_opts, as Kaldi's steps/train_deltas.sh)")
+    for name in ["data_dir", "lang_dir", "ali_dir", "exp_dir"]:
+        p.add_argument(name, type=Path)
 
 
 SPLIT_PART = re.compile(r"/split\d+(?:utt)?/\d+/")

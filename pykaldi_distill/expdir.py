@@ -8,10 +8,14 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
+from .data import DataDir, load_data_dir
 from .errors import InputError, PkdError, require_dir, require_file
 from .features import FeatureConfig, FeaturePipeline, parse_cmvn_opts, read_conf
+from .gmm import GmmSystem
 from .io import read_int_vectors, write_int_vectors_gz, write_text_atomic
+from .lang import Lang, load_lang
 from .lda_mllt import read_kaldi_matrix, write_kaldi_matrix
+from .model_io import read_gmm_model, read_tree
 
 
 def write_pipeline(exp: Path, pipeline: FeaturePipeline) -> None:
@@ -147,3 +151,21 @@ def write_gmm_exp_dir(exp: Path, tm: object, tree: object, am: object,
     write_text_atomic(exp / "config.json",
                       json.dumps(dataclasses.asdict(config), indent=1, sort_keys=True) + "\n")
     write_gmm_model(exp / "final.mdl", tm, am)
+
+
+def cmvn_settings(cmvn_opts: str, ali_dir: Path) -> tuple[bool, bool]:
+    """(norm_means, norm_vars) from apply-cmvn options, else as `ali_dir`'s system applied
+    them (its cmvn_opts), as Kaldi's trainers take them from the alignment dir."""
+    if not cmvn_opts:
+        return read_cmvn_opts(ali_dir)
+    return parse_cmvn_opts(cmvn_opts)
+
+
+def load_gmm_source(data_dir: Path, lang_dir: Path, ali_dir: Path
+                    ) -> tuple[DataDir, Lang, GmmSystem, dict[str, list[int]]]:
+    """A tree trainer's inputs: the training data dir, the lang dir, and the source system
+    of the alignment dir (final.mdl, tree) with its alignments."""
+    tm, am = read_gmm_model(ali_dir / "final.mdl")
+    source = GmmSystem(tm, read_tree(ali_dir / "tree"), am)
+    return (load_data_dir(data_dir, need_text=True), load_lang(lang_dir), source,
+            dict(read_alignments(ali_dir)))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import kaldi_hmm_gmm as khg
 import kaldifst
@@ -14,6 +15,7 @@ import numpy as np
 
 from .features import apply_transform, delta_matrix
 from .gmm import Alignment, GmmSystem, IterStats, MonoConfig, train_iterations
+from .lang import read_int_lines, read_ints
 from .lda_mllt import LdaStats, MlltStats, estimate_lda, estimate_mllt, transform_means
 from .tree import (
     Event,
@@ -66,6 +68,23 @@ class PhoneSets:
     extra_questions: list[list[int]]
     roots: list[list[int]]
     ci_phones: list[int]
+
+
+def read_phone_sets(lang_dir: Path) -> PhoneSets:
+    """The tree-building phone sets of a lang dir (phones/{sets,extra_questions,roots,
+    context_indep}.int)."""
+    phones = lang_dir / "phones"
+    return PhoneSets(sets=read_int_lines(phones / "sets.int"),
+                     extra_questions=read_int_lines(phones / "extra_questions.int"),
+                     roots=read_int_lines(phones / "roots.int", skip_words=2),
+                     ci_phones=read_ints(phones / "context_indep.int"))
+
+
+def fit_schedule(config: TriConfig) -> None:
+    """Shorter runs (--num-iters): mix up until 10 iterations before the end, realign only
+    on iterations that exist."""
+    config.max_iter_inc = min(config.max_iter_inc, max(1, config.num_iters - 10))
+    config.realign_iters = [i for i in config.realign_iters if i < config.num_iters]
 
 
 def init_from_tree_stats(tree: Tree, stats: Mapping[Event, Stats], dim: int,

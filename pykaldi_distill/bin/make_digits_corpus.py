@@ -9,20 +9,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..cli import log, run
-from ..corpus.digits import (
-    PUBLIC_SIZES,
-    audio_seconds,
-    find_complete_corpus,
-    make_digits_corpus,
-)
-
-
-def positive_int(value: str) -> int:
-    n = int(value)
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {n}")
-    return n
+from ..cli import log, positive_int, run
+from ..corpus.common import audio_seconds
+from ..corpus.digits import PUBLIC_SIZES, find_complete_corpus, make_digits_corpus
 
 
 def get_parser() -> argparse.ArgumentParser:

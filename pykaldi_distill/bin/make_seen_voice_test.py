@@ -10,11 +10,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..cli import log, run
+from ..cli import log, positive_int, run
 from ..corpus.common import STAMP, audio_seconds, read_stamp
 from ..corpus.synth import make_seen_voice_test
 from ..errors import InputError
-from .make_digits_corpus import positive_int
 
 
 def get_parser() -> argparse.ArgumentParser:

@@ -11,11 +11,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..cli import log, run
+from ..cli import log, positive_int, run
 from ..corpus.common import audio_seconds
 from ..corpus.synth import LM_TEXT, PUBLIC_SIZES, find_complete_corpus, make_synth_corpus
 from ..corpus.text import kjv_sentences
-from .make_digits_corpus import positive_int
 
 
 def get_parser() -> argparse.ArgumentParser:

@@ -8,26 +8,24 @@ import argparse
 import dataclasses
 import sys
 
-from ..cli import log, log_config, run
+from ..cli import add_tree_trainer_arguments, log, log_config, log_stats, run
 from ..errors import InputError
-from ..expdir import write_gmm_exp_dir
+from ..expdir import cmvn_settings, load_gmm_source, write_gmm_exp_dir
 from ..features import FeaturePipeline, load_features
 from ..gmm import transcript_graph_compiler
-from ..triphone import LdaMlltConfig, check_start_transform, train_lda_mllt
-from .train_deltas import (
-    add_triphone_arguments,
-    cmvn_settings,
+from ..triphone import (
+    LdaMlltConfig,
+    check_start_transform,
     fit_schedule,
-    load_source,
-    log_iter,
     read_phone_sets,
+    train_lda_mllt,
 )
 
 
 def get_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="train_lda_mllt", description=__doc__)
     d = LdaMlltConfig()
-    add_triphone_arguments(p, d)
+    add_tree_trainer_arguments(p, d)
     p.add_argument("--splice", type=int, default=d.splice,
                    help="frames of context on each side before LDA (splice_opts)")
     p.add_argument("--dim", type=int, default=d.lda_dim, help="LDA output dimension")
@@ -47,8 +45,8 @@ def main_args(args: argparse.Namespace) -> None:
                            init_transform=args.init_transform)
     fit_schedule(config)
     log_config(config)
-    data, lang, source, alignments = load_source(args)
-    norm_means, norm_vars = cmvn_settings(args)
+    data, lang, source, alignments = load_gmm_source(args.data_dir, args.lang_dir, args.ali_dir)
+    norm_means, norm_vars = cmvn_settings(args.cmvn_opts, args.ali_dir)
     spliced_pipeline = FeaturePipeline(norm_means=norm_means, norm_vars=norm_vars,
                                        splice=config.splice)
     spliced = dict(load_features(data, spliced_pipeline))
@@ -62,7 +60,7 @@ def main_args(args: argparse.Namespace) -> None:
 
     system, final_alis, transform = train_lda_mllt(
         source, alignments, spliced, lang.topo, read_phone_sets(args.lang_dir),
-        lang.silence_phone_ids, transcript_graph_compiler(lang, data), config, log_iter, on_mllt)
+        lang.silence_phone_ids, transcript_graph_compiler(lang, data), config, log_stats, on_mllt)
     log(f"tree: {system.tm.num_pdfs} leaves, {system.am.num_gauss} Gaussians; "
         f"aligned {len(final_alis)} of {len(spliced)} utts")
     pipeline = dataclasses.replace(spliced_pipeline, transform=transform)

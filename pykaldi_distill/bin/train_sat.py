@@ -10,26 +10,20 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..cli import log, log_config, run
-from ..expdir import read_pipeline, write_gmm_exp_dir
+from ..cli import add_tree_trainer_arguments, log, log_config, log_stats, run
+from ..expdir import load_gmm_source, read_pipeline, write_gmm_exp_dir
 from ..features import load_features
 from ..gmm import transcript_graph_compiler
 from ..io import write_matrix_ark
 from ..model_io import write_gmm_model
 from ..sat import SatConfig, train_sat
-from .train_deltas import (
-    add_triphone_arguments,
-    fit_schedule,
-    load_source,
-    log_iter,
-    read_phone_sets,
-)
+from ..triphone import fit_schedule, read_phone_sets
 
 
 def get_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="train_sat", description=__doc__)
     d = SatConfig()
-    add_triphone_arguments(p, d)
+    add_tree_trainer_arguments(p, d)
     p.add_argument("--fmllr-iters", default=" ".join(map(str, d.fmllr_iters)))
     p.add_argument("--silence-weight", type=float, default=d.silence_weight,
                    help="weight of silence frames in the fMLLR statistics")
@@ -45,7 +39,7 @@ def main_args(args: argparse.Namespace) -> None:
     fit_schedule(config)
     config.fmllr_iters = [i for i in config.fmllr_iters if i < config.num_iters]
     log_config(config)
-    data, lang, source, alignments = load_source(args)
+    data, lang, source, alignments = load_gmm_source(args.data_dir, args.lang_dir, args.ali_dir)
     pipeline = read_pipeline(args.ali_dir)
     si_feats = dict(load_features(data, pipeline))
 
@@ -55,7 +49,7 @@ def main_args(args: argparse.Namespace) -> None:
 
     result = train_sat(source, alignments, si_feats, data.utt2spk, lang.topo,
                        read_phone_sets(args.lang_dir), lang.silence_phone_ids,
-                       transcript_graph_compiler(lang, data), config, log_iter, on_fmllr)
+                       transcript_graph_compiler(lang, data), config, log_stats, on_fmllr)
     system = result.system
     log(f"tree: {system.tm.num_pdfs} leaves, {system.am.num_gauss} Gaussians; "
         f"aligned {len(result.alignments)} of {len(si_feats)} utts; "

@@ -1,5 +1,6 @@
-"""Plumbing shared by the synthetic corpora: per-utterance seeds, parallel rendering of
-TTS plus perturbation, atomic data-dir writing and the completion stamp."""
+"""Plumbing shared by the synthetic corpora: the planned utterance and its data dirs,
+per-utterance seeds, parallel rendering of TTS plus perturbation, atomic data-dir writing
+and the completion stamp."""
 
 from __future__ import annotations
 
@@ -8,12 +9,14 @@ import json
 import shutil
 import tempfile
 import wave
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..data import DataDir, write_data_dir
+from ..data import DataDir, load_data_dir, write_data_dir
+from ..errors import PkdError
+from ..io import write_text_atomic
 from . import perturb
 from .perturb import PerturbParams
 from .tts import Voice, synthesize_many
@@ -24,6 +27,75 @@ CHUNK = 20  # utterances per worker task (festival starts once per task)
 
 # (text given to the TTS engine, final wav, perturbation)
 RenderItem = tuple[str, Path, PerturbParams]
+
+
+@dataclass(frozen=True)
+class Utterance:
+    """One planned recording: who reads which words into which split, perturbed how."""
+
+    utt_id: str
+    spk: str
+    split: str
+    words: tuple[str, ...]
+    perturb: PerturbParams
+
+    @property
+    def text(self) -> str:
+        return " ".join(self.words)
+
+
+def wav_path(out_dir: Path, utt: Utterance) -> Path:
+    return out_dir / "wav" / utt.split / utt.spk / f"{utt.utt_id}.wav"
+
+
+def data_dir_for(out_dir: Path, split: str, utts: Iterable[Utterance]) -> DataDir:
+    """The data dir <out_dir>/data/<split> of the planned utterances of that split."""
+    mine = [u for u in utts if u.split == split]
+    return DataDir(
+        path=out_dir / "data" / split,
+        wav_scp={u.utt_id: str(wav_path(out_dir, u)) for u in mine},
+        utt2spk={u.utt_id: u.spk for u in mine},
+        text={u.utt_id: u.text for u in mine},
+    )
+
+
+def load_planned(out_dir: Path, splits: Iterable[str], utts: list[Utterance]
+                 ) -> dict[str, DataDir] | None:
+    """The data dirs of `splits` as on disk, if they hold exactly the planned utterances."""
+    dirs = {}
+    for split in splits:
+        want = data_dir_for(out_dir, split, utts)
+        try:
+            have = load_data_dir(want.path, need_text=True)
+        except PkdError:
+            return None
+        if (have.text, have.wav_scp, have.utt2spk) != (want.text, want.wav_scp, want.utt2spk):
+            return None
+        dirs[split] = have
+    return dirs
+
+
+def render_utterances(out_dir: Path, utts: Iterable[Utterance], voice_of: Callable[[str], Voice],
+                      work_dir: Path, nj: int) -> None:
+    """Render each utterance's wav (wav_path) with its speaker's voice, `nj` at a time."""
+    by_voice: dict[Voice, list[RenderItem]] = {}
+    for u in utts:
+        by_voice.setdefault(voice_of(u.spk), []).append(
+            (u.text.lower(), wav_path(out_dir, u), u.perturb))
+    render_all(render_tasks(by_voice, work_dir), nj)
+
+
+def write_corpus(out_dir: Path, splits: Iterable[str], utts: list[Utterance],
+                 stamp: dict[str, object]) -> dict[str, DataDir]:
+    """Write the splits' data dirs, then the stamp (with each split's minutes of audio),
+    which marks the corpus complete."""
+    dirs = {split: data_dir_for(out_dir, split, utts) for split in splits}
+    for data in dirs.values():
+        write_split(data)
+    minutes = {split: round(audio_seconds(d) / 60, 2) for split, d in dirs.items()}
+    write_text_atomic(out_dir / STAMP,
+                      json.dumps({**stamp, "minutes": minutes}, indent=2, sort_keys=True) + "\n")
+    return dirs
 
 
 def derive_seed(seed: int, purpose: str, key: str) -> int:

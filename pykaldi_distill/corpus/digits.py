@@ -11,29 +11,24 @@ Layout under the output dir:
 
 from __future__ import annotations
 
-import json
 import random
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..data import DataDir, load_data_dir
-from ..errors import InputError, PkdError
-from ..io import write_text_atomic
+from ..data import DataDir
+from ..errors import InputError
 from . import perturb
 from .common import (
-    STAMP,
     TMP,
-    RenderItem,
-    audio_seconds,
+    Utterance,
     clear,
     derive_seed,
-    render_all,
-    render_tasks,
+    load_planned,
+    render_utterances,
     stamp_matches,
-    write_split,
+    write_corpus,
 )
-from .perturb import PerturbParams
-from .tts import VOICES, Voice, check_engines
+from .tts import VOICES, check_engines
 
 DIGIT_WORDS = {"1": "ONE", "2": "TWO", "3": "THREE", "4": "FOUR", "5": "FIVE", "6": "SIX",
                "7": "SEVEN", "8": "EIGHT", "9": "NINE"}
@@ -63,19 +58,6 @@ SIZES: dict[str, Size] = {
 PUBLIC_SIZES = ("tiny", "small", "demo")
 
 
-@dataclass(frozen=True)
-class Utterance:
-    utt_id: str
-    spk: str
-    split: str
-    words: tuple[str, ...]
-    perturb: PerturbParams
-
-    @property
-    def text(self) -> str:
-        return " ".join(self.words)
-
-
 def digit_words(rng: random.Random) -> tuple[str, ...]:
     """A random digit string of 1-7 digits as words; 0 is read ZERO or OH."""
     digits = [rng.choice("0123456789") for _ in range(rng.randint(MIN_DIGITS, MAX_DIGITS))]
@@ -101,20 +83,6 @@ def plan_corpus(size: str, seed: int) -> list[Utterance]:
     return sorted(utts, key=lambda u: u.utt_id)
 
 
-def wav_path(out_dir: Path, utt: Utterance) -> Path:
-    return out_dir / "wav" / utt.split / utt.spk / f"{utt.utt_id}.wav"
-
-
-def data_dir_for(out_dir: Path, split: str, utts: list[Utterance]) -> DataDir:
-    mine = [u for u in utts if u.split == split]
-    return DataDir(
-        path=out_dir / "data" / split,
-        wav_scp={u.utt_id: str(wav_path(out_dir, u)) for u in mine},
-        utt2spk={u.utt_id: u.spk for u in mine},
-        text={u.utt_id: u.text for u in mine},
-    )
-
-
 def _stamp(size: str, seed: int, utts: list[Utterance]) -> dict[str, object]:
     return {
         "version": STAMP_VERSION,
@@ -133,28 +101,7 @@ def find_complete_corpus(out_dir: Path, size: str, seed: int) -> dict[str, DataD
     stamp = _stamp(size, seed, utts)
     if not stamp_matches(out_dir, stamp):
         return None
-    try:
-        dirs = {split: load_data_dir(out_dir / "data" / split, need_text=True)
-                for split in SPLITS}
-    except PkdError:
-        return None
-    for split, data in dirs.items():
-        want = data_dir_for(out_dir, split, utts)
-        if (data.text, data.wav_scp, data.utt2spk) != (want.text, want.wav_scp, want.utt2spk):
-            return None
-    return dirs
-
-
-def _clear(out_dir: Path) -> None:
-    clear(out_dir, [out_dir / d / split for split in SPLITS for d in ["data", "wav"]])
-
-
-def _render_all(out_dir: Path, utts: list[Utterance], nj: int) -> None:
-    by_voice: dict[Voice, list[RenderItem]] = {}
-    for u in utts:
-        item = (u.text.lower(), wav_path(out_dir, u), u.perturb)
-        by_voice.setdefault(VOICES[u.spk], []).append(item)
-    render_all(render_tasks(by_voice, out_dir / TMP), nj)
+    return load_planned(out_dir, SPLITS, utts)
 
 
 def make_digits_corpus(out_dir: Path, size: str = "tiny", seed: int = 1,
@@ -169,14 +116,8 @@ def make_digits_corpus(out_dir: Path, size: str = "tiny", seed: int = 1,
     utts = plan_corpus(size, seed)
     stamp = _stamp(size, seed, utts)
     check_engines([VOICES[v] for voices in SPLITS.values() for v in voices])
-    _clear(out_dir)
+    clear(out_dir, [out_dir / d / split for split in SPLITS for d in ["data", "wav"]])
     (out_dir / TMP).mkdir(parents=True)
-    _render_all(out_dir, utts, nj)
+    render_utterances(out_dir, utts, VOICES.__getitem__, out_dir / TMP, nj)
     (out_dir / TMP).rmdir()
-    dirs = {split: data_dir_for(out_dir, split, utts) for split in SPLITS}
-    for data in dirs.values():
-        write_split(data)
-    minutes = {split: round(audio_seconds(d) / 60, 2) for split, d in dirs.items()}
-    write_text_atomic(out_dir / STAMP,
-                      json.dumps({**stamp, "minutes": minutes}, indent=2, sort_keys=True) + "\n")
-    return dirs
+    return write_corpus(out_dir, SPLITS, utts, stamp)

@@ -17,26 +17,26 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import json
 import random
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..data import DataDir, load_data_dir
-from ..errors import InputError, PkdError
+from ..data import DataDir
+from ..errors import InputError
 from ..io import write_text_atomic
 from . import perturb, text
 from .common import (
     STAMP,
     TMP,
-    RenderItem,
-    audio_seconds,
+    Utterance,
     clear,
+    data_dir_for,
     derive_seed,
-    render_all,
-    render_tasks,
+    load_planned,
+    render_utterances,
     stamp_matches,
+    write_corpus,
     write_split,
 )
 from .perturb import PerturbParams
@@ -76,19 +76,6 @@ SIZES: dict[str, Size] = {
     "full": Size(5000, 187, 34, 34),  # ~10 h
 }
 PUBLIC_SIZES = ("tiny", "small", "demo", "full")
-
-
-@dataclass(frozen=True)
-class Utterance:
-    utt_id: str
-    spk: str
-    split: str
-    words: tuple[str, ...]
-    perturb: PerturbParams
-
-    @property
-    def text(self) -> str:
-        return " ".join(self.words)
 
 
 @dataclass(frozen=True)
@@ -144,20 +131,6 @@ def plan_corpus(size: str, seed: int, text_source: Path | None = None) -> Plan:
     return Plan(sorted(utts, key=lambda u: u.utt_id), selection, stats, speakers)
 
 
-def wav_path(out_dir: Path, utt: Utterance) -> Path:
-    return out_dir / "wav" / utt.split / utt.spk / f"{utt.utt_id}.wav"
-
-
-def data_dir_for(out_dir: Path, split: str, utts: list[Utterance]) -> DataDir:
-    mine = [u for u in utts if u.split == split]
-    return DataDir(
-        path=out_dir / "data" / split,
-        wav_scp={u.utt_id: str(wav_path(out_dir, u)) for u in mine},
-        utt2spk={u.utt_id: u.spk for u in mine},
-        text={u.utt_id: u.text for u in mine},
-    )
-
-
 def lm_text_content(plan: Plan) -> str:
     return "".join(line + "\n" for line in text.lm_text(plan.selection))
 
@@ -185,25 +158,11 @@ def find_complete_corpus(out_dir: Path, size: str, seed: int,
     if not stamp_matches(out_dir, _stamp(size, seed, plan)):
         return None
     try:
-        dirs = {split: load_data_dir(out_dir / "data" / split, need_text=True)
-                for split in SPLITS}
         if (out_dir / LM_TEXT).read_text(encoding="utf-8") != lm_text_content(plan):
             return None
-    except (PkdError, OSError):
+    except OSError:
         return None
-    for split, data in dirs.items():
-        want = data_dir_for(out_dir, split, plan.utts)
-        if (data.text, data.wav_scp, data.utt2spk) != (want.text, want.wav_scp, want.utt2spk):
-            return None
-    return dirs
-
-
-def _render(plan: Plan, utts: list[Utterance], out_dir: Path, work: Path, nj: int) -> None:
-    by_voice: dict[Voice, list[RenderItem]] = {}
-    for u in utts:
-        item = (u.text.lower(), wav_path(out_dir, u), u.perturb)
-        by_voice.setdefault(plan.voice(u.spk), []).append(item)
-    render_all(render_tasks(by_voice, work), nj)
+    return load_planned(out_dir, SPLITS, plan.utts)
 
 
 def make_synth_corpus(out_dir: Path, size: str = "tiny", seed: int = 1, nj: int = 2,
@@ -221,17 +180,11 @@ def make_synth_corpus(out_dir: Path, size: str = "tiny", seed: int = 1, nj: int 
     check_engines([s.voice for s in plan.speakers])
     clear(out_dir, [out_dir / d / split for split in SPLITS for d in ["data", "wav"]])
     (out_dir / TMP).mkdir(parents=True)
-    _render(plan, plan.utts, out_dir, out_dir / TMP, nj)
+    render_utterances(out_dir, plan.utts, plan.voice, out_dir / TMP, nj)
     (out_dir / TMP).rmdir()
-    dirs = {split: data_dir_for(out_dir, split, plan.utts) for split in SPLITS}
-    for data in dirs.values():
-        write_split(data)
     (out_dir / LM_TEXT).parent.mkdir(parents=True, exist_ok=True)
     write_text_atomic(out_dir / LM_TEXT, lm_text_content(plan))
-    minutes = {split: round(audio_seconds(d) / 60, 2) for split, d in dirs.items()}
-    write_text_atomic(out_dir / STAMP,
-                      json.dumps({**stamp, "minutes": minutes}, indent=2, sort_keys=True) + "\n")
-    return dirs
+    return write_corpus(out_dir, SPLITS, plan.utts, stamp)
 
 
 def seen_voice_test_utts(plan: Plan, seed: int) -> list[Utterance]:
@@ -258,20 +211,17 @@ def make_seen_voice_test(out_dir: Path, size: str, seed: int, nj: int = 2,
                          "make the corpus first (make_synth_corpus, same size, seed and text)")
     plan = plan_corpus(size, seed, text_source)
     utts = seen_voice_test_utts(plan, seed)
+    done = load_planned(out_dir, [SEEN_VOICE_TEST], utts)
+    if done is not None:
+        return done[SEEN_VOICE_TEST]
     want = data_dir_for(out_dir, SEEN_VOICE_TEST, utts)
-    try:
-        have = load_data_dir(want.path, need_text=True)
-        if (have.text, have.wav_scp, have.utt2spk) == (want.text, want.wav_scp, want.utt2spk):
-            return have
-    except PkdError:
-        pass
     check_engines([plan.voice(spk) for spk in sorted({u.spk for u in utts})])
     work = out_dir / f"{TMP}_{SEEN_VOICE_TEST}"
     for path in [work, want.path, out_dir / "wav" / SEEN_VOICE_TEST]:
         if path.exists():
             shutil.rmtree(path)
     work.mkdir()
-    _render(plan, utts, out_dir, work, nj)
+    render_utterances(out_dir, utts, plan.voice, work, nj)
     work.rmdir()
     write_split(want)
     return want
