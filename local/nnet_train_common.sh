@@ -7,9 +7,10 @@
 check_nnet_inputs() {
   require "$data/feats.scp" "$data/cmvn.scp" "$lang/phones.txt" "$targets/final.mdl" \
     "$targets/tree"
-  if [ ! -f "$targets/targets.scp" ] && [ ! -f "$targets/num_jobs" ]; then
-    echo "$0: ERROR: $targets has neither targets.scp (soft targets) nor num_jobs (a finished" \
-      "alignment); run the alignment or make_soft_targets stage (again) first" >&2
+  if [ ! -f "$targets/targets.scp" ] && [ ! -f "$targets/post.scp" ] \
+      && [ ! -f "$targets/num_jobs" ]; then
+    echo "$0: ERROR: $targets has neither targets.scp or post.scp (soft targets) nor num_jobs" \
+      "(a finished alignment); run the alignment or make_soft_targets stage (again) first" >&2
     exit 1
   fi
 }

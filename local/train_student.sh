@@ -2,9 +2,11 @@
 # Train the small DNN student (spliced context). Drop-in for Kaldi's nnet training step:
 #   <targets-dir> = an alignment dir (ali.*.gz: hard targets, cross-entropy), e.g. exp/mono_ali
 #                   or a Kaldi exp/tri3_ali, or
-#                 = a soft-target dir from make_soft_targets.sh (targets.scp: KL divergence to
-#                   the teacher's posteriors at --temperature, optionally interpolated with the
-#                   hard CE of --hard-ali-dir by --hard-weight).
+#                 = a soft-target dir from make_soft_targets.sh (targets.scp dense, or post.scp
+#                   Kaldi Posteriors of the top-k: KL divergence to the teacher's posteriors at
+#                   --temperature, optionally interpolated with the hard CE of --hard-ali-dir by
+#                   --hard-weight). With --soft-topk k the top-k post.scp is read when it holds
+#                   k posteriors a frame, else targets.scp cut to k.
 # Writes final.pt, final.mdl, tree, ali_train_pdf.counts, config.json, history.json.
 set -euo pipefail
 
@@ -60,7 +62,7 @@ train_opts=(--model dnn --num-layers "$num_layers" --hidden "$hidden" --context 
   --dropout "$dropout" --lr "$lr" --max-epochs "$max_epochs" --min-epochs "$min_epochs"
   --batch-size "$batch_size" --cv-fraction "$cv_fraction" --seed "$seed"
   --num-threads "$num_threads" "--cmvn-opts=$cmvn_opts")
-if [ -f "$targets/targets.scp" ]; then
+if [ -f "$targets/targets.scp" ] || [ -f "$targets/post.scp" ]; then
   train_opts+=(--temperature "$temperature" --hard-weight "$hard_weight")
 fi
 if [ -n "$hard_ali_dir" ]; then train_opts+=(--hard-ali-dir "$hard_ali_dir"); fi

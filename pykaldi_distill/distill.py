@@ -20,6 +20,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from .io import TopkPosteriors
+
 Posterior = list[list[tuple[int, float]]]  # per frame: [(pdf, weight), ...]
 Reduction = Literal["mean", "sum", "none"]
 
@@ -78,12 +80,10 @@ def soft_cross_entropy(
     return _reduce(ce, reduction)
 
 
-def topk_posterior(posteriors: np.ndarray, k: int) -> Posterior:
-    """Keep the k largest posteriors per frame, renormalised to sum to 1 (Kaldi Posterior).
-
-    posteriors: (frames, pdfs). Entries are sorted by decreasing weight; zero weights are
-    dropped (but every frame keeps its best pdf).
-    """
+def topk(posteriors: np.ndarray, k: int) -> TopkPosteriors:
+    """The k largest posteriors of each frame, largest first, renormalised to sum to 1
+    (a frame without mass keeps its first pdf at weight 1). posteriors: (frames, pdfs);
+    k >= pdfs keeps them all."""
     if k < 1:
         raise ValueError(f"k must be >= 1, got {k}")
     p = np.asarray(posteriors, dtype=np.float32)  # (frames, pdfs)
@@ -93,14 +93,21 @@ def topk_posterior(posteriors: np.ndarray, k: int) -> Posterior:
     order = np.argsort(-vals, axis=1, kind="stable")
     idx = np.take_along_axis(idx, order, axis=1)
     vals = np.take_along_axis(vals, order, axis=1)
+    total = vals.sum(axis=1, keepdims=True)  # (frames, 1)
+    weights = vals / np.where(total > 0, total, 1.0)
+    weights[total[:, 0] <= 0, 0] = 1.0
+    return TopkPosteriors(idx.astype(np.int32), weights.astype(np.float32))
+
+
+def topk_posterior(posteriors: np.ndarray, k: int) -> Posterior:
+    """`topk` as a Kaldi Posterior: entries by decreasing weight, zero weights dropped (but
+    every frame keeps its best pdf)."""
+    top = topk(posteriors, k)
     post: Posterior = []
-    for frame_idx, frame_vals in zip(idx, vals, strict=True):
-        keep = frame_vals > 0
+    for ids, weights in zip(top.ids, top.weights, strict=True):
+        keep = weights > 0
         keep[0] = True
-        kept_vals = frame_vals[keep]
-        total = float(kept_vals.sum())
-        weights = kept_vals / total if total > 0 else np.ones_like(kept_vals) / len(kept_vals)
-        post.append([(int(i), float(w)) for i, w in zip(frame_idx[keep], weights, strict=True)])
+        post.append([(int(i), float(w)) for i, w in zip(ids[keep], weights[keep], strict=True)])
     return post
 
 

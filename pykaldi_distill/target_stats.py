@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .distill import temperature_soften
+from .distill import temperature_soften, topk
 
 SUPPORT_MASS = 0.9
 
@@ -53,9 +53,7 @@ def keep_topk(post: np.ndarray, k: int | None) -> np.ndarray:
     """(frames, pdfs) -> the same with all but each row's k largest set to 0, renormalised."""
     p = np.asarray(post, dtype=np.float64)  # (frames, pdfs)
     if k is not None and k < p.shape[1]:
-        drop = np.argpartition(-p, k - 1, axis=1)[:, k:]  # (frames, pdfs - k)
-        p = p.copy()
-        np.put_along_axis(p, drop, 0.0, axis=1)
+        return topk(p, k).dense(p.shape[1]).astype(np.float64)
     return p / p.sum(axis=1, keepdims=True)
 
 

@@ -60,6 +60,25 @@ def test_posteriors_round_trip(tmp_path: Path) -> None:
     assert back[0][1][1] == pytest.approx(0.75)
 
 
+@pytest.mark.parametrize("posts", [
+    {"u1": [[(1, 0.25), (3, 0.75)], [(2, 0.5), (0, 0.5)]], "u2": [[(4, 1.0), (1, 0.0)]]},
+    {"u1": [[(1, 0.25), (3, 0.75)], [(2, 1.0)]], "u2": [], "u3": [[(0, 1.0)]]},
+], ids=["same-width", "ragged"])
+def test_topk_posteriors_are_the_posteriors_as_arrays(tmp_path: Path, posts: dict) -> None:
+    io.write_posteriors(tmp_path / "p.ark", tmp_path / "p.scp", sorted(posts.items()))
+    read = dict(io.read_topk_posteriors(tmp_path / "p.scp"))
+    assert list(read) == sorted(posts)
+    for key, post in posts.items():
+        width = max((len(f) for f in post), default=0)
+        assert read[key].ids.shape == (len(post), width)
+        for t, frame in enumerate(post):
+            assert list(read[key].ids[t, :len(frame)]) == [i for i, _ in frame]
+            assert list(read[key].weights[t]) == pytest.approx(
+                [w for _, w in frame] + [0.0] * (width - len(frame)))
+    dense = read["u1"].dense(5)  # (frames, pdfs)
+    assert dense[0, 3] == pytest.approx(0.75) and dense.sum() == pytest.approx(2.0)
+
+
 def test_atomic_path_leaves_nothing_on_error(tmp_path: Path) -> None:
     target = tmp_path / "out.txt"
     with pytest.raises(RuntimeError), io.atomic_path(target) as tmp:

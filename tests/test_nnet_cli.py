@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import shutil
 from pathlib import Path
 
 import kaldi_native_io as knio
@@ -132,7 +133,7 @@ def test_valid_uttlist_is_the_cv_split_and_can_be_recomputed(world: dict[str, Pa
 
 
 def test_soft_targets_and_students(world: dict[str, Path], ali_dir: Path, teacher: Path,  # noqa: F811
-                                   tmp_path: Path) -> None:
+                                   tmp_path: Path, capsys) -> None:  # noqa: ANN001
     targets = tmp_path / "targets"
     targets.mkdir()
     assert make_soft_targets.main(["--topk", "3", "--post-ark", str(targets / "post.ark"),
@@ -154,6 +155,7 @@ def test_soft_targets_and_students(world: dict[str, Path], ali_dir: Path, teache
     config = json.loads((soft / "config.json").read_text())
     assert config["train"]["loss"] == "kl" and config["train"]["temperature"] == 2.0
     assert config["train"]["hard_weight"] == 0.3
+    check_students_of_topk_posteriors(world, targets, tmp_path, capsys)
 
     graph = tmp_path / "graph"
     assert mkgraph.main([str(world["lang_test"]), str(soft), str(graph)]) == 0
@@ -175,6 +177,28 @@ def test_soft_targets_and_students(world: dict[str, Path], ali_dir: Path, teache
     assert sorted(p.name for p in (lat_out / "penalty_1.0").iterdir()) == ["10.txt", "11.txt",
                                                                           "9.txt"]
     assert set(read_table(lat_out / "oracle.txt")) == set(lats)
+
+
+def check_students_of_topk_posteriors(world: dict[str, Path], targets: Path,  # noqa: F811
+                                      tmp_path: Path, capsys) -> None:  # noqa: ANN001
+    """--soft-topk reads post.scp when it holds that many posteriors a frame; a dir with
+    only post.scp trains, and asking it for more than it holds is an error naming it."""
+    topk_only = tmp_path / "topk_only"
+    topk_only.mkdir()
+    for f in ["final.mdl", "tree", "post.scp", "post.ark"]:
+        shutil.copy(targets / f, topk_only / f)
+    (topk_only / "post.scp").write_text((targets / "post.scp").read_text().replace(
+        str(targets / "post.ark"), str(topk_only / "post.ark")))
+    for dir_, topk, read in [(targets, "3", "post.scp"), (targets, "5", "targets.scp"),
+                             (topk_only, "3", "post.scp")]:
+        out = tmp_path / f"student_{dir_.name}_{topk}"
+        capsys.readouterr()
+        assert train_nnet.main(["--model", "dnn", *SMALL, "--soft-topk", topk,
+                                str(world["fbank"]), str(dir_), str(out)]) == 0
+        assert f"soft targets from {dir_ / read}" in capsys.readouterr().err
+    assert train_nnet.main(["--model", "dnn", *SMALL, "--soft-topk", "5", str(world["fbank"]),
+                            str(topk_only), str(tmp_path / "too_many")]) == 1
+    assert f"{topk_only / 'post.scp'}: holds the top 3" in capsys.readouterr().err
 
 
 def test_hard_options_rejected_for_alignments(world: dict[str, Path], ali_dir: Path,  # noqa: F811

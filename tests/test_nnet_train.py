@@ -11,6 +11,7 @@ import pytest
 import torch
 
 from pykaldi_distill.errors import InputError
+from pykaldi_distill.io import TopkPosteriors
 from pykaldi_distill.nnet import (
     Blstm,
     BlstmConfig,
@@ -227,7 +228,28 @@ def test_soft_topk_storage(corpus: tuple) -> None:
     d, s = dense._soft_rows(rows), sparse._soft_rows(rows)
     assert ((s > 0).sum(1) == 2).all()
     np.testing.assert_array_equal(d.argmax(1), s.argmax(1))
-    np.testing.assert_array_equal(np.where(s > 0, d, 0), s)
+    kept = np.where(s > 0, d, 0)  # the top 2, renormalised
+    np.testing.assert_allclose(s, kept / kept.sum(1, keepdims=True), rtol=1e-6)
+
+
+def test_topk_posteriors_train_as_the_dense_topk(corpus: tuple) -> None:
+    """A post.scp's top-k (padded where a frame has fewer) gives the batches of the dense
+    targets cut to the same k."""
+    from pykaldi_distill.distill import topk
+
+    feats, _, soft = corpus
+    top = {u: topk(m, 3) for u, m in soft.items()}
+    first = next(iter(top))
+    top[first] = TopkPosteriors(top[first].ids.copy(), top[first].weights.copy())
+    top[first].weights[0, 1:] = 0  # a frame of one entry; its padding repeats id 0 or not
+    top[first].weights[0, 0] = 1
+    top[first].ids[0, 1:] = 0
+    from_post = FrameDataset(feats, top, context=0, num_pdfs=PDFS)
+    cut = FrameDataset(feats, {u: top[u].dense(PDFS) for u in top}, context=0, soft_topk=3)
+    rows = np.arange(from_post.num_frames)
+    np.testing.assert_allclose(from_post._soft_rows(rows), cut._soft_rows(rows), rtol=1e-6)
+    narrower = FrameDataset(feats, top, context=0, num_pdfs=PDFS, soft_topk=2)
+    assert ((narrower._soft_rows(rows) > 0).sum(1) <= 2).all()
 
 
 # -- newbob ---------------------------------------------------------------------------------

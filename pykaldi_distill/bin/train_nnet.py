@@ -32,7 +32,7 @@ from ..expdir import copy_feature_config, feat_type, write_pipeline
 from ..features import FeaturePipeline, check_feature_dim, load_features, parse_cmvn_opts
 from ..fingerprint import changed_files, identities
 from ..hybrid import HmmInfo, load_hmm_info, pdf_alignments, write_pdf_counts
-from ..io import load_scp, write_text_atomic
+from ..io import TopkPosteriors, load_scp, read_topk_posteriors, write_text_atomic
 from ..nnet.checkpoint import build_model
 from ..nnet.chunking import DEFAULT_CHUNKS_PER_BATCH, ChunkConfig
 from ..nnet.data import CV_SPLIT, ChunkDataset, CvSplit, FrameDataset, split_train_cv
@@ -151,21 +151,41 @@ def resolve_config(args: argparse.Namespace, targets_kind: str,
     return resolved
 
 
-def load_targets(targets_dir: Path, hmm: HmmInfo) -> tuple[str, Mapping[str, np.ndarray]]:
-    """("hard", utt -> (frames,) pdf ids) or ("soft", utt -> (frames, pdfs) posteriors)."""
-    scp = targets_dir / "targets.scp"
-    if scp.is_file():
-        targets = load_scp(scp)
+def load_targets(targets_dir: Path, hmm: HmmInfo, soft_topk: int | None = None
+                 ) -> tuple[str, Mapping[str, np.ndarray | TopkPosteriors], Path]:
+    """("hard", utt -> (frames,) pdf ids) or ("soft", utt -> (frames, pdfs) posteriors or
+    their top-k), and the file or dir read. A make_soft_targets dir's top-k post.scp is read
+    when it holds the --soft-topk asked for (or the dense targets.scp is absent), else
+    targets.scp."""
+    dense, post = targets_dir / "targets.scp", targets_dir / "post.scp"
+    if post.is_file() and (soft_topk is not None or not dense.is_file()):
+        targets, width = read_topk_targets(post)
+        if soft_topk is None or soft_topk <= width:
+            return "soft", targets, post
+        if not dense.is_file():
+            raise InputError(post, f"holds the top {width} posteriors of a frame, "
+                             f"--soft-topk asks for {soft_topk}", "make the soft targets "
+                             f"with --topk {soft_topk}, or keep their targets.scp")
+    if dense.is_file():
+        targets = load_scp(dense)
         first = next(iter(targets.keys()), None)
         if first is None:
-            raise InputError(scp, "is empty")
+            raise InputError(dense, "is empty")
         cols = np.asarray(targets[first]).shape[1]
         if cols != hmm.num_pdfs:
-            raise InputError(scp, f"targets have {cols} columns but {hmm.source}/final.mdl has "
-                             f"{hmm.num_pdfs} pdfs", "make the targets with a teacher trained "
-                             "on alignments of the same tree")
-        return "soft", targets
-    return "hard", dict(pdf_alignments(targets_dir, hmm))
+            raise InputError(dense, f"targets have {cols} columns but {hmm.source}/final.mdl "
+                             f"has {hmm.num_pdfs} pdfs", "make the targets with a teacher "
+                             "trained on alignments of the same tree")
+        return "soft", targets, dense
+    return "hard", dict(pdf_alignments(targets_dir, hmm)), targets_dir
+
+
+def read_topk_targets(post: Path) -> tuple[dict[str, TopkPosteriors], int]:
+    """A post.scp's Posteriors and the most entries a frame has."""
+    targets = dict(read_topk_posteriors(post))
+    if not targets:
+        raise InputError(post, "is empty")
+    return targets, max(t.ids.shape[1] for t in targets.values())
 
 
 def check_coverage(missing: list[str], total: int, args: argparse.Namespace,
@@ -293,7 +313,8 @@ def main_args(args: argparse.Namespace) -> None:
     torch.set_num_threads(args.num_threads)
     data = load_data_dir(args.data_dir)
     hmm = load_hmm_info(args.targets_dir)
-    kind, targets = load_targets(args.targets_dir, hmm)
+    kind, targets, source = load_targets(args.targets_dir, hmm, args.soft_topk)
+    log(f"{kind} targets from {source}")
     hard = dict(pdf_alignments(args.hard_ali_dir, hmm)) if args.hard_ali_dir else None
     if kind == "hard" and (args.hard_weight or args.temperature != 1.0):
         raise PkdError("--temperature/--hard-weight apply to soft targets; "
@@ -311,8 +332,8 @@ def main_args(args: argparse.Namespace) -> None:
     resolved = resolve_config(args, kind, config, tconfig, pipeline)
     log("config: " + json.dumps(resolved, sort_keys=True))
     log_config(config)
-    train_set, cv_set = make_datasets(args, feats, targets, hard, hmm.num_pdfs,
-                                      str(args.targets_dir), resolved["cv_split"])
+    train_set, cv_set = make_datasets(args, feats, targets, hard, hmm.num_pdfs, str(source),
+                                      resolved["cv_split"])
     torch.manual_seed(args.seed)
     model = build_model(args.model, dataclasses.asdict(config))
     log(f"{args.model}: {count_params(model)} parameters, "

@@ -4,9 +4,10 @@ nnet/chunking.py) and the student (shuffled spliced frames).
 Both datasets are built from in-memory mappings keyed by utterance id:
     feats:   Mapping[str, np.ndarray]  # (frames, dim) float32
     targets: Mapping[str, np.ndarray]  # hard: (frames,) int pdf ids; soft: (frames, pdfs)
+                                       # or io.TopkPosteriors (a post.scp's top-k)
 and keep one concatenated copy of the features (and targets), so batches are plain gathers.
-Soft targets may be kept as top-k (`soft_topk`) to bound memory at frames x k instead of
-frames x pdfs; batches always carry dense (.., pdfs) soft targets.
+Soft targets may be kept as top-k (`soft_topk`, renormalised) to bound memory at frames x k
+instead of frames x pdfs; batches always carry dense (.., pdfs) soft targets.
 
 Feature/target length mismatches of up to `LENGTH_TOLERANCE` frames are trimmed (Kaldi's
 tolerance for alignments vs features); larger ones raise InputError naming the utterance.
@@ -23,7 +24,9 @@ from typing import Literal
 import numpy as np
 import torch
 
+from ..distill import topk
 from ..errors import InputError
+from ..io import TopkPosteriors
 from .chunking import ChunkConfig, loss_mask, plan_chunks, window_rows
 
 LENGTH_TOLERANCE = 2
@@ -191,7 +194,7 @@ class _Corpus:
                              f"differs from {self.feats_dim_seen} of earlier utterances")
         self.feats_dim_seen = x.shape[1]
         hard = None if hard_map is None else np.asarray(hard_map[utt]).astype(np.int64)
-        soft = None if soft_map is None else np.asarray(soft_map[utt], dtype=np.float32)
+        soft = None if soft_map is None else _soft_of(soft_map[utt])
         if hard is not None and hard.ndim != 1:
             raise InputError(self.source, f"utterance '{utt}': hard targets must be 1-D")
         if soft is not None:
@@ -208,7 +211,10 @@ class _Corpus:
                              f"{LENGTH_TOLERANCE})", "recompute the targets from these features")
         return x[:n], None if hard is None else hard[:n], None if soft is None else soft[:n]
 
-    def _check_soft(self, utt: str, soft: np.ndarray) -> None:
+    def _check_soft(self, utt: str, soft: np.ndarray | TopkPosteriors) -> None:
+        if isinstance(soft, TopkPosteriors):
+            self._check_topk(utt, soft)
+            return
         if soft.ndim != 2:
             raise InputError(self.source, f"utterance '{utt}': soft targets must be 2-D")
         if self.num_pdfs is None:
@@ -221,12 +227,30 @@ class _Corpus:
             raise InputError(self.source, f"utterance '{utt}': soft targets must be finite, "
                              "non-negative, with positive row sums")
 
-    def _store_soft(self, soft: np.ndarray) -> tuple[np.ndarray, np.ndarray] | np.ndarray:
+    def _check_topk(self, utt: str, soft: TopkPosteriors) -> None:
+        if self.num_pdfs is None:
+            raise ValueError("top-k soft targets need num_pdfs")
+        w = soft.weights
+        if soft.ids.size and (soft.ids.min() < 0 or soft.ids.max() >= self.num_pdfs):
+            raise InputError(self.source, f"utterance '{utt}': soft-target pdf ids outside "
+                             f"[0, {self.num_pdfs})", "use targets from the same tree/model")
+        if w.size and (not np.isfinite(w).all() or w.min() < 0 or (w.sum(axis=1) <= 0).any()):
+            raise InputError(self.source, f"utterance '{utt}': soft targets must be finite, "
+                             "non-negative, with positive row sums")
+
+    def _store_soft(self, soft: np.ndarray | TopkPosteriors
+                    ) -> tuple[np.ndarray, np.ndarray] | np.ndarray:
+        """Dense (frames, pdfs), or (ids, weights) (frames, k) x2 of the top-k."""
+        if isinstance(soft, TopkPosteriors):
+            if self.soft_topk is not None and self.soft_topk < soft.ids.shape[1]:
+                order = np.argsort(-soft.weights, axis=1, kind="stable")[:, :self.soft_topk]
+                soft = TopkPosteriors(np.take_along_axis(soft.ids, order, axis=1),
+                                      np.take_along_axis(soft.weights, order, axis=1))
+            return soft.ids, soft.weights
         if self.soft_topk is None or self.soft_topk >= soft.shape[1]:
             return soft
-        k = self.soft_topk
-        idx = np.argpartition(-soft, k - 1, axis=1)[:, :k]  # (frames, k)
-        return idx.astype(np.int32), np.take_along_axis(soft, idx, axis=1)  # (frames, k) x2
+        top = topk(soft, self.soft_topk)
+        return top.ids, top.weights
 
     def _init_soft(self, soft_list: list | None) -> None:
         self._soft_dense: np.ndarray | None = None  # (frames, pdfs) float32
@@ -235,8 +259,9 @@ class _Corpus:
         if soft_list is None:
             return
         if isinstance(soft_list[0], tuple):
-            self._soft_idx = np.concatenate([s[0] for s in soft_list])
-            self._soft_val = np.concatenate([s[1] for s in soft_list])
+            width = max(s[0].shape[1] for s in soft_list)  # post.scp frames may hold fewer
+            self._soft_idx = np.concatenate([_pad(s[0], width) for s in soft_list])
+            self._soft_val = np.concatenate([_pad(s[1], width) for s in soft_list])
         else:
             self._soft_dense = np.concatenate(soft_list)
 
@@ -257,9 +282,21 @@ class _Corpus:
         assert self._soft_idx is not None and self._soft_val is not None
         flat = rows.reshape(-1)
         dense = np.zeros((len(flat), self.num_pdfs), dtype=np.float32)  # (n, pdfs)
-        np.put_along_axis(dense, self._soft_idx[flat].astype(np.int64), self._soft_val[flat],
-                          axis=1)
+        cols = self._soft_idx[flat].astype(np.int64)  # (n, k)
+        # add, not put: padding (id 0, weight 0) may repeat a frame's real id
+        np.add.at(dense, (np.arange(len(flat))[:, None], cols), self._soft_val[flat])
         return dense.reshape(*rows.shape, self.num_pdfs)
+
+
+def _soft_of(target: np.ndarray | TopkPosteriors) -> np.ndarray | TopkPosteriors:
+    if isinstance(target, TopkPosteriors):
+        return target
+    return np.asarray(target, dtype=np.float32)
+
+
+def _pad(a: np.ndarray, width: int) -> np.ndarray:
+    """(frames, k) -> (frames, width) with zeros appended (weight 0 adds no mass)."""
+    return a if a.shape[1] == width else np.pad(a, ((0, 0), (0, width - a.shape[1])))
 
 
 def _classify_targets(
@@ -269,6 +306,8 @@ def _classify_targets(
     first = next(iter(targets.values()), None)
     if first is None:
         raise InputError(source, "no targets given")
+    if isinstance(first, TopkPosteriors):
+        return targets, hard_targets
     if np.ndim(first) == 1:
         if hard_targets is not None:
             raise ValueError("hard_targets is only for soft `targets`")

@@ -17,6 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..io import TopkPosteriors
 from .chunking import InferenceChunking, chunked_logits
 from .teacher import Blstm
 
@@ -72,11 +73,18 @@ def pseudo_log_likelihoods(log_post: np.ndarray, log_priors: np.ndarray,
 def compute_pdf_counts(targets: Mapping[str, np.ndarray] | Iterable[np.ndarray],
                        num_pdfs: int) -> np.ndarray:
     """Per-pdf frame counts (pdfs,) float64 from hard targets ((frames,) pdf ids, like
-    analyze-counts) or soft targets ((frames, pdfs) posteriors: summed occupancy, each row
-    normalised to sum 1 as the training loss normalises it, so one frame counts once)."""
+    analyze-counts) or soft targets ((frames, pdfs) posteriors, or the top-k of a post.scp:
+    summed occupancy, each row normalised to sum 1 as the training loss normalises it, so one
+    frame counts once)."""
     arrays = targets.values() if isinstance(targets, Mapping) else targets
     counts = np.zeros(num_pdfs, dtype=np.float64)
     for arr in arrays:
+        if isinstance(arr, TopkPosteriors):  # a post.scp's top-k: (frames, k) ids, weights
+            rows = arr.weights.sum(axis=1, dtype=np.float64, keepdims=True)  # (frames, 1)
+            weights = arr.weights / np.where(rows > 0, rows, 1.0)
+            counts += np.bincount(arr.ids.reshape(-1).astype(np.int64), weights.reshape(-1),
+                                  minlength=num_pdfs)[:num_pdfs]
+            continue
         a = np.asarray(arr)
         if a.ndim == 1:
             if a.size and (a.min() < 0 or a.max() >= num_pdfs):

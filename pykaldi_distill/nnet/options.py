@@ -78,8 +78,9 @@ def run_split(resolved: Mapping[str, Any]) -> tuple[list[str], list[str]]:
     utterances that have targets, split by `split_train_cv` with the run's seed and method."""
     data, targets = Path(resolved["data"]), Path(resolved["targets"])
     feats = read_table(data / "feats.scp", "the data dir the network was trained on")
-    scp = targets / "targets.scp"
-    keys = set(read_table(scp)) if scp.is_file() else {u for u, _ in read_alignments(targets)}
+    scps = [targets / "targets.scp", targets / "post.scp"]  # soft targets: the same utts
+    scp = next((s for s in scps if s.is_file()), None)
+    keys = set(read_table(scp)) if scp else {u for u, _ in read_alignments(targets)}
     utts = sorted(u for u in feats if u in keys)
     return split_train_cv(utts, resolved["cv_fraction"], resolved["train"]["seed"],
                           resolved.get("cv_split", "permutation"))
