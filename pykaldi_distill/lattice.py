@@ -27,7 +27,6 @@ import io
 import math
 import re
 import struct
-import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -96,9 +95,15 @@ class OracleResult:
 
 def from_kaldifst(lat: kaldifst.Lattice, acoustic_scale: float = 1.0) -> LatGraph:
     """The lattice as a LatGraph, acoustic costs (arcs and finals) times `acoustic_scale`.
-    Read from the wheel's binary serialisation: arc-by-arc access through the binding costs
-    about three times as much on decoder lattices."""
-    c = Cursor(lattice_to_fst_bytes(lat), 0, "<lattice>", "lattice")
+    Read from the wheel's binary serialisation (it has no other bulk access; arc by arc
+    through the binding costs about three times as much on decoder lattices)."""
+    data = lattice_to_fst_bytes(lat)
+    g, _ = _read_lattice4(Cursor(data, 0, "<lattice>", "lattice"), acoustic_scale)
+    return g
+
+
+def _read_lattice4(c: Cursor, acoustic_scale: float = 1.0) -> tuple[LatGraph, int]:
+    """A "lattice4" FST at the cursor, parsed with numpy; the graph and the offset past it."""
     arc_type, start, num_states = read_fst_header(c, _LATTICE_WEIGHTS, "Kaldi (compact) lattice")
     if arc_type != "lattice4":
         raise c.fail(f"arc type {arc_type!r}, expected 'lattice4'")
@@ -106,13 +111,17 @@ def from_kaldifst(lat: kaldifst.Lattice, acoustic_scale: float = 1.0) -> LatGrap
     finals = {s: (gc, ac * acoustic_scale) for s, (gc, ac) in enumerate(layout.finals.tolist())
               if math.isfinite(gc)}
     records = gather_arc_records(c.data, layout.offsets, layout.counts, _LATTICE4_ARC)
+    nexts = records["nextstate"]
+    if nexts.size and (nexts.min() < 0 or nexts.max() >= num_states):
+        raise c.fail(f"an arc goes to a state outside 0..{num_states - 1}")
     arcs = list(map(Arc, records["ilabel"].tolist(), records["olabel"].tolist(),
                     records["graph"].astype(np.float64).tolist(),
                     (records["acoustic"].astype(np.float64) * acoustic_scale).tolist(),
-                    records["nextstate"].tolist()))
+                    nexts.tolist()))
     bounds = np.concatenate([[0], np.cumsum(layout.counts)]).tolist()
-    return LatGraph(start if num_states else -1,
-                    [arcs[bounds[s]:bounds[s + 1]] for s in range(num_states)], finals)
+    graph = LatGraph(start if num_states else -1,
+                     [arcs[bounds[s]:bounds[s + 1]] for s in range(num_states)], finals)
+    return graph, c.pos
 
 
 def to_kaldifst(g: LatGraph) -> kaldifst.Lattice:
@@ -339,18 +348,19 @@ def decode_raw_lattice(hclg: kaldifst.StdVectorFst, decodable: kaldi_decoder.Dec
     return raw
 
 
-def word_lattice(raw: kaldifst.Lattice, config: LatticeConfig) -> kaldifst.Lattice:
+def word_lattice(raw: kaldifst.Lattice, config: LatticeConfig) -> LatGraph:
     """Raw lattice -> pruned, epsilon-free, word-determinized lattice. Pruning and
-    determinization happen at the decoding acoustic scale; the result is stored unscaled."""
+    determinization happen at the decoding acoustic scale; the result is unscaled. From here
+    on a lattice stays a LatGraph: best paths, oracle and archives all read it."""
     # The decoder has already pruned to lattice_beam, so determinizing first loses nothing:
     # word sequences outside the beam are pruned afterwards.
     g = determinize_words(from_kaldifst(raw, config.acwt), config.delta)
     g = prune(g, config.lattice_beam)
-    return to_kaldifst(scaled(g, 1.0, 1.0 / config.acwt))
+    return scaled(g, 1.0, 1.0 / config.acwt)
 
 
 def decode_lattice(hclg: kaldifst.StdVectorFst, decodable: kaldi_decoder.DecodableInterface,
-                   config: LatticeConfig) -> kaldifst.Lattice:
+                   config: LatticeConfig) -> LatGraph:
     """gmm-latgen-faster / latgen-faster-mapped for one utterance: a word lattice with
     LatticeWeight(graph cost, acoustic cost) and acoustics unscaled. The decodable must
     already include acwt (e.g. decode.transition_id_matrix(loglikes * acwt, tm))."""
@@ -360,10 +370,11 @@ def decode_lattice(hclg: kaldifst.StdVectorFst, decodable: kaldi_decoder.Decodab
 # ---------------------------------------------------------------- scoring
 
 
-def best_path(lattice: kaldifst.Lattice, lmwt: float, wip: float = 0.0) -> list[int]:
+def best_path(lattice: LatGraph, lmwt: float, wip: float = 0.0) -> list[int]:
     """lattice-scale --inv-acoustic-scale=LMWT | lattice-add-penalty --word-ins-penalty=WIP |
-    lattice-best-path: the words of the path minimising graph + wip * #words + acoustic/lmwt."""
-    g = scaled(from_kaldifst(lattice), 1.0, 1.0 / lmwt, wip)
+    lattice-best-path: the words of the path minimising graph + wip * #words + acoustic/lmwt
+    (OpenFst's shortest path: the reference best_paths is tested against)."""
+    g = scaled(lattice, 1.0, 1.0 / lmwt, wip)
     if g.start < 0:
         return []
     path = kaldifst.shortest_path(to_kaldifst(g), n=1)
@@ -371,11 +382,9 @@ def best_path(lattice: kaldifst.Lattice, lmwt: float, wip: float = 0.0) -> list[
     return list(words) if ok else []
 
 
-def best_paths(lattice: kaldifst.Lattice, settings: Sequence[tuple[float, float]]
-               ) -> list[list[int]]:
+def best_paths(g: LatGraph, settings: Sequence[tuple[float, float]]) -> list[list[int]]:
     """best_path for every (lmwt, wip) in settings, in one pass over the (acyclic) lattice:
     the scoring sweep reads each lattice once instead of once per setting."""
-    g = from_kaldifst(lattice)
     if g.start < 0 or not settings:
         return [[] for _ in settings]
     inv_lmwt = np.array([1.0 / lmwt for lmwt, _ in settings])  # (K,)
@@ -409,16 +418,15 @@ def best_paths(lattice: kaldifst.Lattice, settings: Sequence[tuple[float, float]
     return paths
 
 
-def nbest(lattice: kaldifst.Lattice, n: int, lmwt: float = 10.0) -> list[list[int]]:
+def nbest(lattice: LatGraph, n: int, lmwt: float = 10.0) -> list[list[int]]:
     """Word sequences of the n best paths (distinct sequences for a determinized lattice)."""
-    paths = kaldifst.lattice_to_nbest(lattice, acoustic_scale=1.0 / lmwt, n=n)
+    paths = kaldifst.lattice_to_nbest(to_kaldifst(lattice), acoustic_scale=1.0 / lmwt, n=n)
     return [list(kaldifst.get_linear_symbol_sequence(p)[2]) for p in paths]
 
 
-def oracle_wer_path(lattice: kaldifst.Lattice, ref_words: list[int]) -> OracleResult:
+def oracle_wer_path(g: LatGraph, ref_words: list[int]) -> OracleResult:
     """lattice-oracle: exact minimum-edit-distance path (DP over lattice states x reference
     positions; olabel-0 arcs are free moves). Ties go to the lower graph + acoustic cost."""
-    g = from_kaldifst(lattice)
     if g.start < 0:
         return OracleResult([], len(ref_words))
     n = len(ref_words)
@@ -514,10 +522,9 @@ def _weight(gc: float, ac: float) -> str:
     return f"{_num(gc)},{_num(ac)}"
 
 
-def format_lattice(utt: str, lattice: kaldifst.Lattice) -> str:
+def format_lattice(utt: str, g: LatGraph) -> str:
     """One entry of a Kaldi text Lattice archive (lattice-copy --write-compact=false ark,t:),
     tab-separated as Kaldi's FstPrinter, weight (0,0) omitted, blank line terminator."""
-    g = from_kaldifst(lattice)
     lines = [f"{utt} "]
     for s in (topo_order(g) if g.start >= 0 else []):
         for a in g.arcs[s]:
@@ -531,7 +538,7 @@ def format_lattice(utt: str, lattice: kaldifst.Lattice) -> str:
     return "\n".join(lines) + "\n\n"
 
 
-def write_lattices(path: str | Path, lattices: Iterable[tuple[str, kaldifst.Lattice]],
+def write_lattices(path: str | Path, lattices: Iterable[tuple[str, LatGraph]],
                    binary: bool = False) -> None:
     """Write a text archive (or with `binary`, a binary one: see write_binary_lattices);
     gzipped if `path` ends in .gz (lat.N.gz), atomically."""
@@ -545,7 +552,7 @@ def write_lattices(path: str | Path, lattices: Iterable[tuple[str, kaldifst.Latt
                 out.write(format_lattice(utt, lattice))
 
 
-def read_lattices(path: str | Path) -> dict[str, kaldifst.Lattice]:
+def read_lattices(path: str | Path) -> dict[str, LatGraph]:
     """Read a (gzipped) text or binary archive of Lattices or CompactLattices (strings
     dropped). Binary entries (`<utt> ` then an OpenFst binary FST) are detected by the FST
     magic number, which never occurs in UTF-8 text, so text archives read as before."""
@@ -563,7 +570,7 @@ def read_lattices(path: str | Path) -> dict[str, kaldifst.Lattice]:
 
 
 def parse_lattices(lines: Iterable[str], source: str | Path
-                   ) -> Iterator[tuple[str, kaldifst.Lattice]]:
+                   ) -> Iterator[tuple[str, LatGraph]]:
     utt: str | None = None
     body: list[tuple[int, list[str]]] = []
     for lineno, line in enumerate(lines, 1):
@@ -577,7 +584,7 @@ def parse_lattices(lines: Iterable[str], source: str | Path
         elif tokens:
             body.append((lineno, tokens))
         else:
-            yield utt, to_kaldifst(_parse_body(body, source))
+            yield utt, _parse_body(body, source)
             utt = None
     if utt is not None:
         raise InputError(source, f"lattice {utt!r} is not terminated by a blank line")
@@ -671,26 +678,17 @@ _LATTICE4_ARC = np.dtype([("ilabel", "<i4"), ("olabel", "<i4"), ("graph", "<f4")
                           ("acoustic", "<f4"), ("nextstate", "<i4")])
 
 
-def _read_binary_lattice(data: bytes, pos: int, source: str | Path, what: str,
-                         scratch: Path) -> tuple[kaldifst.Lattice, int]:
-    """One binary lattice at data[pos] and the offset past it. A plain "lattice4" FST (what
-    Kaldi's lattice-copy --write-compact=false and write_lattices(binary=True) write) is
-    checked by walking its states, then loaded by the wheel's own reader through `scratch`;
-    other arc types are parsed here."""
+def _read_binary_lattice(data: bytes, pos: int, source: str | Path, what: str
+                         ) -> tuple[LatGraph, int]:
+    """One binary lattice at data[pos] and the offset past it: a plain "lattice4" FST (what
+    Kaldi's lattice-copy --write-compact=false and write_lattices(binary=True) write) with
+    numpy, other arc types state by state."""
     c = Cursor(data, pos, source, what)
-    arc_type, _start, num_states = read_fst_header(c, _LATTICE_WEIGHTS, "Kaldi (compact) lattice")
+    arc_type, _start, _num_states = read_fst_header(c, _LATTICE_WEIGHTS,
+                                                    "Kaldi (compact) lattice")
     if arc_type != "lattice4":
-        g, end = read_binary_fst(data, pos, source, what)
-        return to_kaldifst(g), end
-    layout = walk_states(c, num_states, 2, _LATTICE4_ARC.itemsize)
-    nexts = gather_arc_records(c.data, layout.offsets, layout.counts, _LATTICE4_ARC)["nextstate"]
-    if nexts.size and (nexts.min() < 0 or nexts.max() >= num_states):
-        raise c.fail(f"an arc goes to a state outside 0..{num_states - 1}")
-    scratch.write_bytes(c.data[pos:c.pos])
-    lattice = kaldifst.Lattice.read(str(scratch))
-    if lattice is None:
-        raise c.fail("kaldifst could not read the FST")
-    return lattice, c.pos
+        return read_binary_fst(data, pos, source, what)
+    return _read_lattice4(Cursor(data, pos, source, what))
 
 
 def _read_arcs(c: Cursor, n: int, wfmt: str, compact: bool) -> list[Arc]:
@@ -708,52 +706,69 @@ def _read_arcs(c: Cursor, n: int, wfmt: str, compact: bool) -> list[Arc]:
 
 
 def lattice_to_fst_bytes(lattice: kaldifst.Lattice, scratch: Path | None = None) -> bytes:
-    """The OpenFst binary form of `lattice` ("vector", arc type "lattice4"), exactly the bytes
-    of the wheel's Lattice.write, which is what Kaldi's WriteLattice(os, binary) emits. It goes
-    through the file `scratch` (overwritten), or a fresh temporary one."""
+    """The OpenFst binary form of a kaldifst `lattice` ("vector", arc type "lattice4"), as the
+    wheel's Lattice.write emits it, through the file `scratch` (overwritten) or a fresh
+    temporary one: the wheel has no other way out for a decoder's raw lattice."""
     return fst_to_bytes(lattice, scratch)
 
 
 def fst_bytes_to_lattice(data: bytes, source: str | Path = "<bytes>") -> kaldifst.Lattice:
-    """The inverse of lattice_to_fst_bytes (also takes compactlattice44 FSTs)."""
+    """A kaldifst Lattice of a binary Kaldi (compact) lattice FST."""
     g, end = read_binary_fst(data, 0, source)
     if end != len(data):
         raise InputError(source, f"{len(data) - end} bytes after the end of the FST")
     return to_kaldifst(g)
 
 
-def format_binary_lattice(utt: str, lattice: kaldifst.Lattice,
-                          scratch: Path | None = None) -> bytes:
+# OpenFst's kExpanded | kMutable: a VectorFst claims no other property it has not computed,
+# so readers (OpenFst, Kaldi) compute what they need.
+_PROPERTIES = 0x3
+_LATTICE4_HEAD = (FST_MAGIC_BYTES + struct.pack("<i", 6) + b"vector" + struct.pack("<i", 8)
+                  + b"lattice4")
+_FINAL4 = struct.Struct("<ffq")
+
+
+def lattice4_bytes(g: LatGraph) -> bytes:
+    """The OpenFst binary form of `g` as a VectorFst of Kaldi Lattice arcs ("lattice4": float32
+    graph and acoustic costs), which Kaldi's lattice readers and kaldifst.Lattice.read load."""
+    parts = [_LATTICE4_HEAD, struct.pack("<iiQqqq", 2, 0, _PROPERTIES, g.start,
+                                         g.num_states, 0)]
+    flat = np.array([a for arcs in g.arcs for a in arcs], dtype=np.float64).reshape(-1, 5)
+    records = np.empty(len(flat), dtype=_LATTICE4_ARC)  # (arcs,) in state order
+    for column, name in enumerate(Arc._fields):  # the same names as the record's fields
+        records[name] = flat[:, column]
+    body = records.tobytes()
+    pos = 0
+    for s, arcs in enumerate(g.arcs):
+        gc, ac = g.finals.get(s, (INF, INF))
+        end = pos + len(arcs) * _LATTICE4_ARC.itemsize
+        parts += [_FINAL4.pack(gc, ac, len(arcs)), body[pos:end]]
+        pos = end
+    return b"".join(parts)
+
+
+def format_binary_lattice(utt: str, g: LatGraph) -> bytes:
     """One entry of a Kaldi binary Lattice archive (lattice-copy --write-compact=false ark:):
     `<utt> ` then the FST, with no "\\0B" (Kaldi's lattice holders neither write nor accept
     one)."""
     if not utt or any(ch.isspace() for ch in utt):
         raise ValueError(f"utterance id {utt!r} is empty or contains whitespace")
-    return utt.encode("utf-8") + b" " + lattice_to_fst_bytes(lattice, scratch)
+    return utt.encode("utf-8") + b" " + lattice4_bytes(g)
 
 
-def write_binary_lattices(path: str | Path,
-                          lattices: Iterable[tuple[str, kaldifst.Lattice]]) -> None:
+def write_binary_lattices(path: str | Path, lattices: Iterable[tuple[str, LatGraph]]) -> None:
     """Write a binary archive; gzipped if `path` ends in .gz, atomically."""
-    with atomic_path(path) as tmp, tempfile.TemporaryDirectory() as d:
-        scratch = Path(d) / "lat.fst"
+    with atomic_path(path) as tmp:
         opener = gzip.open if str(path).endswith(".gz") else open
         level = {"compresslevel": 6} if opener is gzip.open else {}  # as `gzip -c`; 9 is slow
         with opener(tmp, "wb", **level) as out:
-            for utt, lattice in lattices:
-                out.write(format_binary_lattice(utt, lattice, scratch))
+            for utt, g in lattices:
+                out.write(format_binary_lattice(utt, g))
 
 
-def parse_binary_archive(data: bytes, source: str | Path
-                         ) -> Iterator[tuple[str, kaldifst.Lattice]]:
+def parse_binary_archive(data: bytes, source: str | Path) -> Iterator[tuple[str, LatGraph]]:
     """Entries of an archive holding binary entries (text entries may be mixed in, as Kaldi's
     readers allow). A "\\0B" before the FST magic is tolerated."""
-    with tempfile.TemporaryDirectory() as d:
-        yield from _parse_binary_archive(data, source, Path(d) / "lat.fst")
-
-
-def _parse_binary_archive(data: bytes, source: str | Path, scratch: Path
-                          ) -> Iterator[tuple[str, kaldifst.Lattice]]:
     pos = 0
     while m := _ARCHIVE_KEY.match(data, pos):
         try:
@@ -771,8 +786,7 @@ def _parse_binary_archive(data: bytes, source: str | Path, scratch: Path
         if data.startswith(b"\0B", p) and data.startswith(FST_MAGIC_BYTES, p + 2):
             p += 2
         if data.startswith(FST_MAGIC_BYTES, p):
-            lattice, pos = _read_binary_lattice(data, p, source, f"binary lattice {utt!r}",
-                                                scratch)
+            lattice, pos = _read_binary_lattice(data, p, source, f"binary lattice {utt!r}")
             yield utt, lattice
         elif data[p:p + 1].isspace():
             end_m = _TEXT_ENTRY_END.search(data, p)
@@ -784,7 +798,7 @@ def _parse_binary_archive(data: bytes, source: str | Path, scratch: Path
 
 
 def _parse_text_entry(chunk: bytes, source: str | Path, offset: int
-                      ) -> tuple[str, kaldifst.Lattice]:
+                      ) -> tuple[str, LatGraph]:
     try:
         with io.TextIOWrapper(io.BytesIO(chunk), encoding="utf-8") as f:
             (entry,) = parse_lattices(f, source)

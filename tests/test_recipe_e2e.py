@@ -1,6 +1,7 @@
 """The digits recipe end to end at its smallest size: every stage, Kaldi files in between,
 and a RESULTS.md the recipe wrote itself."""
 
+import gzip
 import json
 import os
 import re
@@ -528,7 +529,7 @@ def check_wheel_readers(work: Path, system: str) -> None:
     import kaldifst
 
     from pykaldi_distill.data import load_data_dir
-    from pykaldi_distill.lattice import read_lattices
+    from pykaldi_distill.lattice import from_kaldifst, read_binary_fst, read_lattices
     from pykaldi_distill.model_io import read_gmm_model, read_tree
 
     exp = work / "exp" / system
@@ -543,3 +544,9 @@ def check_wheel_readers(work: Path, system: str) -> None:
     for lat in sorted((exp / "decode_test").glob("lat.*.gz")):
         lattices.update(read_lattices(lat))
     assert set(lattices) == set(load_data_dir(work / "data" / "test").utts)
+    data = gzip.decompress((exp / "decode_test" / "lat.1.gz").read_bytes())
+    key = data.split(b" ", 1)[0]
+    _, end = read_binary_fst(data, len(key) + 1)
+    (work / "one.fst").write_bytes(data[len(key) + 1:end])
+    loaded = kaldifst.Lattice.read(str(work / "one.fst"))
+    assert loaded is not None and from_kaldifst(loaded) == lattices[key.decode()]
