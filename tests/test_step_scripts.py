@@ -79,3 +79,24 @@ def test_recipe_help_lists_every_option_with_its_default(recipe: str) -> None:
         option = "--" + name.replace("_", "-")
         assert re.search(rf"^  {option} +\({re.escape(default.strip(chr(34)))}", proc.stderr,
                          re.M), option
+
+
+def test_console_entry_points_are_the_clis() -> None:
+    """pyproject.toml names every CLI as pkd-<name>, each pointing at that module's main,
+    and its pins are requirements.txt's."""
+    import importlib
+
+    import tomllib
+
+    root = LOCAL.parent
+    project = tomllib.loads((root / "pyproject.toml").read_text())["project"]
+    clis = sorted(p.stem for p in (root / "pykaldi_distill" / "bin").glob("*.py")
+                  if p.stem != "__init__")
+    scripts = project["scripts"]
+    assert sorted(scripts) == sorted(f"pkd-{name.replace('_', '-')}" for name in clis)
+    for target in scripts.values():
+        module, func = target.split(":")
+        assert callable(getattr(importlib.import_module(module), func))
+    pins = {line.strip() for line in (root / "requirements.txt").read_text().splitlines()
+            if line.strip() and not line.startswith("#")}
+    assert set(project["dependencies"]) <= pins
