@@ -13,6 +13,7 @@ import kaldifst
 import numpy as np
 
 from .io import write_table, write_text_atomic
+from .transitions import transition_id_matrix
 
 
 @dataclass
@@ -55,13 +56,6 @@ def decode_gmm(decoder: khg.LatticeFasterDecoder, tm: khg.TransitionModel, am: k
     """feats: (frames, dim) float32 after the model's CMVN/deltas."""
     decodable = khg.DecodableAmDiagGmmScaled(am=am, tm=tm, feats=feats, scale=acwt)
     return _run(decoder, decodable, tm, utt, config)
-
-
-def transition_id_matrix(pdf_loglikes: np.ndarray, tm: khg.TransitionModel) -> np.ndarray:
-    """(frames, pdfs) -> (frames, num_transition_ids): column j holds transition-id j + 1,
-    the layout kaldi-hmm-gmm's DecodableCtc reads (index - 1)."""
-    tid2pdf = np.asarray(tm.transition_id_to_pdf_array(), dtype=np.int64)[1:]
-    return np.ascontiguousarray(pdf_loglikes[:, tid2pdf], dtype=np.float32)
 
 
 def decode_loglikes(decoder: khg.LatticeFasterDecoder, tm: khg.TransitionModel,

@@ -15,6 +15,7 @@ import numpy as np
 from .data import DataDir
 from .errors import PkdError
 from .lang import Lang, words_to_ids
+from .transitions import pdf_of_tid
 
 Alignment = list[int]  # transition-ids, one per frame
 
@@ -114,7 +115,7 @@ def accumulate(system: GmmSystem, feats: Mapping[str, np.ndarray],
     Returns (gmm_accs, transition_counts (num_tids + 1,) float64, total loglike, frames)."""
     accs = khg.AccumAmDiagGmm()
     accs.init(model=system.am, flags=khg.GmmUpdateFlags.kGmmAll)
-    tid2pdf = np.asarray(system.tm.transition_id_to_pdf_array(), dtype=np.int64)
+    tid2pdf = pdf_of_tid(system.tm)
     trans_counts = np.zeros(system.tm.num_transition_ids + 1, dtype=np.float64)
     loglike, frames = 0.0, 0
     for utt, ali in alignments.items():

@@ -14,7 +14,6 @@ import kaldifst
 import numpy as np
 import torch
 
-from .decode import transition_id_matrix
 from .errors import InputError, require_file
 from .expdir import read_alignments, read_pipeline
 from .features import FeaturePipeline
@@ -25,6 +24,7 @@ from .model_io import read_transition_model_file, read_tree
 from .nnet.checkpoint import load_model
 from .nnet.chunking import InferenceChunking
 from .nnet.infer import log_posteriors, log_priors_from_counts, pseudo_log_likelihoods
+from .transitions import pdf_of_tid, pdf_representative_tids, transition_id_matrix
 
 
 def write_pdf_counts(path: Path, counts: np.ndarray) -> None:
@@ -68,7 +68,7 @@ def load_hmm_info(model_dir: Path) -> HmmInfo:
 
 def pdf_alignments(ali_dir: Path, hmm: HmmInfo) -> Iterator[tuple[str, np.ndarray]]:
     """ali.*.gz transition-ids -> (utt, (frames,) int64 pdf ids), like ali-to-pdf."""
-    tid2pdf = np.asarray(hmm.tm.transition_id_to_pdf_array(), dtype=np.int64)
+    tid2pdf = pdf_of_tid(hmm.tm)
     for utt, ali in read_alignments(ali_dir):
         tids = np.asarray(ali, dtype=np.int64)
         if tids.size and (tids.min() < 1 or tids.max() >= tid2pdf.size):
@@ -124,19 +124,6 @@ def load_hybrid_model(model_dir: Path, class_frame_counts: Path | None = None,
     return HybridModel(model, hmm.tm, log_priors_from_counts(counts), read_pipeline(model_dir),
                        model.config.input_dim, hmm.tree, prior_scale,
                        InferenceChunking.of_checkpoint(ckpt["extra"]))
-
-
-def pdf_representative_tids(tm: khg.TransitionModel) -> np.ndarray:
-    """(pdfs,) int64: one transition-id per pdf (its first self-loop, else its first
-    transition), so a pdf sequence can be written as ali.*.gz and read back by ali-to-pdf."""
-    tid2pdf = np.asarray(tm.transition_id_to_pdf_array(), dtype=np.int64)
-    table = np.zeros(tm.num_pdfs, dtype=np.int64)
-    for tid in range(tm.num_transition_ids, 0, -1):  # descending: the first tid wins
-        table[tid2pdf[tid]] = tid
-    for tid in range(tm.num_transition_ids, 0, -1):
-        if tm.is_self_loop(tid):
-            table[tid2pdf[tid]] = tid
-    return table
 
 
 def argmax_alignment(tm: khg.TransitionModel, log_post: np.ndarray) -> list[int]:

@@ -15,7 +15,8 @@ from .decode import DecoderConfig, decode_gmm, make_decoder
 from .features import apply_transform
 from .fmllr import FmllrStats, estimate_fmllr
 from .gmm import Alignment, GmmSystem, IterStats, MonoConfig, align_all, train_iterations
-from .triphone import PhoneSets, TriConfig, pdf_and_weight_tables, stack_aligned, start_from_source
+from .transitions import pdf_and_weight_tables, pdf_of_tid
+from .triphone import PhoneSets, TriConfig, stack_aligned, start_from_source
 
 Transforms = dict[str, np.ndarray]  # speaker -> (D, D+1)
 
@@ -78,7 +79,7 @@ def estimate_alimdl(system: GmmSystem, adapted: Mapping[str, np.ndarray],
     re-estimated on unadapted features with the adapted model's posteriors (final.alimdl)."""
     accs = khg.AccumAmDiagGmm()
     accs.init(model=system.am, flags=khg.GmmUpdateFlags.kGmmAll)
-    tid2pdf = np.asarray(system.tm.transition_id_to_pdf_array(), dtype=np.int64)
+    tid2pdf = pdf_of_tid(system.tm)
     for utt, ali in alignments.items():
         x, x_si = adapted[utt], si_feats[utt]
         for t, pdf in enumerate(tid2pdf[np.asarray(ali, dtype=np.int64)]):

@@ -20,7 +20,7 @@ import kaldi_hmm_gmm as khg
 import numpy as np
 
 from .kaldi_format import BINARY_HEADER, KaldiWriter
-from .model_io import Topology, parse_topology_text
+from .transitions import TidInfo
 
 PDF_CLASS_KEY = -1  # Kaldi's kPdfClass
 Event = tuple[tuple[int, int], ...]
@@ -66,38 +66,6 @@ def gauss_objf(count: np.ndarray, x: np.ndarray, x2: np.ndarray,
 
 
 # ---- alignments -------------------------------------------------------------------------
-
-@dataclass
-class TidInfo:
-    """Per-transition-id facts of a TransitionModel (index 0 unused)."""
-
-    topo: Topology
-    phone: list[int]
-    hmm_state: list[int]
-    tstate: list[int]
-    trans_index: list[int]
-    self_loop: list[bool]
-    final: list[bool]
-
-    @classmethod
-    def of(cls, tm: khg.TransitionModel) -> TidInfo:
-        tuples = [tuple(t.__getstate__()) for t in tm.tuples]
-        state2id, id2state = list(tm.state2id), list(tm.id2state)
-        n = tm.num_transition_ids + 1
-        tstate = [int(s) for s in id2state]
-        info = cls(parse_topology_text(str(tm.topo)), [0] * n, [0] * n, tstate, [0] * n,
-                   [False] * n, [False] * n)
-        for tid in range(1, n):
-            phone, hmm_state = tuples[tstate[tid] - 1][:2]
-            info.phone[tid], info.hmm_state[tid] = phone, hmm_state
-            info.trans_index[tid] = tid - state2id[tstate[tid]]
-            info.self_loop[tid] = tm.is_self_loop(tid)
-            info.final[tid] = tm.is_final(tid)
-        return info
-
-    def pdf_class(self, tid: int) -> int:
-        state = self.topo.entry_for_phone(self.phone[tid])[self.hmm_state[tid]]
-        return state.self_loop_pdf_class if self.self_loop[tid] else state.forward_pdf_class
 
 
 def _is_reordered(info: TidInfo, ali: Sequence[int]) -> bool:

@@ -17,10 +17,10 @@ from .features import apply_transform, delta_matrix
 from .gmm import Alignment, GmmSystem, IterStats, MonoConfig, train_iterations
 from .lang import read_int_lines, read_ints
 from .lda_mllt import LdaStats, MlltStats, estimate_lda, estimate_mllt, transform_means
+from .transitions import pdf_and_weight_tables
 from .tree import (
     Event,
     Stats,
-    TidInfo,
     Tree,
     TreeConfig,
     accumulate_tree_stats,
@@ -158,16 +158,6 @@ def train_deltas(source: GmmSystem, source_alignments: Mapping[str, Alignment],
                                                    config, compile_graph)
     return system, train_iterations(system, graphs, feats, alignments, config,
                                     list(silence_phones), on_iter)
-
-
-def pdf_and_weight_tables(tm: khg.TransitionModel, silence_phones: Collection[int],
-                          silence_weight: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
-    """ali-to-post | weight-silence-post <silence_weight> as lookup tables over
-    transition-ids, computed once per model: (pdf of each tid, weight of each tid:
-    `silence_weight` for silence phones, else 1), each (tids+1,)."""
-    tid2pdf = np.asarray(tm.transition_id_to_pdf_array(), dtype=np.int64)
-    silent = np.isin(np.asarray(TidInfo.of(tm).phone), list(silence_phones))
-    return tid2pdf, np.where(silent, silence_weight, 1.0)
 
 
 def stack_aligned(utts: Sequence[str], alignments: Mapping[str, Alignment],

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import toy_system as toy
 
-from pykaldi_distill import decode, gmm, graph, model_io
+from pykaldi_distill import decode, gmm, graph, model_io, transitions
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +85,7 @@ def test_decode_gmm_and_matrix_paths_agree(trained, tmp_path: Path) -> None:  # 
 def test_transition_id_matrix_layout(trained) -> None:  # noqa: ANN001
     tm = trained[0].tm
     pdf = np.arange(2 * tm.num_pdfs, dtype=np.float32).reshape(2, tm.num_pdfs)
-    mat = decode.transition_id_matrix(pdf, tm)
+    mat = transitions.transition_id_matrix(pdf, tm)
     assert mat.shape == (2, tm.num_transition_ids)
     for tid in range(1, tm.num_transition_ids + 1):
         assert mat[1, tid - 1] == pdf[1, tm.transition_id_to_pdf(tid)]

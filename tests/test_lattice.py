@@ -9,7 +9,7 @@ import kaldifst
 import pytest
 import toy_system as toy
 
-from pykaldi_distill import decode, gmm, graph, score
+from pykaldi_distill import decode, gmm, graph, score, transitions
 from pykaldi_distill import lattice as lt
 from pykaldi_distill.errors import InputError
 
@@ -42,7 +42,7 @@ def decoded() -> dict[str, Utt]:
     for utt, x in test_feats.items():
         r = decode.decode_gmm(decoder, system.tm, system.am, x, ACWT, dconf)
         loglikes = decode.pdf_loglikes_from_gmm(system.am, x)
-        mat = decode.transition_id_matrix(loglikes * ACWT, system.tm)
+        mat = transitions.transition_id_matrix(loglikes * ACWT, system.tm)
         raw = lt.decode_raw_lattice(hclg, lt.decodable_from_matrix(mat), lconf)
         lat = lt.decode_lattice(hclg, lt.decodable_from_matrix(mat), lconf)
         assert lt.format_lattice(utt, lat) == lt.format_lattice(utt, lt.word_lattice(raw, lconf))

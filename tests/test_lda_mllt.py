@@ -336,7 +336,7 @@ def test_read_kaldi_matrix_rejects_bad_files(tmp_path: Path) -> None:
 def test_pdf_and_weight_tables_match_the_transition_model() -> None:
     from test_model_io import make_model
 
-    from pykaldi_distill.triphone import pdf_and_weight_tables
+    from pykaldi_distill.transitions import pdf_and_weight_tables
 
     tm, _, _ = make_model()
     silence = {1}

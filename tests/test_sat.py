@@ -8,7 +8,8 @@ import toy_system as toy
 from pykaldi_distill import decode, gmm
 from pykaldi_distill.fmllr import FmllrStats, estimate_fmllr
 from pykaldi_distill.sat import SatConfig, adapt, estimate_transforms, train_sat
-from pykaldi_distill.triphone import PhoneSets, TriConfig, pdf_and_weight_tables, train_deltas
+from pykaldi_distill.transitions import pdf_and_weight_tables
+from pykaldi_distill.triphone import PhoneSets, TriConfig, train_deltas
 
 SPEAKERS = 3
 SETS = PhoneSets(sets=[[toy.SIL], [toy.A], [toy.B]], extra_questions=[[toy.A, toy.B]],

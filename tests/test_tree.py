@@ -10,11 +10,11 @@ import pytest
 import toy_system as toy
 
 from pykaldi_distill import model_io
+from pykaldi_distill.transitions import TidInfo
 from pykaldi_distill.tree import (
     Leaf,
     Stats,
     Table,
-    TidInfo,
     Tree,
     TreeConfig,
     accumulate_tree_stats,

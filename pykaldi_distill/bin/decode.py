@@ -33,7 +33,7 @@ import numpy as np
 from .. import lattice
 from ..cli import log, run
 from ..data import DataDir, load_data_dir
-from ..decode import DecoderConfig, GmmTables, decode_loglikes, make_decoder, transition_id_matrix
+from ..decode import DecoderConfig, GmmTables, decode_loglikes, make_decoder
 from ..errors import InputError, PkdError, require_file
 from ..expdir import check_feat_type, read_pipeline
 from ..features import FeaturePipeline, apply_transform, check_feature_dim, load_features
@@ -41,6 +41,7 @@ from ..io import read_table, write_matrix_ark, write_table, write_text_atomic
 from ..lang import check_model_phones, read_ints
 from ..model_io import read_gmm_model
 from ..sat import FmllrDecodeConfig, decode_transforms
+from ..transitions import transition_id_matrix
 
 if TYPE_CHECKING:  # torch is imported only to decode a neural model
     from ..nnet.chunking import InferenceChunking
