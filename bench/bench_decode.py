@@ -25,15 +25,15 @@ from pathlib import Path
 import kaldifst
 import numpy as np
 
-from pykaldi_distill import lattice
 from pykaldi_distill.bin.decode import load_scorer
 from pykaldi_distill.cli import run
 from pykaldi_distill.data import load_data_dir
+from pykaldi_distill.decoding import lattice
+from pykaldi_distill.decoding.score import compute_wer
 from pykaldi_distill.errors import InputError, require_dir, require_file
 from pykaldi_distill.features import check_feature_dim, load_features
-from pykaldi_distill.io import read_table, write_text_atomic
-from pykaldi_distill.score import compute_wer
-from pykaldi_distill.transitions import transition_id_matrix
+from pykaldi_distill.formats.io import read_table, write_text_atomic
+from pykaldi_distill.hmm.transitions import transition_id_matrix
 
 FRAMES_PER_SECOND = 100
 SETTINGS = [(float(lmwt), wip) for wip in (0.0, 0.5, 1.0) for lmwt in range(7, 18)]

@@ -21,9 +21,9 @@ import numpy as np
 
 from pykaldi_distill.cli import run
 from pykaldi_distill.data import load_data_dir
+from pykaldi_distill.decoding.score import compute_wer
+from pykaldi_distill.deploy.vosk_model import load_vosk_model, recognise
 from pykaldi_distill.features import utterance_audio
-from pykaldi_distill.score import compute_wer
-from pykaldi_distill.vosk_model import load_vosk_model, recognise
 
 
 def get_parser() -> argparse.ArgumentParser:

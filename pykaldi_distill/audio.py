@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import InputError
-from .io import atomic_path
+from .formats.io import atomic_path
 
 SOX_TO_RAW = ["-t", "raw", "-e", "signed-integer", "-b", "16", "-c", "1"]
 

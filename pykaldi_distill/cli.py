@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from .errors import PkdError
 
 if TYPE_CHECKING:
-    from .triphone import TriConfig
+    from .gmm.triphone import TriConfig
 
 
 def log(message: str) -> None:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import InputError, require_dir
-from .io import read_table, write_table
+from .formats.io import read_table, write_table
 
 
 @dataclass

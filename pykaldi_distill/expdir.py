@@ -11,11 +11,11 @@ from pathlib import Path
 from .data import DataDir, load_data_dir
 from .errors import InputError, PkdError, require_dir, require_file
 from .features import FeatureConfig, FeaturePipeline, parse_cmvn_opts, read_conf
-from .gmm import GmmSystem
-from .io import read_int_vectors, write_int_vectors_gz, write_text_atomic
+from .formats.io import read_int_vectors, write_int_vectors_gz, write_text_atomic
+from .formats.kaldi_format import read_kaldi_matrix, write_kaldi_matrix
+from .formats.model_io import read_gmm_model, read_tree
+from .gmm.system import GmmSystem
 from .lang import Lang, load_lang
-from .lda_mllt import read_kaldi_matrix, write_kaldi_matrix
-from .model_io import read_gmm_model, read_tree
 
 
 def write_pipeline(exp: Path, pipeline: FeaturePipeline) -> None:
@@ -140,7 +140,7 @@ def write_gmm_exp_dir(exp: Path, tm: object, tree: object, am: object,
     import dataclasses
     import json
 
-    from .model_io import write_gmm_model, write_tree
+    from .formats.model_io import write_gmm_model, write_tree
 
     exp.mkdir(parents=True, exist_ok=True)
     write_tree(exp / "tree", tree)

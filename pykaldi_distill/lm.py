@@ -24,7 +24,7 @@ from pathlib import Path
 import kaldifst
 
 from .errors import InputError, require_file
-from .io import atomic_path
+from .formats.io import atomic_path
 from .lang import EPS, WORD_DISAMBIG, Lang, load_lang, write_fst
 from .lexicon import SIL_WORD, UNK_WORD
 

@@ -40,8 +40,8 @@ import pytest
 from test_cli_errors import world  # noqa: F401  (module-scoped fixture)
 from test_reliability import run_killed, wait_unlocked
 
-from pykaldi_distill.io import read_int_vectors, read_posteriors, write_int_vectors_gz
-from pykaldi_distill.io import write_matrices as save_matrices
+from pykaldi_distill.formats.io import read_int_vectors, read_posteriors, write_int_vectors_gz
+from pykaldi_distill.formats.io import write_matrices as save_matrices
 
 REPO = Path(__file__).resolve().parents[1]
 LOCAL = REPO / "local"

@@ -20,7 +20,7 @@ from pykaldi_distill.bin import (
     train_nnet,
     validate_data_dir,
 )
-from pykaldi_distill.io import read_int_vectors, write_int_vectors_gz, write_matrices
+from pykaldi_distill.formats.io import read_int_vectors, write_int_vectors_gz, write_matrices
 from pykaldi_distill.lang import prepare_lang
 from pykaldi_distill.lexicon import make_dict_dir
 from pykaldi_distill.lm import format_lm, train_witten_bell, write_arpa
@@ -90,7 +90,7 @@ def test_unknown_word(world: dict[str, Path], tmp_path: Path, capsys) -> None:  
 
 
 def test_mono_outputs_are_kaldi_files(world: dict[str, Path]) -> None:
-    from pykaldi_distill.model_io import read_gmm_model, read_tree
+    from pykaldi_distill.formats.model_io import read_gmm_model, read_tree
 
     mono = world["mono"]
     tm, am = read_gmm_model(mono / "final.mdl")
@@ -170,7 +170,7 @@ def test_soft_targets_pdf_mismatch(world: dict[str, Path], tmp_path: Path, capsy
 
 def test_train_deltas_cli(world: dict[str, Path], tmp_path: Path) -> None:
     from pykaldi_distill.bin import train_deltas
-    from pykaldi_distill.model_io import read_gmm_model, read_tree
+    from pykaldi_distill.formats.model_io import read_gmm_model, read_tree
 
     exp = tmp_path / "tri1"
     assert train_deltas.main(["--num-leaves", "30", "--totgauss", "60", "--num-iters", "3",
@@ -208,8 +208,8 @@ def test_train_lda_mllt_cli(world: dict[str, Path], tmp_path: Path) -> None:
     """tri2: final.mat (LDA+MLLT) next to the model; align and decode read it back."""
     from pykaldi_distill.bin import align_si, train_lda_mllt
     from pykaldi_distill.expdir import read_pipeline
-    from pykaldi_distill.lda_mllt import read_kaldi_matrix
-    from pykaldi_distill.model_io import read_gmm_model
+    from pykaldi_distill.formats.kaldi_format import read_kaldi_matrix
+    from pykaldi_distill.formats.model_io import read_gmm_model
 
     exp = tmp_path / "tri2"
     assert train_lda_mllt.main(["--num-leaves", "30", "--totgauss", "60", "--num-iters", "4",
@@ -242,7 +242,7 @@ def test_train_lda_mllt_cli_from_deltas(world: dict[str, Path], tmp_path: Path,
     before MLLT the system sees tri1's features; a splice/dim that cannot hold them fails."""
     from pykaldi_distill.bin import train_lda_mllt
     from pykaldi_distill.features import delta_matrix
-    from pykaldi_distill.lda_mllt import read_kaldi_matrix
+    from pykaldi_distill.formats.kaldi_format import read_kaldi_matrix
 
     args = ["--num-leaves", "30", "--totgauss", "60", "--num-iters", "4",
             "--init-transform", "deltas", "--splice", "4", "--dim", "39"]
@@ -270,8 +270,8 @@ def test_train_sat_cli_and_fmllr_decoding(world: dict[str, Path], tmp_path: Path
     --fmllr on a model without final.alimdl fail, naming the file."""
     from pykaldi_distill.bin import merge_decode, train_sat
     from pykaldi_distill.data import load_data_dir
-    from pykaldi_distill.io import read_matrix_ark
-    from pykaldi_distill.model_io import read_gmm_model
+    from pykaldi_distill.formats.io import read_matrix_ark
+    from pykaldi_distill.formats.model_io import read_gmm_model
 
     # On the world's three pure-tone utterances MLLT degenerates; SAT starts from mono here.
     tri3 = tmp_path / "tri3"
@@ -304,7 +304,7 @@ def test_train_sat_cli_and_fmllr_decoding(world: dict[str, Path], tmp_path: Path
     # align_fmllr.sh's job: adapted alignments and the speakers' transforms; align_si
     # refuses a SAT system without --fmllr, and --fmllr needs final.alimdl.
     from pykaldi_distill.bin import align_si
-    from pykaldi_distill.io import read_int_vectors
+    from pykaldi_distill.formats.io import read_int_vectors
 
     ali = tmp_path / "tri3_ali"
     ali.mkdir()

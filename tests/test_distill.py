@@ -7,7 +7,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from pykaldi_distill.distill import (
+from pykaldi_distill.nnet.distill import (
     dense_from_posterior,
     kl_divergence,
     soft_cross_entropy,

@@ -74,7 +74,7 @@ def test_cmvn_deltas_splice() -> None:
 
 
 def test_feature_pipeline_over_data_dir(tiny_data_dir: Path, tmp_path: Path) -> None:
-    from pykaldi_distill.io import write_matrices
+    from pykaldi_distill.formats.io import write_matrices
 
     data = load_data_dir(tiny_data_dir)
     cfg = conf(tmp_path, "fbank", "--num-mel-bins=23\n")

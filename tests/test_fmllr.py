@@ -5,7 +5,12 @@ import numpy as np
 import pytest
 
 from pykaldi_distill.features import apply_transform
-from pykaldi_distill.fmllr import FmllrStats, estimate_fmllr, fmllr_objective, identity_transform
+from pykaldi_distill.gmm.fmllr import (
+    FmllrStats,
+    estimate_fmllr,
+    fmllr_objective,
+    identity_transform,
+)
 
 
 def _model(means: np.ndarray, variances: np.ndarray, weights: np.ndarray | None = None

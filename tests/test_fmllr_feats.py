@@ -13,8 +13,8 @@ from pykaldi_distill.bin import make_fmllr_feats as cli
 from pykaldi_distill.data import load_data_dir, split_data
 from pykaldi_distill.errors import InputError
 from pykaldi_distill.expdir import check_feat_type, read_pipeline, write_pipeline
-from pykaldi_distill.fmllr_feats import fmllr_features, read_speaker_transforms, transform_files
-from pykaldi_distill.io import load_scp, write_matrices, write_matrix_ark
+from pykaldi_distill.formats.io import load_scp, write_matrices, write_matrix_ark
+from pykaldi_distill.gmm.fmllr_feats import fmllr_features, read_speaker_transforms, transform_files
 
 RAW_DIM, SPLICE, LDA_DIM = 5, 1, 4
 

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from pykaldi_distill.frame_accuracy import frame_accuracy, frame_accuracy_markdown
+from pykaldi_distill.report.frame_accuracy import frame_accuracy, frame_accuracy_markdown
 
 
 def test_frame_accuracy_by_hand() -> None:

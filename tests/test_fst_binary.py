@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from pykaldi_distill.errors import InputError
-from pykaldi_distill.fst_binary import (
+from pykaldi_distill.formats.fst_binary import (
     Cursor,
     fst_to_bytes,
     gather_arc_records,

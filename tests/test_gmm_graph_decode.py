@@ -6,7 +6,10 @@ import numpy as np
 import pytest
 import toy_system as toy
 
-from pykaldi_distill import decode, gmm, graph, model_io, transitions
+from pykaldi_distill.decoding import decode, graph
+from pykaldi_distill.formats import model_io
+from pykaldi_distill.gmm import system as gmm
+from pykaldi_distill.hmm import transitions
 
 
 @pytest.fixture(scope="module")
@@ -94,7 +97,7 @@ def test_transition_id_matrix_layout(trained) -> None:  # noqa: ANN001
 def test_triphone_training_and_decoding(trained) -> None:  # noqa: ANN001
     """train_deltas from the mono alignments: a context-dependent tree, a triphone HCLG
     (context width 3), and decoding at least as good as the monophones on the toy task."""
-    from pykaldi_distill.triphone import PhoneSets, TriConfig, train_deltas
+    from pykaldi_distill.gmm.triphone import PhoneSets, TriConfig, train_deltas
 
     mono, alis, feats, info = trained
     compile_graph = gmm.graph_compiler_fn(toy.lexicon_fst(), [toy.DISAMBIG], info["texts"])

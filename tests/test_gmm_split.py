@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import toy_system as toy
 
-from pykaldi_distill import gmm
+from pykaldi_distill.gmm import system as gmm
 
 
 def mono_am(seed: int = 0) -> khg.AmDiagGmm:

@@ -5,10 +5,12 @@ import pytest
 import torch
 from test_model_io import make_model
 
-from pykaldi_distill import expdir, hybrid, model_io
+from pykaldi_distill import expdir
 from pykaldi_distill.errors import InputError
 from pykaldi_distill.features import FeaturePipeline
-from pykaldi_distill.io import write_int_vectors_gz
+from pykaldi_distill.formats import model_io
+from pykaldi_distill.formats.io import write_int_vectors_gz
+from pykaldi_distill.nnet import hybrid
 from pykaldi_distill.nnet.checkpoint import save_checkpoint
 from pykaldi_distill.nnet.student import Dnn, DnnConfig
 

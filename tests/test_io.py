@@ -5,8 +5,8 @@ import kaldiio
 import numpy as np
 import pytest
 
-from pykaldi_distill import io
 from pykaldi_distill.errors import InputError
+from pykaldi_distill.formats import io
 
 
 def test_table_round_trip_sorted(tmp_path: Path) -> None:

@@ -267,7 +267,7 @@ def test_transcript_graphs_have_no_transition_probs(lang: Lang) -> None:
     """compile-train-graphs leaves transition probabilities out (alignment adds them with
     the current model); with them in the graph they would count twice. Only the lexicon's
     pronunciation / optional-silence costs remain, and self-loops cost nothing."""
-    from pykaldi_distill.gmm import GmmSystem, make_graph_compiler
+    from pykaldi_distill.gmm.system import GmmSystem, make_graph_compiler
 
     topo = lang.topo
     tree = khg.monophone_context_dependency(

@@ -9,9 +9,11 @@ import kaldifst
 import pytest
 import toy_system as toy
 
-from pykaldi_distill import decode, gmm, graph, score, transitions
-from pykaldi_distill import lattice as lt
+from pykaldi_distill.decoding import decode, graph, score
+from pykaldi_distill.decoding import lattice as lt
 from pykaldi_distill.errors import InputError
+from pykaldi_distill.gmm import system as gmm
+from pykaldi_distill.hmm import transitions
 
 ACWT = 0.1
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import kaldifst
 import pytest
 
-from pykaldi_distill import lattice as lt
+from pykaldi_distill.decoding import lattice as lt
 from pykaldi_distill.errors import InputError
 
 A = lt.Arc

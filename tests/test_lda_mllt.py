@@ -6,16 +6,15 @@ import numpy as np
 import pytest
 
 from pykaldi_distill.errors import InputError
-from pykaldi_distill.lda_mllt import (
+from pykaldi_distill.formats.kaldi_format import read_kaldi_matrix, write_kaldi_matrix
+from pykaldi_distill.gmm.lda_mllt import (
     LdaStats,
     MlltStats,
     compose_transforms,
     estimate_lda,
     estimate_mllt,
     mllt_objective,
-    read_kaldi_matrix,
     transform_means,
-    write_kaldi_matrix,
 )
 
 
@@ -336,7 +335,7 @@ def test_read_kaldi_matrix_rejects_bad_files(tmp_path: Path) -> None:
 def test_pdf_and_weight_tables_match_the_transition_model() -> None:
     from test_model_io import make_model
 
-    from pykaldi_distill.transitions import pdf_and_weight_tables
+    from pykaldi_distill.hmm.transitions import pdf_and_weight_tables
 
     tm, _, _ = make_model()
     silence = {1}
@@ -348,7 +347,7 @@ def test_pdf_and_weight_tables_match_the_transition_model() -> None:
 
 
 def test_stack_aligned_concatenates_in_the_given_order() -> None:
-    from pykaldi_distill.triphone import stack_aligned
+    from pykaldi_distill.gmm.triphone import stack_aligned
 
     alignments = {"a": [1, 2], "b": [3], "c": [4, 5, 6]}
     feats = {u: np.full((len(a), 2), float(k)) for k, (u, a) in enumerate(alignments.items())}
@@ -362,7 +361,7 @@ def test_initial_transform_deltas_and_bad_settings() -> None:
     """init_transform 'deltas' is the delta matrix (no statistics needed); a splice or dim
     that cannot hold deltas, or an unknown name, is a ValueError naming what is wrong."""
     from pykaldi_distill.features import delta_matrix
-    from pykaldi_distill.triphone import LdaMlltConfig, initial_transform
+    from pykaldi_distill.gmm.triphone import LdaMlltConfig, initial_transform
 
     spliced = {"u": np.zeros((5, 13 * 9), np.float32)}
     config = LdaMlltConfig(splice=4, lda_dim=39, init_transform="deltas")

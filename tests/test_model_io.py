@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 from toy_system import TOPO_TEXT
 
-from pykaldi_distill import model_io
 from pykaldi_distill.errors import InputError
+from pykaldi_distill.formats import model_io
 
 TOPO = TOPO_TEXT
 

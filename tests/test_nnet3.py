@@ -14,12 +14,12 @@ import torch
 from test_cli_errors import world  # noqa: F401  (module-scoped fixture)
 
 from pykaldi_distill.bin import decode_vosk, export_nnet3, mkgraph, train_nnet
+from pykaldi_distill.deploy.nnet3 import config_lines, export_student, forward, write_nnet3_model
+from pykaldi_distill.deploy.vosk_model import recognise, write_feature_conf
 from pykaldi_distill.errors import InputError
 from pykaldi_distill.features import compute_features, read_conf
-from pykaldi_distill.hybrid import load_hmm_info
+from pykaldi_distill.nnet.hybrid import load_hmm_info
 from pykaldi_distill.nnet.student import Dnn, DnnConfig
-from pykaldi_distill.nnet3 import config_lines, export_student, forward, write_nnet3_model
-from pykaldi_distill.vosk_model import recognise, write_feature_conf
 
 
 def random_student(num_pdfs: int, input_dim: int = 23, norm: str = "batchnorm",
@@ -187,7 +187,7 @@ def test_mean_normalised_student_gets_the_global_mean(world: dict[str, Path],  #
     assert export_nnet3.main([str(exp), str(stream_student / "graph"), str(out)]) == 0
     assert "per-speaker mean normalisation; Vosk subtracts one global mean" in \
         capsys.readouterr().err
-    from pykaldi_distill.lda_mllt import read_kaldi_matrix
+    from pykaldi_distill.formats.kaldi_format import read_kaldi_matrix
 
     stats = read_kaldi_matrix(out / "am" / "global_cmvn.stats")  # (2, dim+1)
     assert stats.shape == (2, 24) and stats[0, -1] > 100  # the frames of all speakers
@@ -197,7 +197,7 @@ def test_embedded_exports_score_as_the_student(tmp_path: Path) -> None:
     """float32 ONNX equals the folded network; ONNX and PyTorch int8 keep most per-frame
     decisions, ONNX int8 at under half the size (PyTorch's zip container outweighs this tiny
     network; the recipe test compares sizes on a real student)."""
-    from pykaldi_distill.embedded import (
+    from pykaldi_distill.deploy.embedded import (
         OnnxScorer,
         TorchInt8Scorer,
         quantize_int8,
@@ -233,7 +233,7 @@ def test_decode_with_the_embedded_exports(world: dict[str, Path], stream_student
         hyps[name] = (tmp_path / name / "penalty_0.0" / "10.txt").read_text()
     assert hyps["onnx"] == hyps["torch"]
     assert hyps["int8"].count("\n") == hyps["torch"].count("\n")
-    from pykaldi_distill.embedded import write_onnx, write_torch_int8
+    from pykaldi_distill.deploy.embedded import write_onnx, write_torch_int8
 
     other = export_student(random_student(5, norm="none"), np.ones(5))
     write_onnx(tmp_path / "other.onnx", other)

@@ -24,8 +24,8 @@ from pykaldi_distill.bin import (
     train_nnet,
 )
 from pykaldi_distill.data import load_data_dir
-from pykaldi_distill.io import read_table, write_int_vectors_gz
-from pykaldi_distill.lattice import read_lattices
+from pykaldi_distill.decoding.lattice import read_lattices
+from pykaldi_distill.formats.io import read_table, write_int_vectors_gz
 from pykaldi_distill.nnet.chunking import DEFAULT_CHUNKS_PER_BATCH, InferenceChunking
 from pykaldi_distill.nnet.data import split_train_cv
 from pykaldi_distill.nnet.options import load_resolved_config, run_split
@@ -62,7 +62,7 @@ def test_teacher_dir_is_complete(teacher: Path) -> None:
 
 def test_teacher_decodes_in_its_training_chunks(world: dict[str, Path], teacher: Path,  # noqa: F811
                                                 tmp_path: Path, capsys) -> None:  # noqa: ANN001
-    from pykaldi_distill.hybrid import load_hybrid_model
+    from pykaldi_distill.nnet.hybrid import load_hybrid_model
 
     assert load_hybrid_model(teacher).chunking == InferenceChunking(10, 5, 3)
     graph = tmp_path / "graph"
@@ -211,7 +211,7 @@ def test_hard_options_rejected_for_alignments(world: dict[str, Path], ali_dir: P
 def test_kaldi_written_alignments_are_accepted(world: dict[str, Path], ali_dir: Path,  # noqa: F811
                                                tmp_path: Path) -> None:
     """An alignment dir as real Kaldi writes it: several ali.N.gz jobs, binary final.mdl."""
-    from pykaldi_distill.io import read_int_vectors
+    from pykaldi_distill.formats.io import read_int_vectors
 
     kaldi_ali = tmp_path / "tri_ali"
     kaldi_ali.mkdir()
@@ -269,7 +269,7 @@ def test_resume_on_other_inputs_starts_over(world: dict[str, Path], ali_dir: Pat
 def test_posterior_counts_decode_with_the_networks_own_priors(
         world: dict[str, Path], teacher: Path, tmp_path: Path, capsys) -> None:  # noqa: ANN001, F811
     from pykaldi_distill.features import load_features
-    from pykaldi_distill.hybrid import load_hybrid_model, read_pdf_counts
+    from pykaldi_distill.nnet.hybrid import load_hybrid_model, read_pdf_counts
 
     pipeline = load_hybrid_model(teacher).pipeline
     num_frames = sum(x.shape[0] for _, x in load_features(load_data_dir(world["fbank"]),
@@ -308,8 +308,8 @@ def test_teacher_alignments(world: dict[str, Path], teacher: Path, tmp_path: Pat
     from pykaldi_distill.bin import align_nnet
     from pykaldi_distill.data import load_data_dir
     from pykaldi_distill.features import load_features
-    from pykaldi_distill.hybrid import load_hybrid_model
-    from pykaldi_distill.io import read_int_vectors
+    from pykaldi_distill.formats.io import read_int_vectors
+    from pykaldi_distill.nnet.hybrid import load_hybrid_model
 
     model = load_hybrid_model(teacher)
     tid2pdf = np.asarray(model.tm.transition_id_to_pdf_array())

@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from pykaldi_distill.errors import InputError
-from pykaldi_distill.io import TopkPosteriors
+from pykaldi_distill.formats.io import TopkPosteriors
 from pykaldi_distill.nnet import (
     Blstm,
     BlstmConfig,
@@ -235,7 +235,7 @@ def test_soft_topk_storage(corpus: tuple) -> None:
 def test_topk_posteriors_train_as_the_dense_topk(corpus: tuple) -> None:
     """A post.scp's top-k (padded where a frame has fewer) gives the batches of the dense
     targets cut to the same k."""
-    from pykaldi_distill.distill import topk
+    from pykaldi_distill.nnet.distill import topk
 
     feats, _, soft = corpus
     top = {u: topk(m, 3) for u, m in soft.items()}

@@ -10,11 +10,12 @@ import numpy as np
 import pytest
 from test_model_io import make_model
 
-from pykaldi_distill import hybrid, model_io
 from pykaldi_distill.bin import plot_learning_curves as curves_cli
 from pykaldi_distill.bin import plot_posteriors as post_cli
-from pykaldi_distill.io import write_int_vectors_gz, write_matrices
-from pykaldi_distill.plots import plot_learning_curves, plot_posteriors_vs_alignment
+from pykaldi_distill.formats import model_io
+from pykaldi_distill.formats.io import write_int_vectors_gz, write_matrices
+from pykaldi_distill.nnet import hybrid
+from pykaldi_distill.report.plots import plot_learning_curves, plot_posteriors_vs_alignment
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -94,7 +95,7 @@ def test_posteriors_png(tmp_path: Path) -> None:
 
 
 def test_select_pdfs_keeps_aligned_first() -> None:
-    from pykaldi_distill.plots import _select_pdfs
+    from pykaldi_distill.report.plots import _select_pdfs
 
     rng = np.random.default_rng(1)
     post = softmax_rows(rng, 30, 50)

@@ -509,7 +509,7 @@ def check_fmllr_transforms(work: Path) -> None:
     import kaldi_native_io as knio
 
     from pykaldi_distill.data import load_data_dir
-    from pykaldi_distill.model_io import read_gmm_model
+    from pykaldi_distill.formats.model_io import read_gmm_model
 
     dim = read_gmm_model(work / "exp/tri3/final.mdl")[1].dim
     for trans, data in [("exp/tri3/trans.1", "train"), ("exp/tri3/decode_test/trans.*", "test"),
@@ -529,8 +529,8 @@ def check_wheel_readers(work: Path, system: str) -> None:
     import kaldifst
 
     from pykaldi_distill.data import load_data_dir
-    from pykaldi_distill.lattice import from_kaldifst, read_binary_fst, read_lattices
-    from pykaldi_distill.model_io import read_gmm_model, read_tree
+    from pykaldi_distill.decoding.lattice import from_kaldifst, read_binary_fst, read_lattices
+    from pykaldi_distill.formats.model_io import read_gmm_model, read_tree
 
     exp = work / "exp" / system
     hclg = kaldifst.StdVectorFst.read(str(exp / "graph" / "HCLG.fst"))

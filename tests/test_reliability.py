@@ -151,7 +151,7 @@ def test_unaligned_utterances_counted_and_limited(tiny_data_dir: Path, tmp_path:
     """An utterance the aligner gave up on was reported only in a job log. The aligners now
     count them on the console, list them, and fail past --max-unaligned."""
     from pykaldi_distill.bin import check_alignments
-    from pykaldi_distill.io import write_int_vectors_gz
+    from pykaldi_distill.formats.io import write_int_vectors_gz
 
     ali = tmp_path / "ali"
     write_int_vectors_gz(ali / "ali.1.gz", [("spkA-001", [1, 2])])

@@ -7,12 +7,18 @@ import pytest
 import torch
 from test_model_io import make_model
 
-from pykaldi_distill import model_io, results
-from pykaldi_distill.bootstrap import PairedBootstrap, SpeakerCounts, paired_bootstrap, sum_runs
+from pykaldi_distill.decoding.score import SpkStats, score_decode_dir
 from pykaldi_distill.errors import InputError
+from pykaldi_distill.formats import model_io
 from pykaldi_distill.nnet.checkpoint import save_checkpoint
 from pykaldi_distill.nnet.student import Dnn, DnnConfig
-from pykaldi_distill.score import SpkStats, score_decode_dir
+from pykaldi_distill.report import results
+from pykaldi_distill.report.bootstrap import (
+    PairedBootstrap,
+    SpeakerCounts,
+    paired_bootstrap,
+    sum_runs,
+)
 
 
 def decode_dir(model_dir: Path, wer_line: str, rtf: float) -> Path:
@@ -154,8 +160,8 @@ def test_runs_give_mean_and_std(tmp_path: Path) -> None:
 def test_soft_target_size(tmp_path: Path) -> None:
     import numpy as np
 
-    from pykaldi_distill.distill import topk_posterior
-    from pykaldi_distill.io import write_matrices, write_posteriors
+    from pykaldi_distill.formats.io import write_matrices, write_posteriors
+    from pykaldi_distill.nnet.distill import topk_posterior
 
     rng = np.random.default_rng(0)
     mats = {f"u{i}": rng.dirichlet(np.ones(50), size=10 + i).astype(np.float32) for i in range(3)}

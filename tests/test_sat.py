@@ -5,11 +5,12 @@ import numpy as np
 import pytest
 import toy_system as toy
 
-from pykaldi_distill import decode, gmm
-from pykaldi_distill.fmllr import FmllrStats, estimate_fmllr
-from pykaldi_distill.sat import SatConfig, adapt, estimate_transforms, train_sat
-from pykaldi_distill.transitions import pdf_and_weight_tables
-from pykaldi_distill.triphone import PhoneSets, TriConfig, train_deltas
+from pykaldi_distill.decoding import decode
+from pykaldi_distill.gmm import system as gmm
+from pykaldi_distill.gmm.fmllr import FmllrStats, estimate_fmllr
+from pykaldi_distill.gmm.sat import SatConfig, adapt, estimate_transforms, train_sat
+from pykaldi_distill.gmm.triphone import PhoneSets, TriConfig, train_deltas
+from pykaldi_distill.hmm.transitions import pdf_and_weight_tables
 
 SPEAKERS = 3
 SETS = PhoneSets(sets=[[toy.SIL], [toy.A], [toy.B]], extra_questions=[[toy.A, toy.B]],
@@ -128,8 +129,8 @@ def test_silence_weight_table(systems: dict) -> None:
 def test_two_pass_fmllr_decoding_of_new_utterances(systems: dict) -> None:
     """decode_fmllr.sh's transforms for unseen utterances of the training speakers: the
     adapted final pass makes fewer errors than the SI alignment model and the SI triphones."""
-    from pykaldi_distill import graph
-    from pykaldi_distill.sat import FmllrDecodeConfig, decode_transforms
+    from pykaldi_distill.decoding import graph
+    from pykaldi_distill.gmm.sat import FmllrDecodeConfig, decode_transforms
 
     sat = systems["sat"]
     test, texts, utt2spk = speaker_corpus(60, seed=0, utt_seed=5)
@@ -163,7 +164,7 @@ def test_two_pass_fmllr_decoding_of_new_utterances(systems: dict) -> None:
 def test_align_fmllr_adapts_new_utterances_of_known_speakers(systems: dict) -> None:
     """align_fmllr.sh on unseen utterances: one transform per speaker, every utterance
     aligned, and the adapted alignments fit final.mdl better than the alimdl's pass did."""
-    from pykaldi_distill.sat import align_fmllr
+    from pykaldi_distill.gmm.sat import align_fmllr
 
     sat = systems["sat"]
     feats, texts, utt2spk = speaker_corpus(30, seed=0, utt_seed=7)

@@ -11,8 +11,7 @@ import pytest
 
 from pykaldi_distill.bin import compute_wer as compute_wer_cli
 from pykaldi_distill.bin import score as score_cli
-from pykaldi_distill.errors import InputError, PkdError
-from pykaldi_distill.score import (
+from pykaldi_distill.decoding.score import (
     EPS,
     NOISE_REGEX,
     Alignment,
@@ -27,6 +26,7 @@ from pykaldi_distill.score import (
     format_wer,
     score_decode_dir,
 )
+from pykaldi_distill.errors import InputError, PkdError
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -200,7 +200,7 @@ def per_spk_rows(text: str) -> dict[tuple[str, str], list[str]]:
 
 
 def test_per_spk_sums_speakers() -> None:
-    from pykaldi_distill.score import align_utterances
+    from pykaldi_distill.decoding.score import align_utterances
 
     alignments, _ = align_utterances(REFS, HYPS)
     utt2spk = {"u1": "s1", "u2": "s1", "u3": "s2"}
@@ -390,7 +390,7 @@ def test_score_sh(tmp_path: Path) -> None:
 
 
 def test_plot_wer_vs_lmwt(tmp_path: Path) -> None:
-    from pykaldi_distill.plots import plot_wer_vs_lmwt
+    from pykaldi_distill.report.plots import plot_wer_vs_lmwt
 
     out = tmp_path / "plot.png"
     plot_wer_vs_lmwt({(9.0, 0.0): 20.0, (10.0, 0.0): 15.0, (9.0, 0.5): 18.0}, out, "t")
@@ -401,7 +401,7 @@ def test_plot_wer_vs_lmwt(tmp_path: Path) -> None:
 
 
 def test_spk_stats_wer_is_compute_wers_percent() -> None:
-    from pykaldi_distill.score import SpkStats, align_utterances, per_spk_stats
+    from pykaldi_distill.decoding.score import SpkStats, align_utterances, per_spk_stats
 
     alignments, _ = align_utterances(REFS, HYPS)
     stats = per_spk_stats(alignments, {"u1": "s1", "u2": "s1", "u3": "s2"})

@@ -7,9 +7,10 @@ from pathlib import Path
 import pytest
 from test_recipe_e2e import FSDD
 
-from pykaldi_distill import results, sphinx
 from pykaldi_distill.bin import decode_pocketsphinx
+from pykaldi_distill.deploy import sphinx
 from pykaldi_distill.errors import InputError
+from pykaldi_distill.report import results
 
 ROOT = Path(__file__).resolve().parents[1]
 DIGITS = ["ZERO", "ONE", "TWO", "THREE", "FOUR", "FIVE", "SIX", "SEVEN", "EIGHT", "NINE"]

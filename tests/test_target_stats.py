@@ -3,7 +3,7 @@ import math
 import numpy as np
 import pytest
 
-from pykaldi_distill.target_stats import (
+from pykaldi_distill.report.target_stats import (
     frame_entropy,
     frame_support,
     keep_topk,

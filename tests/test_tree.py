@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 import toy_system as toy
 
-from pykaldi_distill import model_io
-from pykaldi_distill.transitions import TidInfo
-from pykaldi_distill.tree import (
+from pykaldi_distill.formats import model_io
+from pykaldi_distill.hmm.transitions import TidInfo
+from pykaldi_distill.hmm.tree import (
     Leaf,
     Stats,
     Table,

@@ -8,7 +8,7 @@ import math
 import kaldifst
 import numpy as np
 
-from pykaldi_distill import model_io
+from pykaldi_distill.formats import model_io
 
 SIL, A, B = 1, 2, 3
 DISAMBIG = 4  # "#0"

@@ -19,10 +19,10 @@ from ..data import load_data_dir
 from ..errors import PkdError
 from ..expdir import check_feat_type
 from ..features import check_feature_dim, load_features
-from ..gmm import GmmSystem, MonoConfig, check_align_beams, transcript_graph_compiler
-from ..hybrid import argmax_alignment, load_hybrid_model, viterbi_alignment
-from ..io import write_int_vectors_gz
+from ..formats.io import write_int_vectors_gz
+from ..gmm.system import GmmSystem, MonoConfig, check_align_beams, transcript_graph_compiler
 from ..lang import check_model_phones, load_lang
+from ..nnet.hybrid import argmax_alignment, load_hybrid_model, viterbi_alignment
 
 
 def get_parser() -> argparse.ArgumentParser:

@@ -18,17 +18,17 @@ from ..data import load_data_dir
 from ..errors import InputError, PkdError, require_file
 from ..expdir import check_feat_type, read_pipeline
 from ..features import load_features
-from ..gmm import (
+from ..formats.io import write_int_vectors_gz, write_matrix_ark
+from ..formats.model_io import read_gmm_model, read_tree
+from ..gmm.sat import align_fmllr
+from ..gmm.system import (
     GmmSystem,
     MonoConfig,
     align_all,
     check_align_beams,
     transcript_graph_compiler,
 )
-from ..io import write_int_vectors_gz, write_matrix_ark
 from ..lang import check_model_phones, load_lang
-from ..model_io import read_gmm_model, read_tree
-from ..sat import align_fmllr
 
 
 def get_parser() -> argparse.ArgumentParser:

@@ -14,7 +14,7 @@ from pathlib import Path
 from ..cli import log, run
 from ..data import load_data_dir
 from ..errors import InputError, require_file
-from ..io import read_int_vectors, write_text_atomic
+from ..formats.io import read_int_vectors, write_text_atomic
 
 
 def get_parser() -> argparse.ArgumentParser:

@@ -11,7 +11,7 @@ from ..cli import run
 from ..data import load_data_dir
 from ..errors import InputError
 from ..features import speaker_cmvn_stats
-from ..io import load_scp, write_matrices
+from ..formats.io import load_scp, write_matrices
 
 
 def get_parser() -> argparse.ArgumentParser:

@@ -10,7 +10,7 @@ from pathlib import Path
 from ..cli import run
 from ..data import load_data_dir
 from ..features import compute_data_features, read_conf
-from ..io import write_matrices
+from ..formats.io import write_matrices
 
 
 def get_parser() -> argparse.ArgumentParser:

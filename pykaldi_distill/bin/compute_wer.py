@@ -18,8 +18,8 @@ import sys
 from collections.abc import Sequence
 
 from ..cli import run
+from ..decoding.score import MODES, compute_wer, format_wer, parse_text, read_text
 from ..errors import InputError
-from ..score import MODES, compute_wer, format_wer, parse_text, read_text
 
 _ARK = re.compile(r"ark(,[a-z]+)*:(?P<target>.*)")
 _SCP = re.compile(r"scp(,[a-z]+)*:")

@@ -30,18 +30,18 @@ from typing import TYPE_CHECKING
 import kaldifst
 import numpy as np
 
-from .. import lattice
 from ..cli import log, run
 from ..data import DataDir, load_data_dir
-from ..decode import DecoderConfig, GmmTables, decode_loglikes, make_decoder
+from ..decoding import lattice
+from ..decoding.decode import DecoderConfig, GmmTables, decode_loglikes, make_decoder
 from ..errors import InputError, PkdError, require_file
 from ..expdir import check_feat_type, read_pipeline
 from ..features import FeaturePipeline, apply_transform, check_feature_dim, load_features
-from ..io import read_table, write_matrix_ark, write_table, write_text_atomic
+from ..formats.io import read_table, write_matrix_ark, write_table, write_text_atomic
+from ..formats.model_io import read_gmm_model
+from ..gmm.sat import FmllrDecodeConfig, decode_transforms
+from ..hmm.transitions import transition_id_matrix
 from ..lang import check_model_phones, read_ints
-from ..model_io import read_gmm_model
-from ..sat import FmllrDecodeConfig, decode_transforms
-from ..transitions import transition_id_matrix
 
 if TYPE_CHECKING:  # torch is imported only to decode a neural model
     from ..nnet.chunking import InferenceChunking
@@ -109,7 +109,7 @@ def load_scorer(args: argparse.Namespace
     """(transition model, feature pipeline, pdf scorer, input dim, default LMWT)."""
     model_dir = args.model_dir
     if (model_dir / "final.pt").is_file():
-        from ..hybrid import load_hybrid_model
+        from ..nnet.hybrid import load_hybrid_model
 
         hybrid = load_hybrid_model(model_dir, args.class_frame_counts, args.prior_scale)
         hybrid.chunking = chunking_of(args, hybrid.chunking)
@@ -128,7 +128,7 @@ def load_scorer(args: argparse.Namespace
 
 def checked_scorer(path: Path, num_pdfs: int, input_dim: int) -> object:
     """The scorer of an export of the model dir's network, checked against its shape."""
-    from ..embedded import exported_scorer
+    from ..deploy.embedded import exported_scorer
 
     scorer = exported_scorer(path)
     if (scorer.num_pdfs, scorer.input_dim) != (num_pdfs, input_dim):

@@ -16,10 +16,10 @@ from pathlib import Path
 
 from ..cli import log, log_config, run
 from ..data import load_data_dir
-from ..decode import write_single_setting
+from ..decoding.decode import write_single_setting
+from ..deploy.sphinx import SphinxConfig, decode_samples, make_decoder, task_words
 from ..errors import InputError, require_file
 from ..features import utterance_audio
-from ..sphinx import SphinxConfig, decode_samples, make_decoder, task_words
 
 
 def get_parser() -> argparse.ArgumentParser:

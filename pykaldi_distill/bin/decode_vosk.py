@@ -17,11 +17,11 @@ from pathlib import Path
 
 from ..cli import log, run
 from ..data import load_data_dir
-from ..decode import write_single_setting
+from ..decoding.decode import write_single_setting
+from ..deploy.vosk_model import load_vosk_model, recognise
 from ..errors import InputError
 from ..features import utterance_audio
-from ..io import write_text_atomic
-from ..vosk_model import load_vosk_model, recognise
+from ..formats.io import write_text_atomic
 
 
 def get_parser() -> argparse.ArgumentParser:

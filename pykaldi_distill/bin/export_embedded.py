@@ -16,8 +16,8 @@ import sys
 from pathlib import Path
 
 from ..cli import log, run
-from ..embedded import quantize_int8, write_onnx, write_torch_int8
-from ..nnet3 import load_exported_student
+from ..deploy.embedded import quantize_int8, write_onnx, write_torch_int8
+from ..deploy.nnet3 import load_exported_student
 
 
 def get_parser() -> argparse.ArgumentParser:

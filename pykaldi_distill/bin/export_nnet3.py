@@ -20,21 +20,21 @@ import sys
 from pathlib import Path
 
 from ..cli import log, log_config, run
-from ..errors import InputError, require_file
-from ..expdir import feat_type, read_pipeline
-from ..features import FeaturePipeline
-from ..hybrid import load_hmm_info
-from ..io import load_scp, write_text_atomic
-from ..lang import read_ints
-from ..lda_mllt import write_kaldi_matrix
-from ..nnet.student import count_params
-from ..nnet3 import load_exported_student, write_nnet3_model
-from ..vosk_model import (
+from ..deploy.nnet3 import load_exported_student, write_nnet3_model
+from ..deploy.vosk_model import (
     VoskDecoderConfig,
     copy_graph,
     global_cmvn_stats,
     write_feature_conf,
 )
+from ..errors import InputError, require_file
+from ..expdir import feat_type, read_pipeline
+from ..features import FeaturePipeline
+from ..formats.io import load_scp, write_text_atomic
+from ..formats.kaldi_format import write_kaldi_matrix
+from ..lang import read_ints
+from ..nnet.hybrid import load_hmm_info
+from ..nnet.student import count_params
 
 
 def get_parser() -> argparse.ArgumentParser:

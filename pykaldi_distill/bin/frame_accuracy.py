@@ -14,8 +14,8 @@ from ..data import load_data_dir
 from ..errors import PkdError
 from ..expdir import check_feat_type
 from ..features import load_features
-from ..frame_accuracy import frame_accuracy, frame_accuracy_markdown
-from ..hybrid import load_hmm_info, load_hybrid_model, pdf_alignments
+from ..nnet.hybrid import load_hmm_info, load_hybrid_model, pdf_alignments
+from ..report.frame_accuracy import frame_accuracy, frame_accuracy_markdown
 
 
 def get_parser() -> argparse.ArgumentParser:

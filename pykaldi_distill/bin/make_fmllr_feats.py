@@ -13,8 +13,8 @@ from ..cli import log, run
 from ..data import load_data_dir
 from ..errors import InputError, require_dir
 from ..expdir import read_pipeline
-from ..fmllr_feats import fmllr_features, read_speaker_transforms
-from ..io import write_matrices
+from ..formats.io import write_matrices
+from ..gmm.fmllr_feats import fmllr_features, read_speaker_transforms
 
 
 def get_parser() -> argparse.ArgumentParser:

@@ -12,12 +12,12 @@ import os
 import sys
 from pathlib import Path
 
-from ..bootstrap import DRAWS, SEED
 from ..cli import run
 from ..errors import InputError, PkdError, require_file
-from ..hybrid import load_hmm_info, pdf_alignments
-from ..io import read_scp_matrices, read_table, write_text_atomic
-from ..results import (
+from ..formats.io import read_scp_matrices, read_table, write_text_atomic
+from ..nnet.hybrid import load_hmm_info, pdf_alignments
+from ..report.bootstrap import DRAWS, SEED
+from ..report.results import (
     Change,
     SystemResult,
     SystemSpeakers,
@@ -35,7 +35,7 @@ from ..results import (
     soft_target_size,
     stage_times_markdown,
 )
-from ..target_stats import soft_target_stats, soft_target_stats_markdown
+from ..report.target_stats import soft_target_stats, soft_target_stats_markdown
 
 
 def get_parser() -> argparse.ArgumentParser:

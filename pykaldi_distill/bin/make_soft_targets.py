@@ -21,12 +21,12 @@ import torch
 
 from ..cli import log, run
 from ..data import load_data_dir
-from ..distill import topk_posterior
 from ..errors import PkdError
 from ..expdir import check_feat_type
 from ..features import check_feature_dim, load_features
-from ..hybrid import load_hybrid_model
-from ..io import write_matrices, write_posteriors
+from ..formats.io import write_matrices, write_posteriors
+from ..nnet.distill import topk_posterior
+from ..nnet.hybrid import load_hybrid_model
 
 
 def get_parser() -> argparse.ArgumentParser:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ..cli import run
 from ..errors import InputError, require_file
-from ..io import read_table, write_table, write_text_atomic
+from ..formats.io import read_table, write_table, write_text_atomic
 
 
 def get_parser() -> argparse.ArgumentParser:

@@ -9,11 +9,11 @@ import sys
 from pathlib import Path
 
 from ..cli import log, run
+from ..decoding.graph import GraphConfig, compose_lg, make_hclg
 from ..errors import require_file
-from ..graph import GraphConfig, compose_lg, make_hclg
-from ..io import atomic_path, write_text_atomic
+from ..formats.io import atomic_path, write_text_atomic
+from ..formats.model_io import read_transition_model_file, read_tree
 from ..lang import check_model_phones, load_lang
-from ..model_io import read_transition_model_file, read_tree
 
 
 def get_parser() -> argparse.ArgumentParser:

@@ -12,7 +12,7 @@ from typing import Any
 
 from ..cli import log, run
 from ..errors import InputError, PkdError, require_file
-from ..plots import plot_learning_curves
+from ..report.plots import plot_learning_curves
 
 REQUIRED_KEYS = ("epoch", "train_loss", "train_acc", "cv_loss", "cv_acc")
 

@@ -13,9 +13,9 @@ import numpy as np
 
 from ..cli import log, run
 from ..errors import InputError, PkdError, require_dir, require_file
-from ..hybrid import load_hmm_info, pdf_alignments
-from ..io import load_scp
-from ..plots import plot_posteriors_vs_alignment
+from ..formats.io import load_scp
+from ..nnet.hybrid import load_hmm_info, pdf_alignments
+from ..report.plots import plot_posteriors_vs_alignment
 
 
 def get_parser() -> argparse.ArgumentParser:

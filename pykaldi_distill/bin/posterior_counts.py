@@ -18,7 +18,7 @@ from ..data import evenly_spaced, load_data_dir, subset
 from ..errors import PkdError
 from ..expdir import check_feat_type
 from ..features import load_features
-from ..hybrid import load_hybrid_model, write_pdf_counts
+from ..nnet.hybrid import load_hybrid_model, write_pdf_counts
 from ..nnet.infer import compute_pdf_counts
 
 

@@ -19,10 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..cli import log, run
-from ..errors import InputError
-from ..io import read_table
-from ..plots import plot_wer_vs_lmwt
-from ..score import (
+from ..decoding.score import (
     MODES,
     NOISE_REGEX,
     Setting,
@@ -31,6 +28,9 @@ from ..score import (
     read_word_map,
     score_decode_dir,
 )
+from ..errors import InputError
+from ..formats.io import read_table
+from ..report.plots import plot_wer_vs_lmwt
 
 
 def build_parser() -> argparse.ArgumentParser:

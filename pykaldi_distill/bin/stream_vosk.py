@@ -13,8 +13,8 @@ from pathlib import Path
 
 from ..audio import read_audio
 from ..cli import run
+from ..deploy.vosk_model import load_vosk_model, recognise
 from ..errors import InputError
-from ..vosk_model import load_vosk_model, recognise
 
 
 def get_parser() -> argparse.ArgumentParser:

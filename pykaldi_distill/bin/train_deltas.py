@@ -10,8 +10,8 @@ import sys
 from ..cli import add_tree_trainer_arguments, log, log_config, log_stats, run
 from ..expdir import cmvn_settings, load_gmm_source, write_gmm_exp_dir
 from ..features import FeaturePipeline, load_features
-from ..gmm import transcript_graph_compiler
-from ..triphone import TriConfig, fit_schedule, read_phone_sets, train_deltas
+from ..gmm.system import transcript_graph_compiler
+from ..gmm.triphone import TriConfig, fit_schedule, read_phone_sets, train_deltas
 
 
 def get_parser() -> argparse.ArgumentParser:

@@ -12,8 +12,8 @@ from ..cli import add_tree_trainer_arguments, log, log_config, log_stats, run
 from ..errors import InputError
 from ..expdir import cmvn_settings, load_gmm_source, write_gmm_exp_dir
 from ..features import FeaturePipeline, load_features
-from ..gmm import transcript_graph_compiler
-from ..triphone import (
+from ..gmm.system import transcript_graph_compiler
+from ..gmm.triphone import (
     LdaMlltConfig,
     check_start_transform,
     fit_schedule,

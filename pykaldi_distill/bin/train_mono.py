@@ -12,7 +12,7 @@ from ..cli import log, log_config, run
 from ..data import load_data_dir
 from ..expdir import write_gmm_exp_dir
 from ..features import FeaturePipeline, load_features, parse_cmvn_opts
-from ..gmm import IterStats, MonoConfig, train_mono, transcript_graph_compiler
+from ..gmm.system import IterStats, MonoConfig, train_mono, transcript_graph_compiler
 from ..lang import load_lang, read_int_lines
 
 

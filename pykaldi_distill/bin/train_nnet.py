@@ -31,11 +31,11 @@ from ..errors import InputError, PkdError
 from ..expdir import copy_feature_config, feat_type, write_pipeline
 from ..features import FeaturePipeline, check_feature_dim, load_features, parse_cmvn_opts
 from ..fingerprint import changed_files, identities
-from ..hybrid import HmmInfo, load_hmm_info, pdf_alignments, write_pdf_counts
-from ..io import TopkPosteriors, load_scp, read_topk_posteriors, write_text_atomic
+from ..formats.io import TopkPosteriors, load_scp, read_topk_posteriors, write_text_atomic
 from ..nnet.checkpoint import build_model
 from ..nnet.chunking import DEFAULT_CHUNKS_PER_BATCH, ChunkConfig
 from ..nnet.data import CV_SPLIT, ChunkDataset, CvSplit, FrameDataset, split_train_cv
+from ..nnet.hybrid import HmmInfo, load_hmm_info, pdf_alignments, write_pdf_counts
 from ..nnet.infer import compute_pdf_counts
 from ..nnet.student import DnnConfig, count_params, mflops_per_frame
 from ..nnet.teacher import BlstmConfig

@@ -13,11 +13,11 @@ import sys
 from ..cli import add_tree_trainer_arguments, log, log_config, log_stats, run
 from ..expdir import load_gmm_source, read_pipeline, write_gmm_exp_dir
 from ..features import load_features
-from ..gmm import transcript_graph_compiler
-from ..io import write_matrix_ark
-from ..model_io import write_gmm_model
-from ..sat import SatConfig, train_sat
-from ..triphone import fit_schedule, read_phone_sets
+from ..formats.io import write_matrix_ark
+from ..formats.model_io import write_gmm_model
+from ..gmm.sat import SatConfig, train_sat
+from ..gmm.system import transcript_graph_compiler
+from ..gmm.triphone import fit_schedule, read_phone_sets
 
 
 def get_parser() -> argparse.ArgumentParser:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from ..data import DataDir, load_data_dir, write_data_dir
 from ..errors import PkdError
-from ..io import write_text_atomic
+from ..formats.io import write_text_atomic
 from . import perturb
 from .perturb import PerturbParams
 from .tts import Voice, synthesize_many

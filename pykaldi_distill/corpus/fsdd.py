@@ -30,7 +30,7 @@ import numpy as np
 from ..audio import read_audio, write_wav
 from ..data import DataDir, load_data_dir
 from ..errors import InputError
-from ..io import write_text_atomic
+from ..formats.io import write_text_atomic
 from .common import STAMP, clear, derive_seed, stamp_matches, write_split
 
 WORDS = ("ZERO", "ONE", "TWO", "THREE", "FOUR", "FIVE", "SIX", "SEVEN", "EIGHT", "NINE")

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from ..data import DataDir
 from ..errors import InputError
-from ..io import write_text_atomic
+from ..formats.io import write_text_atomic
 from . import perturb, text
 from .common import (
     STAMP,

@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 from ..errors import InputError
-from ..io import atomic_path
+from ..formats.io import atomic_path
 from .student import Dnn, DnnConfig
 from .teacher import Blstm, BlstmConfig
 

@@ -24,10 +24,10 @@ from typing import Literal
 import numpy as np
 import torch
 
-from ..distill import topk
 from ..errors import InputError
-from ..io import TopkPosteriors
+from ..formats.io import TopkPosteriors
 from .chunking import ChunkConfig, loss_mask, plan_chunks, window_rows
+from .distill import topk
 
 LENGTH_TOLERANCE = 2
 IGNORE_INDEX = -100  # hard-target value of frames without loss (torch's default ignore_index)

@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..io import TopkPosteriors
+from ..formats.io import TopkPosteriors
 from .chunking import InferenceChunking, chunked_logits
 from .teacher import Blstm
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from ..errors import InputError
 from ..expdir import read_alignments
-from ..io import read_table
+from ..formats.io import read_table
 from .data import split_train_cv
 
 _MODEL_OPTIONS = {

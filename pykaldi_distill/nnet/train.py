@@ -5,7 +5,7 @@ Objectives (per frame, averaged over real frames):
   ce: cross-entropy against hard pdf targets.
   kl: T^2 * KL(p_T || softmax(student/T)) against the teacher's soft targets, where p_T is
       computed from the *stored posteriors* as p^(1/T) renormalised (== softmax(logits/T),
-      see pykaldi_distill.distill); optionally interpolated with hard CE:
+      see pykaldi_distill.nnet.distill); optionally interpolated with hard CE:
       (1 - hard_weight) * KL_T + hard_weight * CE_hard.
 Frame accuracy: argmax vs hard target (ce), argmax agreement with the teacher (kl).
 
@@ -39,11 +39,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..distill import kl_divergence
 from ..errors import InputError, PkdError
-from ..io import write_text_atomic
+from ..formats.io import write_text_atomic
 from .checkpoint import load_checkpoint, model_kind, save_checkpoint
 from .data import Batch, ChunkDataset, FrameDataset
+from .distill import kl_divergence
 from .student import Dnn
 from .teacher import Blstm
 

@@ -12,9 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .bootstrap import DRAWS, SEED, PairedBootstrap, SpeakerCounts, paired_bootstrap, sum_runs
-from .errors import InputError, require_file
-from .score import (
+from ..decoding.score import (
     Setting,
     SpkStats,
     align_utterances,
@@ -22,6 +20,8 @@ from .score import (
     per_spk_stats,
     read_text,
 )
+from ..errors import InputError, require_file
+from .bootstrap import DRAWS, SEED, PairedBootstrap, SpeakerCounts, paired_bootstrap, sum_runs
 
 
 @dataclass
@@ -60,14 +60,14 @@ def model_size(model_dir: Path) -> tuple[int | None, float | None]:
     """(parameters, MFLOPs per frame) of a GMM or neural model dir; (None, None) for a dir
     with neither final.pt nor final.mdl (a peer system decoded by other software)."""
     if (model_dir / "final.pt").is_file():
-        from .nnet.checkpoint import load_model
-        from .nnet.student import count_params, mflops_per_frame
+        from ..nnet.checkpoint import load_model
+        from ..nnet.student import count_params, mflops_per_frame
 
         model, _ = load_model(model_dir / "final.pt")
         return count_params(model), mflops_per_frame(model)
     if not (model_dir / "final.mdl").is_file():
         return None, None
-    from .model_io import read_gmm_model
+    from ..formats.model_io import read_gmm_model
 
     _, am = read_gmm_model(model_dir / "final.mdl")
     gauss, dim = am.num_gauss, am.dim
@@ -100,7 +100,7 @@ def tree_size(model_dir: Path) -> tuple[int | None, int | None]:
     the dir has no final.mdl."""
     if not (model_dir / "final.mdl").is_file():
         return None, None
-    from .model_io import read_gmm_model
+    from ..formats.model_io import read_gmm_model
 
     tm, am = read_gmm_model(model_dir / "final.mdl")
     gaussians = None if (model_dir / "final.pt").is_file() else am.num_gauss

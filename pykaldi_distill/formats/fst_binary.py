@@ -25,7 +25,7 @@ from typing import Protocol
 
 import numpy as np
 
-from .errors import InputError
+from ..errors import InputError
 
 FST_MAGIC = 2125659606
 FST_MAGIC_BYTES = struct.pack("<i", FST_MAGIC)

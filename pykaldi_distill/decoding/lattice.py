@@ -36,8 +36,8 @@ import kaldi_decoder
 import kaldifst
 import numpy as np
 
-from .errors import InputError, require_file
-from .fst_binary import (
+from ..errors import InputError, require_file
+from ..formats.fst_binary import (
     FST_MAGIC_BYTES,
     INT32,
     INT64,
@@ -47,7 +47,7 @@ from .fst_binary import (
     read_fst_header,
     walk_states,
 )
-from .io import Posterior, atomic_path
+from ..formats.io import Posterior, atomic_path
 
 INF = math.inf
 

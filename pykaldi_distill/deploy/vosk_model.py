@@ -21,9 +21,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import InputError, require_file
-from .features import read_conf
-from .io import write_text_atomic
+from ..errors import InputError, require_file
+from ..features import read_conf
+from ..formats.io import write_text_atomic
 
 
 @dataclass

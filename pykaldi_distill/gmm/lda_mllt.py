@@ -4,7 +4,6 @@
 - `MlltStats` / `estimate_mllt`: gmm-acc-mllt and est-mllt (src/transform/mllt.cc),
   Gales' semi-tied covariance update, row by row, starting from the identity.
 - `transform_means`: gmm-transform-means; `compose_transforms`: compose-transforms.
-- `write_kaldi_matrix` / `read_kaldi_matrix`: `final.mat` and friends (Matrix<float>).
 
 Differences from Kaldi: acc-lda and gmm-acc-mllt's `--rand-prune` (randomly dropping or
 rounding up small posteriors, a speed hack whose expectation is the exact statistic) is not
@@ -15,14 +14,9 @@ SVD) is fixed by making its largest-magnitude coefficient positive in the whiten
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import kaldi_hmm_gmm as khg
 import numpy as np
-
-from .errors import InputError, require_file
-from .io import atomic_path
-from .kaldi_format import FormatError, KaldiReader, KaldiWriter
 
 _CHUNK_ELEMENTS = 1 << 22  # numbers per block of frames processed at once (memory, cache)
 
@@ -290,34 +284,6 @@ def compose_transforms(a: np.ndarray, b: np.ndarray, b_is_affine: bool = False) 
             return a @ b_ext
         return np.hstack([a[:, :-1] @ b, a[:, -1:]])
     raise ValueError(f"cannot compose transforms of shapes {a.shape} and {b.shape}")
-
-
-def write_kaldi_matrix(path: str | Path, matrix: np.ndarray, binary: bool = True) -> None:
-    """Write a Kaldi Matrix<float> file (est-lda/est-mllt/compose-transforms output),
-    atomically."""
-    m = np.asarray(matrix)
-    if m.ndim != 2:
-        raise ValueError(f"expected a 2-d matrix, got shape {m.shape}")
-    writer = KaldiWriter(binary)
-    writer.header()
-    writer.matrix(m)
-    with atomic_path(path) as tmp:
-        tmp.write_bytes(writer.getvalue())
-
-
-def read_kaldi_matrix(path: str | Path) -> np.ndarray:
-    """Read a Kaldi matrix file, binary (float or double) or text, as float32."""
-    p = require_file(path)
-    fix = "re-create it with est-lda/est-mllt/compose-transforms"
-    try:
-        reader = KaldiReader(p.read_bytes())
-        matrix = reader.matrix()
-        trailing = not reader.at_end()
-    except (FormatError, ValueError, IndexError, KeyError, UnicodeDecodeError) as err:
-        raise InputError(p, f"not a Kaldi matrix file: {err}", fix) from err
-    if trailing:
-        raise InputError(p, "not a Kaldi matrix file: unexpected data after the matrix", fix)
-    return matrix
 
 
 # ---- helpers -----------------------------------------------------------------------------

@@ -21,7 +21,7 @@ import kaldi_native_io as knio
 import kaldiio
 import numpy as np
 
-from .errors import InputError, require_file
+from ..errors import InputError, require_file
 
 Posterior = list[list[tuple[int, float]]]  # per frame: [(pdf_or_tid, weight), ...]
 

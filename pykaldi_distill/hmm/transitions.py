@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import kaldi_hmm_gmm as khg
 import numpy as np
 
-from .model_io import Topology, parse_topology_text
+from ..formats.model_io import Topology, parse_topology_text
 
 
 def pdf_of_tid(tm: khg.TransitionModel) -> np.ndarray:

@@ -14,17 +14,17 @@ import kaldifst
 import numpy as np
 import torch
 
-from .errors import InputError, require_file
-from .expdir import read_alignments, read_pipeline
-from .features import FeaturePipeline
-from .gmm import MonoConfig, align_decodable
-from .io import atomic_path
-from .kaldi_format import FormatError, KaldiReader, KaldiWriter
-from .model_io import read_transition_model_file, read_tree
-from .nnet.checkpoint import load_model
-from .nnet.chunking import InferenceChunking
-from .nnet.infer import log_posteriors, log_priors_from_counts, pseudo_log_likelihoods
-from .transitions import pdf_of_tid, pdf_representative_tids, transition_id_matrix
+from ..errors import InputError, require_file
+from ..expdir import read_alignments, read_pipeline
+from ..features import FeaturePipeline
+from ..formats.io import atomic_path
+from ..formats.kaldi_format import FormatError, KaldiReader, KaldiWriter
+from ..formats.model_io import read_transition_model_file, read_tree
+from ..gmm.system import MonoConfig, align_decodable
+from ..hmm.transitions import pdf_of_tid, pdf_representative_tids, transition_id_matrix
+from .checkpoint import load_model
+from .chunking import InferenceChunking
+from .infer import log_posteriors, log_priors_from_counts, pseudo_log_likelihoods
 
 
 def write_pdf_counts(path: Path, counts: np.ndarray) -> None:

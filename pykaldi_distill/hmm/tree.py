@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import kaldi_hmm_gmm as khg
 import numpy as np
 
-from .kaldi_format import BINARY_HEADER, KaldiWriter
+from ..formats.kaldi_format import BINARY_HEADER, KaldiWriter
 from .transitions import TidInfo
 
 PDF_CLASS_KEY = -1  # Kaldi's kPdfClass

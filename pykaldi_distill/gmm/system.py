@@ -12,10 +12,10 @@ import kaldi_hmm_gmm as khg
 import kaldifst
 import numpy as np
 
-from .data import DataDir
-from .errors import PkdError
-from .lang import Lang, words_to_ids
-from .transitions import pdf_of_tid
+from ..data import DataDir
+from ..errors import PkdError
+from ..hmm.transitions import pdf_of_tid
+from ..lang import Lang, words_to_ids
 
 Alignment = list[int]  # transition-ids, one per frame
 

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .io import TopkPosteriors
+from ..formats.io import TopkPosteriors
 
 Posterior = list[list[tuple[int, float]]]  # per frame: [(pdf, weight), ...]
 Reduction = Literal["mean", "sum", "none"]

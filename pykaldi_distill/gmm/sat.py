@@ -11,11 +11,11 @@ import kaldi_hmm_gmm as khg
 import kaldifst
 import numpy as np
 
-from .decode import DecoderConfig, decode_gmm, make_decoder
-from .features import apply_transform
+from ..decoding.decode import DecoderConfig, decode_gmm, make_decoder
+from ..features import apply_transform
+from ..hmm.transitions import pdf_and_weight_tables, pdf_of_tid
 from .fmllr import FmllrStats, estimate_fmllr
-from .gmm import Alignment, GmmSystem, IterStats, MonoConfig, align_all, train_iterations
-from .transitions import pdf_and_weight_tables, pdf_of_tid
+from .system import Alignment, GmmSystem, IterStats, MonoConfig, align_all, train_iterations
 from .triphone import PhoneSets, TriConfig, stack_aligned, start_from_source
 
 Transforms = dict[str, np.ndarray]  # speaker -> (D, D+1)

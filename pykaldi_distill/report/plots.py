@@ -16,7 +16,7 @@ import numpy as np  # noqa: E402
 from matplotlib.colors import LogNorm  # noqa: E402
 from matplotlib.ticker import FuncFormatter  # noqa: E402
 
-from .io import atomic_path  # noqa: E402
+from ..formats.io import atomic_path  # noqa: E402
 
 
 def plot_wer_vs_lmwt(wers: Mapping[tuple[float, float], float], path: str | Path,

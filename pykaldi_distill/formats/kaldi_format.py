@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
+
+from ..errors import InputError, require_file
+from .io import atomic_path
 
 BINARY_HEADER = b"\x00B"
 
@@ -223,3 +227,31 @@ class KaldiReader:
     def _skip_inline_ws(self) -> None:
         while self.data[self.pos:self.pos + 1] in (b" ", b"\t", b"\r"):
             self.pos += 1
+
+
+def write_kaldi_matrix(path: str | Path, matrix: np.ndarray, binary: bool = True) -> None:
+    """Write a Kaldi Matrix<float> file (est-lda/est-mllt/compose-transforms output),
+    atomically."""
+    m = np.asarray(matrix)
+    if m.ndim != 2:
+        raise ValueError(f"expected a 2-d matrix, got shape {m.shape}")
+    writer = KaldiWriter(binary)
+    writer.header()
+    writer.matrix(m)
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(writer.getvalue())
+
+
+def read_kaldi_matrix(path: str | Path) -> np.ndarray:
+    """Read a Kaldi matrix file, binary (float or double) or text, as float32."""
+    p = require_file(path)
+    fix = "re-create it with est-lda/est-mllt/compose-transforms"
+    try:
+        reader = KaldiReader(p.read_bytes())
+        matrix = reader.matrix()
+        trailing = not reader.at_end()
+    except (FormatError, ValueError, IndexError, KeyError, UnicodeDecodeError) as err:
+        raise InputError(p, f"not a Kaldi matrix file: {err}", fix) from err
+    if trailing:
+        raise InputError(p, "not a Kaldi matrix file: unexpected data after the matrix", fix)
+    return matrix

@@ -16,7 +16,7 @@ import _kaldi_hmm_gmm  # TransitionModelTuple is not re-exported by kaldi_hmm_gm
 import kaldi_hmm_gmm as khg
 import numpy as np
 
-from .errors import InputError, require_file
+from ..errors import InputError, require_file
 from .io import atomic_path
 from .kaldi_format import FormatError, KaldiReader, KaldiWriter
 

@@ -13,12 +13,9 @@ import kaldi_hmm_gmm as khg
 import kaldifst
 import numpy as np
 
-from .features import apply_transform, delta_matrix
-from .gmm import Alignment, GmmSystem, IterStats, MonoConfig, train_iterations
-from .lang import read_int_lines, read_ints
-from .lda_mllt import LdaStats, MlltStats, estimate_lda, estimate_mllt, transform_means
-from .transitions import pdf_and_weight_tables
-from .tree import (
+from ..features import apply_transform, delta_matrix
+from ..hmm.transitions import pdf_and_weight_tables
+from ..hmm.tree import (
     Event,
     Stats,
     Tree,
@@ -29,6 +26,9 @@ from .tree import (
     convert_alignments,
     make_context_dependency,
 )
+from ..lang import read_int_lines, read_ints
+from .lda_mllt import LdaStats, MlltStats, estimate_lda, estimate_mllt, transform_means
+from .system import Alignment, GmmSystem, IterStats, MonoConfig, train_iterations
 
 
 @dataclass

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .distill import temperature_soften, topk
+from ..nnet.distill import temperature_soften, topk
 
 SUPPORT_MASS = 0.9
 

@@ -20,13 +20,13 @@ import numpy as np
 import torch
 from torch import nn
 
-from .errors import InputError, require_file
-from .features import splice
-from .io import atomic_path
-from .kaldi_format import KaldiWriter
-from .model_io import write_transition_model
-from .nnet.infer import DEFAULT_PRIOR_FLOOR
-from .nnet.student import Dnn
+from ..errors import InputError, require_file
+from ..features import splice
+from ..formats.io import atomic_path
+from ..formats.kaldi_format import KaldiWriter
+from ..formats.model_io import write_transition_model
+from ..nnet.infer import DEFAULT_PRIOR_FLOOR
+from ..nnet.student import Dnn
 
 Activation = Literal["relu", "sigmoid", "none"]
 COMPONENT_OF = {"relu": "RectifiedLinearComponent", "sigmoid": "SigmoidComponent"}
@@ -118,8 +118,8 @@ def export_student(model: Dnn, counts: np.ndarray,
 def load_exported_student(exp: Path) -> tuple[Dnn, Nnet3Student]:
     """A student exp dir's network (final.pt, eval mode) and its export with the priors of
     its own training targets (ali_train_pdf.counts)."""
-    from .hybrid import read_pdf_counts
-    from .nnet.checkpoint import load_model
+    from ..nnet.checkpoint import load_model
+    from ..nnet.hybrid import read_pdf_counts
 
     model, _ = load_model(require_file(exp / "final.pt", "train the student first "
                                        "(local/train_student.sh)"))

@@ -39,8 +39,8 @@ from typing import Literal
 import kaldialign
 import numpy as np
 
-from .errors import InputError, PkdError, require_file
-from .io import write_text_atomic
+from ..errors import InputError, PkdError, require_file
+from ..formats.io import write_text_atomic
 
 Mode = Literal["present", "all", "strict"]
 MODES: tuple[str, ...] = ("present", "all", "strict")

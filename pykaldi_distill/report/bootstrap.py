@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .score import SpkStats
+from ..decoding.score import SpkStats
 
 DRAWS = 2000
 SEED = 0

@@ -19,9 +19,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from .errors import InputError, require_file
-from .features import splice
-from .io import atomic_path
+from ..errors import InputError, require_file
+from ..features import splice
+from ..formats.io import atomic_path
 from .nnet3 import Nnet3Student
 
 OPSET = 17

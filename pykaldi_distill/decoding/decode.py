@@ -12,8 +12,8 @@ import kaldi_hmm_gmm as khg
 import kaldifst
 import numpy as np
 
-from .io import write_table, write_text_atomic
-from .transitions import transition_id_matrix
+from ..formats.io import write_table, write_text_atomic
+from ..hmm.transitions import transition_id_matrix
 
 
 @dataclass

@@ -17,10 +17,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .data import DataDir
-from .errors import InputError, require_dir
-from .features import FeaturePipeline, apply_transform, load_features
-from .io import read_matrix_ark
+from ..data import DataDir
+from ..errors import InputError, require_dir
+from ..features import FeaturePipeline, apply_transform, load_features
+from ..formats.io import read_matrix_ark
 
 _TRANS_FILE = re.compile(r"trans\.\d+")
 

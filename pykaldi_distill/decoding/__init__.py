@@ -1,0 +1,1 @@
+"""Graphs, decoding, lattices and scoring (Kaldi src/fstext, src/decoder, src/lat)."""

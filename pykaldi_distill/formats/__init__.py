@@ -1,0 +1,1 @@
+"""Kaldi file formats: tables and archives, binary objects, models, OpenFst binaries."""

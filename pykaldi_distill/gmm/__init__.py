@@ -1,0 +1,1 @@
+"""GMM-HMM training: monophone, triphone, LDA+MLLT, fMLLR, SAT (Kaldi src/gmm, src/transform)."""

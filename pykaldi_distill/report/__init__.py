@@ -1,0 +1,1 @@
+"""Results tables, bootstrap intervals, soft-target statistics, frame accuracy, plots."""
