@@ -100,3 +100,54 @@ def test_console_entry_points_are_the_clis() -> None:
     pins = {line.strip() for line in (root / "requirements.txt").read_text().splitlines()
             if line.strip() and not line.startswith("#")}
     assert set(project["dependencies"]) <= pins
+
+
+def _config_block(script: str) -> dict[str, str]:
+    text = (LOCAL / script).read_text()
+    block = text.split("# Begin configuration section.")[1].split("# End configuration section.")[0]
+    return {k: v.strip('"') for k, v in re.findall(r'^([a-z_]+)=("[^"]*"|\S*)', block, re.M)}
+
+
+def _same(script_value: str, default: object) -> bool:
+    if default is None or script_value == "":
+        return script_value == "" and default in (None, "")
+    try:
+        return float(script_value) == float(default)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return script_value == str(default)
+
+
+@pytest.mark.parametrize("script,cli,model", [
+    ("train_teacher.sh", "train_nnet", "blstm"), ("train_student.sh", "train_nnet", "dnn"),
+    ("align_si.sh", "align_si", None), ("align_nnet.sh", "align_nnet", None),
+    ("decode.sh", "decode", None), ("train_mono.sh", "train_mono", None),
+    ("train_deltas.sh", "train_deltas", None), ("train_lda_mllt.sh", "train_lda_mllt", None),
+    ("train_sat.sh", "train_sat", None), ("make_soft_targets.sh", "make_soft_targets", None),
+])
+def test_step_script_defaults_are_the_clis(script: str, cli: str, model: str | None) -> None:
+    """A step script's config block gives each option the default its CLI resolves to (the
+    model's and its trainer's config dataclasses for train_nnet), so running a step and
+    calling its CLI directly train the same thing."""
+    import dataclasses
+    import importlib
+
+    from pykaldi_distill.nnet.chunking import ChunkConfig
+    from pykaldi_distill.nnet.student import DnnConfig
+    from pykaldi_distill.nnet.teacher import BlstmConfig
+    from pykaldi_distill.nnet.train import TeacherTrainConfig, TrainConfig
+
+    parser = importlib.import_module(f"pykaldi_distill.bin.{cli}").get_parser()
+    defaults = {a.dest: a.default for a in parser._actions}
+    configs = {"blstm": [BlstmConfig(1, 1), TeacherTrainConfig(), ChunkConfig()],
+               "dnn": [DnnConfig(1, 1), TrainConfig()]}.get(model, [])
+    for config in configs:
+        for f in dataclasses.fields(config):
+            if defaults.get(f.name, 0) is None:
+                defaults[f.name] = getattr(config, f.name)
+    checked = 0
+    for name, value in _config_block(script).items():
+        if name in defaults and not isinstance(defaults[name], bool):
+            assert _same(value, defaults[name]), \
+                f"{script}: {name}={value!r}, {cli}: {defaults[name]!r}"
+            checked += 1
+    assert checked

@@ -22,6 +22,7 @@ from ..formats.io import write_int_vectors_gz, write_matrix_ark
 from ..formats.model_io import read_gmm_model, read_tree
 from ..gmm.sat import align_fmllr
 from ..gmm.system import (
+    AlignConfig,
     GmmSystem,
     MonoConfig,
     align_all,
@@ -33,7 +34,7 @@ from ..lang import check_model_phones, load_lang
 
 def get_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="align_si", description=__doc__)
-    d = MonoConfig()
+    d = AlignConfig()
     p.add_argument("--beam", type=float, default=d.beam)
     p.add_argument("--retry-beam", type=float, default=d.retry_beam)
     p.add_argument("--boost-silence", type=float, default=d.boost_silence)

@@ -33,13 +33,20 @@ from ..features import FeaturePipeline, check_feature_dim, load_features, parse_
 from ..fingerprint import changed_files, identities
 from ..formats.io import TopkPosteriors, load_scp, read_topk_posteriors, write_text_atomic
 from ..nnet.checkpoint import build_model
-from ..nnet.chunking import DEFAULT_CHUNKS_PER_BATCH, ChunkConfig
+from ..nnet.chunking import ChunkConfig
 from ..nnet.data import CV_SPLIT, ChunkDataset, CvSplit, FrameDataset, split_train_cv
 from ..nnet.hybrid import HmmInfo, load_hmm_info, pdf_alignments, write_pdf_counts
 from ..nnet.infer import compute_pdf_counts
 from ..nnet.student import DnnConfig, count_params, mflops_per_frame
 from ..nnet.teacher import BlstmConfig
-from ..nnet.train import EpochStats, TrainConfig, check_resumable, saved_inputs, train
+from ..nnet.train import (
+    EpochStats,
+    TeacherTrainConfig,
+    TrainConfig,
+    check_resumable,
+    saved_inputs,
+    train,
+)
 
 _CHUNK_OPTIONS = ("chunk_width", "chunk_left_context", "chunk_right_context")
 
@@ -48,13 +55,20 @@ def get_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="train_nnet", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", choices=["blstm", "dnn"], required=True)
+    # Model and training options default to None: the model's config (BlstmConfig /
+    # DnnConfig) and its trainer's (TeacherTrainConfig / TrainConfig) hold the defaults.
+    teacher, student = BlstmConfig(1, 1), DnnConfig(1, 1)  # for their defaults
     p.add_argument("--hidden", type=int, default=None, help="units per layer (per direction "
-                   "for the BLSTM); default 256 (blstm) / 512 (dnn)")
-    p.add_argument("--num-layers", type=int, default=None, help="default 3 (blstm) / 4 (dnn)")
-    p.add_argument("--context", type=int, default=5, help="dnn: frames spliced on each side")
+                   f"for the BLSTM); default {teacher.hidden} (blstm) / {student.hidden} (dnn)")
+    p.add_argument("--num-layers", type=int, default=None,
+                   help=f"default {teacher.num_layers} (blstm) / {student.num_layers} (dnn)")
+    p.add_argument("--context", type=int, default=None,
+                   help=f"dnn: frames spliced on each side (default {student.context})")
     p.add_argument("--projection", type=int, default=None, help="blstm: recurrent projection")
-    p.add_argument("--dnn-dim", type=int, default=512, help="blstm: width of its DNN layers")
-    p.add_argument("--dropout", type=float, default=0.0)
+    p.add_argument("--dnn-dim", type=int, default=None,
+                   help=f"blstm: width of its DNN layers (default {teacher.dnn_dim})")
+    p.add_argument("--dropout", type=float, default=None,
+                   help=f"default {teacher.dropout} (blstm) / {student.dropout} (dnn)")
     p.add_argument("--temperature", type=float, default=1.0,
                    help="soft targets: p_T ∝ p^(1/T), applied at training time")
     p.add_argument("--hard-weight", type=float, default=0.0,
@@ -66,8 +80,9 @@ def get_parser() -> argparse.ArgumentParser:
     p.add_argument("--final-lr", type=float, default=None,
                    help="decay the learning rate exponentially to this over --max-epochs, "
                    "keeping every epoch (Kaldi nnet3's schedule); default: newbob halving")
-    p.add_argument("--batch-size", type=int, default=None, help="frames (dnn, default 256) "
-                   f"or chunks (blstm, default {DEFAULT_CHUNKS_PER_BATCH})")
+    p.add_argument("--batch-size", type=int, default=None, help="frames (dnn, default "
+                   f"{TrainConfig.batch_size}) or chunks (blstm, default "
+                   f"{TeacherTrainConfig.batch_size})")
     chunk = ChunkConfig()
     p.add_argument("--chunk-width", type=int, default=None, help="blstm: frames per training "
                    f"chunk that carry the loss (default {chunk.chunk_width})")
@@ -75,7 +90,8 @@ def get_parser() -> argparse.ArgumentParser:
                    f"context before each chunk, without loss (default {chunk.chunk_left_context})")
     p.add_argument("--chunk-right-context", type=int, default=None, help="blstm: frames of "
                    f"context after each chunk (default {chunk.chunk_right_context})")
-    p.add_argument("--max-epochs", type=int, default=20)
+    p.add_argument("--max-epochs", type=int, default=None, help="default "
+                   f"{TeacherTrainConfig.max_epochs} (blstm) / {TrainConfig.max_epochs} (dnn)")
     p.add_argument("--min-epochs", type=int, default=0)
     p.add_argument("--cv-fraction", type=float, default=0.1)
     p.add_argument("--max-missing", type=float, default=0.1,
@@ -85,22 +101,26 @@ def get_parser() -> argparse.ArgumentParser:
                         "student: \"--norm-means=false\", the network's own global "
                         "normalisation only)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--num-threads", type=int, default=1)
+    p.add_argument("--num-threads", type=int, default=2)
     p.add_argument("data_dir", type=Path)
     p.add_argument("targets_dir", type=Path)
     p.add_argument("exp_dir", type=Path)
     return p
 
 
+def given(args: argparse.Namespace, config_class: type) -> dict[str, object]:
+    """The options given on the command line that are fields of `config_class`."""
+    return {f.name: getattr(args, f.name) for f in dataclasses.fields(config_class)
+            if getattr(args, f.name, None) is not None}
+
+
 def model_config(args: argparse.Namespace, input_dim: int, num_pdfs: int
                  ) -> BlstmConfig | DnnConfig:
-    if args.model == "blstm":
-        return BlstmConfig(input_dim=input_dim, num_pdfs=num_pdfs,
-                           num_layers=args.num_layers or 3, hidden=args.hidden or 256,
-                           projection=args.projection, dnn_dim=args.dnn_dim, dropout=args.dropout)
-    return DnnConfig(input_dim=input_dim, num_pdfs=num_pdfs, context=args.context,
-                     hidden=args.hidden or 512, num_layers=args.num_layers or 4,
-                     dropout=args.dropout)
+    """The model's config: its dataclass's defaults, with the options given."""
+    config_class = BlstmConfig if args.model == "blstm" else DnnConfig
+    options = given(args, config_class)
+    options.update(input_dim=input_dim, num_pdfs=num_pdfs)
+    return config_class(**options)
 
 
 def chunk_config(args: argparse.Namespace) -> ChunkConfig:
@@ -115,12 +135,11 @@ def chunk_config(args: argparse.Namespace) -> ChunkConfig:
 
 
 def train_config(args: argparse.Namespace, targets_kind: str) -> TrainConfig:
-    default_batch = DEFAULT_CHUNKS_PER_BATCH if args.model == "blstm" else 256
-    return TrainConfig(loss="ce" if targets_kind == "hard" else "kl",
-                       temperature=args.temperature, hard_weight=args.hard_weight, lr=args.lr,
-                       final_lr=args.final_lr,
-                       batch_size=args.batch_size or default_batch,
-                       max_epochs=args.max_epochs, min_epochs=args.min_epochs, seed=args.seed)
+    """The trainer's config (TeacherTrainConfig for the BLSTM), with the options given."""
+    config_class = TeacherTrainConfig if args.model == "blstm" else TrainConfig
+    options = given(args, config_class)
+    options["loss"] = "ce" if targets_kind == "hard" else "kl"
+    return config_class(**options)
 
 
 def cv_split_method(exp_dir: Path) -> CvSplit:
@@ -210,7 +229,8 @@ def check_coverage(missing: list[str], total: int, args: argparse.Namespace,
 
 def make_datasets(args: argparse.Namespace, feats: dict[str, np.ndarray],
                   targets: Mapping[str, np.ndarray], hard: Mapping[str, np.ndarray] | None,
-                  num_pdfs: int, source: str, cv_split: CvSplit) -> tuple[object, object]:
+                  num_pdfs: int, source: str, cv_split: CvSplit,
+                  model: BlstmConfig | DnnConfig) -> tuple[object, object]:
     utts = sorted(u for u in feats if u in targets)
     check_coverage(sorted(set(feats) - set(utts)), len(feats), args, source)
     if len(utts) < 2:
@@ -222,8 +242,9 @@ def make_datasets(args: argparse.Namespace, feats: dict[str, np.ndarray],
         chunk = chunk_config(args)
         return (ChunkDataset(feats, targets, chunk=chunk, utts=tr, **common),
                 ChunkDataset(feats, targets, chunk=chunk, utts=cv, **common))
-    return (FrameDataset(feats, targets, context=args.context, utts=tr, **common),
-            FrameDataset(feats, targets, context=args.context, utts=cv, **common))
+    context = model.context  # type: ignore[union-attr]  # the student's splice
+    return (FrameDataset(feats, targets, context=context, utts=tr, **common),
+            FrameDataset(feats, targets, context=context, utts=cv, **common))
 
 
 def training_inputs(data_dir: Path, targets_dir: Path, hard_ali_dir: Path | None) -> list:
@@ -286,16 +307,16 @@ def epoch_printer(max_epochs: int) -> object:
 def check_options(args: argparse.Namespace) -> None:
     """Numbers out of range fail before any data is read, naming the option (not as a
     traceback from a config class, or a misleading error later)."""
-    at_least_1 = ["num_threads", "max_epochs", "dnn_dim"] + [
-        name for name in ("hidden", "num_layers", "batch_size", "projection", "soft_topk")
-        if getattr(args, name) is not None]
+    at_least_1 = ["num_threads"] + [
+        name for name in ("hidden", "num_layers", "batch_size", "projection", "soft_topk",
+                          "max_epochs", "dnn_dim") if getattr(args, name) is not None]
     rules = [(name, ">= 1", getattr(args, name) >= 1) for name in at_least_1] + [
         ("min_epochs", ">= 0", args.min_epochs >= 0),
-        ("context", ">= 0", args.context >= 0),
+        ("context", ">= 0", args.context is None or args.context >= 0),
         ("lr", "> 0", args.lr > 0),
         ("temperature", "> 0", args.temperature > 0),
         ("hard_weight", "in [0, 1]", 0 <= args.hard_weight <= 1),
-        ("dropout", "in [0, 1)", 0 <= args.dropout < 1),
+        ("dropout", "in [0, 1)", args.dropout is None or 0 <= args.dropout < 1),
         ("max_missing", "in [0, 1]", 0 <= args.max_missing <= 1),
         # cv decides the learning rate and the best epoch: training needs held-out utterances
         ("cv_fraction", "in (0, 1)", 0 < args.cv_fraction < 1)]
@@ -333,7 +354,7 @@ def main_args(args: argparse.Namespace) -> None:
     log("config: " + json.dumps(resolved, sort_keys=True))
     log_config(config)
     train_set, cv_set = make_datasets(args, feats, targets, hard, hmm.num_pdfs, str(source),
-                                      resolved["cv_split"])
+                                      resolved["cv_split"], config)
     torch.manual_seed(args.seed)
     model = build_model(args.model, dataclasses.asdict(config))
     log(f"{args.model}: {count_params(model)} parameters, "

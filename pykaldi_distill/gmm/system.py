@@ -44,6 +44,15 @@ class MonoConfig:
 
 
 @dataclass
+class AlignConfig:
+    """Defaults of Kaldi's steps/align_si.sh (training uses MonoConfig's narrower beam)."""
+
+    beam: float = 10.0
+    retry_beam: float = 40.0
+    boost_silence: float = 1.0
+
+
+@dataclass
 class GmmSystem:
     tm: khg.TransitionModel
     tree: khg.ContextDependency

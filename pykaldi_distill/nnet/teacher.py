@@ -47,7 +47,7 @@ class BlstmConfig:
     dnn_before: int = 1  # affine+ReLU layers between the input and the BLSTM
     dnn_after: int = 1  # affine+ReLU layers between the BLSTM and the output affine
     dnn_dim: int = 512  # width of those feed-forward layers
-    dropout: float = 0.0  # after feed-forward layers and between LSTM layers
+    dropout: float = 0.1  # after feed-forward layers and between LSTM layers
 
     def __post_init__(self) -> None:
         for name in ("input_dim", "num_pdfs", "num_layers", "hidden", "dnn_dim"):

@@ -42,6 +42,7 @@ from torch import nn
 from ..errors import InputError, PkdError
 from ..formats.io import write_text_atomic
 from .checkpoint import load_checkpoint, model_kind, save_checkpoint
+from .chunking import DEFAULT_CHUNKS_PER_BATCH
 from .data import Batch, ChunkDataset, FrameDataset
 from .distill import kl_divergence
 from .student import Dnn
@@ -66,8 +67,8 @@ class TrainConfig:
     optimizer: Literal["adam", "sgd"] = "adam"  # adam = AdamW (decoupled weight decay)
     momentum: float = 0.9  # sgd only
     weight_decay: float = 0.0  # sgd: L2 penalty; adam: decoupled weight decay
-    batch_size: int = 256  # frames (FrameDataset) or chunks (ChunkDataset; the CLI's
-    # default for the teacher is chunking.DEFAULT_CHUNKS_PER_BATCH)
+    batch_size: int = 256  # frames (FrameDataset) or chunks (ChunkDataset: see
+    # TeacherTrainConfig)
     max_epochs: int = 20
     min_epochs: int = 0
     keep_lr_epochs: int = 0
@@ -108,6 +109,15 @@ class TrainConfig:
         if self.final_lr is None:
             return _RESUMABLE_CHANGES
         return _RESUMABLE_CHANGES - {"max_epochs"}
+
+
+@dataclass
+class TeacherTrainConfig(TrainConfig):
+    """The BLSTM teacher's training defaults (local/train_teacher.sh): batches of
+    DEFAULT_CHUNKS_PER_BATCH chunks, 15 epochs."""
+
+    batch_size: int = DEFAULT_CHUNKS_PER_BATCH
+    max_epochs: int = 15
 
 
 @dataclass
