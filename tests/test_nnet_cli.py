@@ -155,7 +155,7 @@ def test_soft_targets_and_students(world: dict[str, Path], ali_dir: Path, teache
     config = json.loads((soft / "config.json").read_text())
     assert config["train"]["loss"] == "kl" and config["train"]["temperature"] == 2.0
     assert config["train"]["hard_weight"] == 0.3
-    check_students_of_topk_posteriors(world, targets, tmp_path, capsys)
+    check_students_of_topk_posteriors(world, targets, teacher, tmp_path, capsys)
 
     graph = tmp_path / "graph"
     assert mkgraph.main([str(world["lang_test"]), str(soft), str(graph)]) == 0
@@ -180,15 +180,26 @@ def test_soft_targets_and_students(world: dict[str, Path], ali_dir: Path, teache
 
 
 def check_students_of_topk_posteriors(world: dict[str, Path], targets: Path,  # noqa: F811
-                                      tmp_path: Path, capsys) -> None:  # noqa: ANN001
-    """--soft-topk reads post.scp when it holds that many posteriors a frame; a dir with
-    only post.scp trains, and asking it for more than it holds is an error naming it."""
+                                      teacher: Path, tmp_path: Path,
+                                      capsys) -> None:  # noqa: ANN001
+    """--soft-topk reads post.scp when it holds that many posteriors a frame; a dir of only
+    top-k Posteriors (make_soft_targets without dense outputs) trains, reports its size and
+    statistics, and asking it for more than it holds is an error naming it."""
+    from pykaldi_distill.nnet.distill import read_soft_targets
+    from pykaldi_distill.report.results import soft_target_size
+
     topk_only = tmp_path / "topk_only"
     topk_only.mkdir()
-    for f in ["final.mdl", "tree", "post.scp", "post.ark"]:
-        shutil.copy(targets / f, topk_only / f)
-    (topk_only / "post.scp").write_text((targets / "post.scp").read_text().replace(
-        str(targets / "post.ark"), str(topk_only / "post.ark")))
+    assert make_soft_targets.main(["--topk", "3", "--post-ark", str(topk_only / "post.ark"),
+                                   "--post-scp", str(topk_only / "post.scp"),
+                                   str(world["fbank"]), str(teacher)]) == 0
+    for f in ["final.mdl", "tree"]:
+        shutil.copy(teacher / f, topk_only / f)
+    assert [f.name for f in topk_only.glob("*.ark")] == ["post.ark"]  # no dense targets
+    dense = dict(read_soft_targets(topk_only))  # (frames, pdfs) with 3 non-zeros a frame
+    assert all(((m > 0).sum(axis=1) <= 3).all() for m in dense.values())
+    size = soft_target_size(topk_only)
+    assert size.frames == sum(len(m) for m in dense.values()) and size.dense_bytes == 0
     for dir_, topk, read in [(targets, "3", "post.scp"), (targets, "5", "targets.scp"),
                              (topk_only, "3", "post.scp")]:
         out = tmp_path / f"student_{dir_.name}_{topk}"

@@ -151,3 +151,16 @@ def test_step_script_defaults_are_the_clis(script: str, cli: str, model: str | N
                 f"{script}: {name}={value!r}, {cli}: {defaults[name]!r}"
             checked += 1
     assert checked
+
+
+@pytest.mark.parametrize("opts,says", [
+    (["--dense", "false"], "--dense false keeps only the top-k posteriors: give --topk"),
+    (["--dense", "maybe", "--topk", "5"], 'expected "true" or "false": --dense maybe'),
+])
+def test_soft_targets_options_fail_before_any_work(tmp_path: Path, opts: list[str],
+                                                   says: str) -> None:
+    dirs = [str(tmp_path / name) for name in ("data", "teacher", "out")]
+    proc = subprocess.run(["bash", str(LOCAL / "make_soft_targets.sh"), *opts, *dirs],
+                          capture_output=True, text=True)
+    assert proc.returncode == 1 and says in proc.stderr
+    assert not (tmp_path / "out").exists()

@@ -14,7 +14,8 @@ from pathlib import Path
 
 from ..cli import run
 from ..errors import InputError, PkdError, require_file
-from ..formats.io import read_scp_matrices, read_table, write_text_atomic
+from ..formats.io import read_table, write_text_atomic
+from ..nnet.distill import read_soft_targets
 from ..nnet.hybrid import load_hmm_info, pdf_alignments
 from ..report.bootstrap import DRAWS, SEED
 from ..report.results import (
@@ -157,8 +158,8 @@ def target_stats_section(args: argparse.Namespace) -> str:
     alignments = None
     if args.target_ali is not None:
         alignments = dict(pdf_alignments(args.target_ali, load_hmm_info(args.target_ali)))
-    scp = require_file(args.soft_targets / "targets.scp", "run local/make_soft_targets.sh first")
-    stats = soft_target_stats(read_scp_matrices(scp), temps, alignments, args.topk)
+    stats = soft_target_stats(read_soft_targets(args.soft_targets), temps, alignments,
+                              args.topk)
     ali_name = None if args.target_ali is None else str(args.target_ali)
     return soft_target_stats_markdown(stats, args.topk, ali_name)
 

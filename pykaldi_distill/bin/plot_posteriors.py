@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 
 from ..cli import log, run
-from ..errors import InputError, PkdError, require_dir, require_file
-from ..formats.io import load_scp
+from ..errors import InputError, PkdError, require_dir
+from ..nnet.distill import read_soft_targets, soft_target_scp
 from ..nnet.hybrid import load_hmm_info, pdf_alignments
 from ..report.plots import plot_posteriors_vs_alignment
 
@@ -32,11 +32,10 @@ def main_args(args: argparse.Namespace) -> None:
     if args.max_pdfs < 1:
         raise PkdError(f"--max-pdfs must be at least 1, got {args.max_pdfs}")
     require_dir(args.targets_dir, "run the soft-target stage (make_soft_targets.py) first")
-    scp = require_file(args.targets_dir / "targets.scp",
-                       "run the soft-target stage (make_soft_targets.py) first")
+    scp = soft_target_scp(args.targets_dir)
     hmm = load_hmm_info(args.ali_dir)
     alis_name = args.ali_dir / "ali.*.gz"
-    targets = load_scp(scp)
+    targets = dict(read_soft_targets(args.targets_dir))
     alignments = dict(pdf_alignments(args.ali_dir, hmm))
     if args.utt is not None:
         utt = args.utt

@@ -13,14 +13,17 @@ whereas softmax(logits/T) would give them a little mass; this is the only differ
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..formats.io import TopkPosteriors
+from ..errors import InputError
+from ..formats.io import TopkPosteriors, read_scp_matrices, read_topk_posteriors
+from ..formats.model_io import read_transition_model_file
 
 Posterior = list[list[tuple[int, float]]]  # per frame: [(pdf, weight), ...]
 Reduction = Literal["mean", "sum", "none"]
@@ -135,3 +138,24 @@ def _reduce(values: torch.Tensor, reduction: Reduction) -> torch.Tensor:
     if reduction == "sum":
         return values.sum()
     return values
+
+
+def soft_target_scp(targets_dir: Path) -> Path:
+    """A make_soft_targets dir's dense targets.scp or, without it, its top-k post.scp."""
+    for name in ("targets.scp", "post.scp"):
+        if (targets_dir / name).is_file():
+            return targets_dir / name
+    raise InputError(targets_dir / "targets.scp", "missing, and so is post.scp",
+                     "run local/make_soft_targets.sh first")
+
+
+def read_soft_targets(targets_dir: Path) -> Iterator[tuple[str, np.ndarray]]:
+    """(utt, (frames, pdfs) float32 posteriors) of a make_soft_targets dir: its dense
+    targets, or its top-k spread over the pdfs of the dir's final.mdl (the rest 0)."""
+    scp = soft_target_scp(targets_dir)
+    if scp.name == "targets.scp":
+        yield from read_scp_matrices(scp)
+        return
+    num_pdfs = read_transition_model_file(targets_dir / "final.mdl").num_pdfs
+    for utt, top in read_topk_posteriors(scp):
+        yield utt, top.dense(num_pdfs)

@@ -21,6 +21,8 @@ from ..decoding.score import (
     read_text,
 )
 from ..errors import InputError, require_file
+from ..formats.io import read_topk_posteriors
+from ..formats.model_io import read_transition_model_file
 from .bootstrap import DRAWS, SEED, PairedBootstrap, SpeakerCounts, paired_bootstrap, sum_runs
 
 
@@ -197,14 +199,21 @@ class SoftTargetSize:
 
 
 def soft_target_size(targets_dir: Path) -> SoftTargetSize:
-    """Disk size of a make_soft_targets.sh dir: frames from targets.scp, bytes of the arks."""
+    """Disk size of a make_soft_targets.sh dir: frames and pdfs from targets.scp (else from
+    post.scp and final.mdl), bytes of the arks."""
     import kaldi_native_io as knio
 
-    scp = require_file(targets_dir / "targets.scp", "run local/make_soft_targets.sh first")
+    from ..nnet.distill import soft_target_scp
+
+    scp = soft_target_scp(targets_dir)
     frames, pdfs = 0, 0
-    for _, shape in knio.SequentialMatrixShapeReader(f"scp:{scp}"):
-        frames += shape.num_rows
-        pdfs = shape.num_cols
+    if scp.name == "targets.scp":
+        for _, shape in knio.SequentialMatrixShapeReader(f"scp:{scp}"):
+            frames += shape.num_rows
+            pdfs = shape.num_cols
+    else:
+        frames = sum(len(top) for _, top in read_topk_posteriors(scp))
+        pdfs = read_transition_model_file(targets_dir / "final.mdl").num_pdfs
     dense = sum(f.stat().st_size for f in targets_dir.glob("targets.*.ark"))
     topk = sum(f.stat().st_size for f in targets_dir.glob("post.*.ark"))
     return SoftTargetSize(frames, pdfs, dense, topk)
@@ -216,9 +225,10 @@ def soft_target_markdown(size: SoftTargetSize, topk: int | None = None) -> str:
 
     lines = ["## Soft targets on disk", "",
              f"{size.frames:,} training frames, {size.pdfs} pdfs.", "",
-             "| format | bytes/frame | total MB |", "|---|---:|---:|",
-             f"| dense float matrices (targets.scp) | {per(size.dense_bytes):.0f} | "
-             f"{size.dense_bytes / 1e6:.1f} |"]
+             "| format | bytes/frame | total MB |", "|---|---:|---:|"]
+    if size.dense_bytes:
+        lines.append(f"| dense float matrices (targets.scp) | {per(size.dense_bytes):.0f} | "
+                     f"{size.dense_bytes / 1e6:.1f} |")
     if size.topk_bytes:
         name = f"top-{topk}" if topk else "top-k"
         lines.append(f"| {name} Kaldi Posteriors (post.scp) | {per(size.topk_bytes):.0f} | "
