@@ -25,7 +25,7 @@ from pathlib import Path
 import kaldifst
 import numpy as np
 
-from pykaldi_distill.bin.decode import load_scorer
+from pykaldi_distill.acoustic import load_acoustic_model
 from pykaldi_distill.cli import run
 from pykaldi_distill.data import load_data_dir
 from pykaldi_distill.decoding import lattice
@@ -115,7 +115,9 @@ def run_beams(args: argparse.Namespace, beams: list[float]
               ) -> tuple[dict[float, BeamStats], int, int, dict[str, list[str]]]:
     """(stats per beam, utterances decoded, frames decoded, reference words per utterance)."""
     require_dir(args.model_dir, "pass a trained model dir (exp/<system>)")
-    tm, pipeline, scorer, input_dim, default_lmwt = load_scorer(args.model_dir)
+    model = load_acoustic_model(args.model_dir)
+    tm, pipeline, scorer, input_dim, default_lmwt = (model.tm, model.pipeline, model.scorer,
+                                                     model.input_dim, model.default_lmwt)
     check_not_sat(args.model_dir)
     hclg_path = require_file(args.graph_dir / "HCLG.fst", "build it with local/mkgraph.sh")
     data = load_data_dir(args.data_dir)

@@ -21,30 +21,27 @@ import argparse
 import json
 import sys
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import kaldifst
 import numpy as np
 
+from ..acoustic import AcousticModel, NeuralOptions, load_acoustic_model
 from ..cli import log, run
 from ..data import DataDir, load_data_dir
 from ..decoding import lattice
-from ..decoding.decode import DecoderConfig, GmmTables, decode_loglikes, make_decoder
+from ..decoding.decode import DecoderConfig, decode_loglikes, make_decoder
 from ..errors import InputError, PkdError, require_file
-from ..expdir import check_feat_type, read_pipeline
+from ..expdir import check_feat_type
 from ..features import FeaturePipeline, apply_transform, check_feature_dim, load_features
 from ..formats.io import read_table, write_matrix_ark, write_table, write_text_atomic
 from ..formats.model_io import read_gmm_model
 from ..gmm.sat import FmllrDecodeConfig, decode_transforms
 from ..hmm.transitions import transition_id_matrix
 from ..lang import check_model_phones, read_ints
-
-if TYPE_CHECKING:  # torch is imported only to decode a neural model
-    from ..nnet.chunking import InferenceChunking
 
 
 def get_parser() -> argparse.ArgumentParser:
@@ -90,53 +87,14 @@ def get_parser() -> argparse.ArgumentParser:
 _CHUNK_OPTIONS = ("frames_per_chunk", "extra_left_context", "extra_right_context")
 
 
-def chunking_of(args: argparse.Namespace, trained: InferenceChunking) -> InferenceChunking:
-    """The model's training chunks (`trained`) with the chunk options given replacing them."""
-    given = {name: getattr(args, name) for name in _CHUNK_OPTIONS
-             if getattr(args, name) is not None}
-    try:
-        return replace(trained, **given)
-    except ValueError as err:
-        raise PkdError(f"--frames-per-chunk/--extra-left-context/--extra-right-context: {err}") \
-            from None
-
-
-Scorer = Callable[[np.ndarray], np.ndarray]  # (frames, dim) -> (frames, pdfs)
-
-
-def load_scorer(args: argparse.Namespace
-                ) -> tuple[object, FeaturePipeline, Scorer, int, float]:
-    """(transition model, feature pipeline, pdf scorer, input dim, default LMWT)."""
-    model_dir = args.model_dir
-    if (model_dir / "final.pt").is_file():
-        from ..nnet.hybrid import load_hybrid_model
-
-        hybrid = load_hybrid_model(model_dir, args.class_frame_counts, args.prior_scale)
-        hybrid.chunking = chunking_of(args, hybrid.chunking)
-        if args.exported is not None:
-            hybrid.scorer = checked_scorer(args.exported, hybrid.log_priors.size,
-                                           hybrid.input_dim)
-        log(f"neural model; BLSTMs run as {hybrid.chunking}")
-        return hybrid.tm, hybrid.pipeline, hybrid.pseudo_loglikes, hybrid.input_dim, 10.0
-    if args.class_frame_counts is not None or args.prior_scale != 1.0 or args.exported or any(
-            getattr(args, name) is not None for name in _CHUNK_OPTIONS):
-        raise PkdError(f"--class-frame-counts, --prior-scale, --exported and the chunk options "
-                       f"are for neural models; {model_dir} holds a GMM (decode it without them)")
-    tm, am = read_gmm_model(model_dir / "final.mdl")
-    return tm, read_pipeline(model_dir), GmmTables.of(am).loglikes, am.dim, 12.0
-
-
-def checked_scorer(path: Path, num_pdfs: int, input_dim: int) -> object:
-    """The scorer of an export of the model dir's network, checked against its shape."""
-    from ..deploy.embedded import exported_scorer
-
-    scorer = exported_scorer(path)
-    if (scorer.num_pdfs, scorer.input_dim) != (num_pdfs, input_dim):
-        raise InputError(path, f"has {scorer.num_pdfs} outputs for {scorer.input_dim}-dim "
-                         f"frames; the model dir's network has {num_pdfs} for {input_dim}-dim "
-                         "frames",
-                         "export the model dir's own network with local/export_embedded.sh")
-    return scorer
+def load_scorer(args: argparse.Namespace) -> AcousticModel:
+    """The model dir's acoustic scorer with the neural options given."""
+    options = NeuralOptions(args.class_frame_counts, args.prior_scale, args.exported,
+                            {name: getattr(args, name) for name in _CHUNK_OPTIONS
+                             if getattr(args, name) is not None})
+    model = load_acoustic_model(args.model_dir, options)
+    log(model.description)
+    return model
 
 
 def fmllr_transforms(args: argparse.Namespace, hclg: kaldifst.StdVectorFst, data: DataDir,
@@ -248,8 +206,9 @@ def check_graph(graph_dir: Path, tm: object, model_dir: Path) -> None:
 
 def main_args(args: argparse.Namespace) -> None:
     given_lmwts = check_options(args)
-    tm, pipeline, scorer, input_dim, default_lmwt = load_scorer(args)
-    lmwts = given_lmwts or [default_lmwt]
+    model = load_scorer(args)
+    tm, pipeline, scorer, input_dim = model.tm, model.pipeline, model.scorer, model.input_dim
+    lmwts = given_lmwts or [model.default_lmwt]
     hclg = kaldifst.StdVectorFst.read(str(require_file(args.graph_dir / "HCLG.fst",
                                                        "build it with local/mkgraph.sh")))
     check_graph(args.graph_dir, tm, args.model_dir)
