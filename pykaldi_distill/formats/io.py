@@ -287,19 +287,20 @@ def read_topk_posteriors(scp_path: str | Path) -> Iterator[tuple[str, TopkPoster
     p = require_file(scp_path)
     entries = [line.split(maxsplit=1) for line in p.read_text().splitlines() if line.strip()]
     arks: dict[str, bytes] = {}
+    reader = None  # kaldi-native-io's, opened once, for entries that are not binary arks
     for entry in entries:
         if len(entry) != 2:
             raise InputError(p, f"line '{' '.join(entry)}' is not '<key> <ark>:<offset>'")
         key, spec = entry
         ark, _, offset = spec.rpartition(":")
-        if not (ark and offset.isdigit() and Path(ark).is_file()):
-            yield key, _topk_of(knio.RandomAccessPosteriorReader(f"scp:{p}")[key])
-            continue
-        if ark not in arks:
-            arks = {ark: Path(ark).read_bytes()}  # one ark at a time: scps list them in order
-        post = _parse_binary_posterior(arks[ark], int(offset))
+        post = None
+        if ark and offset.isdigit() and Path(ark).is_file():
+            if ark not in arks:
+                arks = {ark: Path(ark).read_bytes()}  # one ark at a time: scps list them in order
+            post = _parse_binary_posterior(arks[ark], int(offset))
         if post is None:
-            post = _topk_of(knio.RandomAccessPosteriorReader(f"scp:{p}")[key])
+            reader = reader or knio.RandomAccessPosteriorReader(f"scp:{p}")
+            post = _topk_of(reader[key])
         yield key, post
 
 
