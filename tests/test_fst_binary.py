@@ -53,3 +53,9 @@ def test_wrong_arc_type_and_truncation_are_input_errors() -> None:
     _, _, num_states = read_fst_header(c, ("standard",), "tropical FST")
     with pytest.raises(InputError, match="truncated"):
         walk_states(c, num_states, 1, ARC.itemsize)
+
+
+def test_fst_bytes_are_the_same_without_memfd(monkeypatch: pytest.MonkeyPatch) -> None:
+    in_memory = fst_to_bytes(three_state_fst())
+    monkeypatch.delattr("os.memfd_create")
+    assert fst_to_bytes(three_state_fst()) == in_memory

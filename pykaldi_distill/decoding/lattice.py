@@ -705,11 +705,10 @@ def _read_arcs(c: Cursor, n: int, wfmt: str, compact: bool) -> list[Arc]:
     return out
 
 
-def lattice_to_fst_bytes(lattice: kaldifst.Lattice, scratch: Path | None = None) -> bytes:
+def lattice_to_fst_bytes(lattice: kaldifst.Lattice) -> bytes:
     """The OpenFst binary form of a kaldifst `lattice` ("vector", arc type "lattice4"), as the
-    wheel's Lattice.write emits it, through the file `scratch` (overwritten) or a fresh
-    temporary one: the wheel has no other way out for a decoder's raw lattice."""
-    return fst_to_bytes(lattice, scratch)
+    wheel's Lattice.write emits it (its only bulk way out for a decoder's raw lattice)."""
+    return fst_to_bytes(lattice)
 
 
 def fst_bytes_to_lattice(data: bytes, source: str | Path = "<bytes>") -> kaldifst.Lattice:

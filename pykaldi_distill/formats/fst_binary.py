@@ -16,6 +16,7 @@ There is no length prefix: an FST ends where its last state ends.
 
 from __future__ import annotations
 
+import os
 import struct
 import tempfile
 from collections.abc import Collection
@@ -144,12 +145,21 @@ class WritableFst(Protocol):
     def write(self, filename: str) -> bool: ...
 
 
-def fst_to_bytes(fst: WritableFst, scratch: Path | None = None) -> bytes:
-    """The OpenFst binary form of a kaldifst FST (exactly the bytes of its write), through
-    the file `scratch` (overwritten) or a fresh temporary one."""
-    if scratch is None:
+def fst_to_bytes(fst: WritableFst) -> bytes:
+    """The OpenFst binary form of a kaldifst FST (exactly the bytes of its write). The wheel
+    writes only to a named file, so on Linux it writes to an anonymous in-memory file
+    (memfd, no disk and nothing left behind), elsewhere to a temporary directory."""
+    if not hasattr(os, "memfd_create"):
         with tempfile.TemporaryDirectory() as d:
-            return fst_to_bytes(fst, Path(d) / "fst")
-    if not fst.write(str(scratch)):
-        raise OSError(f"kaldifst could not write an FST to {scratch}")
-    return scratch.read_bytes()
+            return _write_and_read(fst, Path(d) / "fst")
+    fd = os.memfd_create("fst")
+    try:
+        return _write_and_read(fst, Path(f"/proc/self/fd/{fd}"))
+    finally:
+        os.close(fd)
+
+
+def _write_and_read(fst: WritableFst, path: Path) -> bytes:
+    if not fst.write(str(path)):
+        raise OSError(f"kaldifst could not write an FST to {path}")
+    return path.read_bytes()
