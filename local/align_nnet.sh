@@ -44,10 +44,7 @@ inputs=("$data/feats.scp" "$data/cmvn.scp" "$data/utt2spk" "$lang/L.fst" "$srcdi
   "$srcdir/final.mdl" "$srcdir/tree" "$srcdir/ali_train_pdf.counts")
 if [ "$mode" = viterbi ]; then inputs+=("$data/text"); fi
 options="mode=$mode beam=$beam retry_beam=$retry_beam acoustic_scale=$acoustic_scale"
-lock_dir "$dir"
-stamp=$dir/fingerprint
-skip_if_done "$stamp" "$dir" "$options" "${inputs[@]}"
-mkdir -p "$dir/log"
+begin_step "$dir" "$dir/fingerprint" "$dir"
 rm -f "$dir"/ali.*.gz "$dir/num_jobs"
 split_for_jobs "$data" "$nj"
 for f in final.mdl tree cmvn_opts feat_type fbank.conf mfcc.conf; do

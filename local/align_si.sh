@@ -42,10 +42,7 @@ inputs=("$data/feats.scp" "$data/cmvn.scp" "$data/text" "$data/utt2spk" "$lang/L
   "$srcdir/final.mdl" "$srcdir/tree")
 if [ "$fmllr" = true ]; then inputs+=("$srcdir/final.alimdl"); fi
 options="beam=$beam retry_beam=$retry_beam boost_silence=$boost_silence fmllr=$fmllr"
-lock_dir "$dir"
-stamp=$dir/fingerprint
-skip_if_done "$stamp" "$dir" "$options" "${inputs[@]}"
-mkdir -p "$dir/log"
+begin_step "$dir" "$dir/fingerprint" "$dir"
 rm -f "$dir"/ali.*.gz "$dir"/trans.* "$dir/num_jobs"
 fmllr_opts=()
 if [ "$fmllr" = true ]; then

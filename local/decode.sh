@@ -24,6 +24,7 @@ frames_per_chunk=    # BLSTMs: output frames per chunk, 0 = whole utterance (emp
 extra_left_context=  # BLSTMs: context frames before / after each chunk (empty: as trained)
 extra_right_context=
 word_map=            # a file of 'FROM TO' lines applied to refs and hyps before scoring
+stage=0              # 1: only score the hypotheses an earlier run left (e.g. a new --word-map)
 # End configuration section.
 
 echo "$0 $*"
@@ -42,6 +43,7 @@ Options:
   --prior-scale <f>         # neural models: scale of the log priors (default: $prior_scale)
   --exported <file>         # DNN students: an export (.onnx fp32/int8, .int8.pt) scores instead
   --word-map <file>         # 'FROM TO' lines applied to refs and hyps before scoring
+  --stage <0|1>             # 1: score the hypotheses of an earlier run again, no decoding
   --frames-per-chunk <n> --extra-left-context <n> --extra-right-context <n>
                             # BLSTMs: how to chunk an utterance (default: as trained)"
 . "$(dirname "$0")/parse_options.sh"
@@ -82,6 +84,10 @@ options+=" extra_left_context=$extra_left_context extra_right_context=$extra_rig
 if [ -n "$exported" ]; then
   inputs+=("$exported")
   options+=" exported=$exported"
+fi
+if [ "$stage" -ge 1 ]; then
+  rescore_decode_dir "$data" "$dir" "$min_lmwt" "$max_lmwt"
+  exit 0
 fi
 begin_decode_dir "$dir"
 rm -f "$dir"/lat.*.gz "$dir"/trans.*

@@ -44,9 +44,7 @@ inputs=("$data/feats.scp" "$data/cmvn.scp" "$data/utt2spk" "$teacher/final.pt"
   "$teacher/final.mdl" "$teacher/tree" "$teacher/ali_train_pdf.counts")
 mkdir -p "$dir/log"
 dir=$(cd "$dir" && pwd)
-lock_dir "$dir"
-stamp=$dir/fingerprint
-skip_if_done "$stamp" "$dir/$done_file" "$options" "${inputs[@]}"
+begin_step "$dir" "$dir/fingerprint" "$dir/$done_file"
 rm -f "$dir/targets.scp" "$dir/post.scp"
 if [ "$dense" = false ]; then rm -f "$dir"/targets.*.ark; fi  # a dense run's, now stale
 if [ "$topk" -le 0 ]; then rm -f "$dir"/post.*.ark; fi

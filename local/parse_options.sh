@@ -1,6 +1,8 @@
 # shellcheck shell=bash
 # Command-line options for recipe scripts, with Kaldi's utils/parse_options.sh semantics.
-# Source it after a script's configuration block:
+# Source it after a script's configuration block. Every step script opens with the same
+# few lines (configuration block, this file, pkd_env.sh, its usage and argument check) on
+# purpose, as Kaldi's steps do; shared work lives in pkd_env.sh and the *_common.sh files.
 #
 #   nj=4                  # every option is a variable that already has a default
 #   use_gpu=false         # a true/false default makes the option Boolean

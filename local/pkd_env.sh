@@ -143,6 +143,17 @@ skip_if_done() {
   fi
 }
 
+# begin_step DIR STAMP WHAT: what every step does before writing DIR: lock it, skip when
+# STAMP records the caller's `options` and `inputs` (WHAT is up to date), make DIR/log.
+# Sets the caller's stamp (STAMP).
+# shellcheck disable=SC2034,SC2154  # stamp is the caller's; so are options and inputs
+begin_step() {
+  lock_dir "$1"
+  stamp=$2
+  skip_if_done "$stamp" "$3" "$options" "${inputs[@]}"
+  mkdir -p "$1/log"
+}
+
 # skip_if_scored DIR OPTIONS INPUT...: skip_if_done for a decode dir (DIR/fingerprint),
 # printing the WER it holds.
 skip_if_scored() {
@@ -173,6 +184,28 @@ begin_decode_dir() {
   skip_if_scored "$dir" "$options" "${inputs[@]}"
   mkdir -p "$dir/log"
   rm -rf "$dir/scoring_kaldi" "$dir"/wer_* "$dir"/tmp.*
+}
+
+# rescore_decode_dir DATA DIR MIN_LMWT MAX_LMWT: a decode step's --stage 1 (Kaldi's
+# decode.sh --stage 1): score the hypotheses DIR/scoring_kaldi/penalty_*/ of an earlier
+# decode again (with the caller's --word-map, if set), without decoding. The decode's
+# fingerprint is removed: the next full run decodes again rather than trust the new scores.
+# shellcheck disable=SC2154  # word_map is the caller's option
+rescore_decode_dir() {
+  local data=$1 dir=$2 opts=(--min-lmwt "$3" --max-lmwt "$4")
+  lock_dir "$dir"
+  if ! compgen -G "$dir/scoring_kaldi/penalty_*/*.txt" > /dev/null; then
+    echo "$0: ERROR: --stage 1 scores an earlier decode, but $dir/scoring_kaldi has no" \
+      "hypotheses (penalty_<wip>/<lmwt>.txt); run without --stage first" >&2
+    exit 1
+  fi
+  if [ -n "${word_map:-}" ]; then
+    require "$word_map"
+    opts+=(--word-map "$word_map")
+  fi
+  rm -f "$dir/fingerprint" "$dir"/wer_* "$dir/scoring_kaldi/best_wer"
+  echo "$0: --stage 1: scoring the hypotheses in $dir again (no decoding)"
+  pkd score "${opts[@]}" "$data" "$dir"
 }
 
 # up_to_date TARGET INPUT...: TARGET exists and is newer than every INPUT.

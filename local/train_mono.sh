@@ -38,10 +38,7 @@ inputs=("$data/feats.scp" "$data/cmvn.scp" "$data/text" "$lang/L.fst" "$lang/pho
   "$lang/topo" "$lang/phones/sets.int")
 options="num_iters=$num_iters totgauss=$totgauss boost_silence=$boost_silence"
 options+=" cmvn_opts=$cmvn_opts seed=$seed"
-lock_dir "$dir"
-stamp=$dir/fingerprint
-skip_if_done "$stamp" "$dir/final.mdl" "$options" "${inputs[@]}"
-mkdir -p "$dir/log"
+begin_step "$dir" "$dir/fingerprint" "$dir/final.mdl"
 $cmd "$dir/log/train.log" \
   "$pkd_python" -m pykaldi_distill.bin.train_mono --num-iters "$num_iters" --totgauss "$totgauss" \
     --boost-silence "$boost_silence" \

@@ -16,9 +16,7 @@ train_tree_system() {
   inputs+=("$alidir/num_jobs")
   local options="num_leaves=$num_leaves totgauss=$totgauss num_iters=$num_iters"
   options+=" boost_silence=$boost_silence seed=$seed $own_options"
-  lock_dir "$dir"
-  skip_if_done "$dir/fingerprint" "$dir/final.mdl" "$options" "${inputs[@]}"
-  mkdir -p "$dir/log"
+  begin_step "$dir" "$dir/fingerprint" "$dir/final.mdl"
   $cmd "$dir/log/train.log" "$pkd_python" -m "pykaldi_distill.bin.$cli" \
     --num-leaves "$num_leaves" --totgauss "$totgauss" --num-iters "$num_iters" \
     --boost-silence "$boost_silence" --seed "$seed" "$@" "$data" "$lang" "$alidir" "$dir"

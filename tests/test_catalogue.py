@@ -688,6 +688,14 @@ CASES = [
          "(was: 'up to date' and the old WER)", DECODE_SH, 0,
          (f"{{out}} {REDONE}", "now: input: {data}/text"), (),
          chain(first_run(*DECODE_SH), sub("{data}/text", "THREE", "FOUR"))),
+    Case("decode-stage-1-rescores", STALE, "decode.sh --stage 1 after the data's text "
+         "changed: scores again without decoding, and the next full run decodes again",
+         (*DECODE_SH[:1], "--stage", "1", *DECODE_SH[1:]), 0,
+         ("scoring the hypotheses in {out} again",), ("{out}/fingerprint",),
+         chain(first_run(*DECODE_SH), sub("{data}/text", "THREE", "FOUR"))),
+    Case("decode-stage-1-without-decode", SCORING, "decode.sh --stage 1 into a dir never "
+         "decoded", (*DECODE_SH[:1], "--stage", "1", *DECODE_SH[1:]), 1,
+         ("{out}/scoring_kaldi has no", "run without --stage first"), ("{out}/wer_10_0.0",)),
     Case("features-with-another-config", STALE, "make_feats.sh again with another feature "
          "config (was: the old features kept)", MAKE_FEATS_SH, 0,
          (REDONE, "now: input: {conf}"), (),
