@@ -7,6 +7,7 @@ set -euo pipefail
 
 # Begin configuration section.
 extra_lexicon=
+oov_list=        # list words no lexicon has here and leave them out (else: an error)
 # End configuration section.
 
 echo "$0 $*"
@@ -14,7 +15,9 @@ help_message="Usage: $0 [options] <text> [<text> ...] <dict-dir>
  e.g.: $0 --extra-lexicon conf/extra_lexicon.txt data/train/text data/test/text data/local/dict
 Options:
   --extra-lexicon <file>    # 'WORD PH1 PH2 ...' lines for words CMUdict lacks; they replace
-                            # CMUdict's entries (default: none)"
+                            # CMUdict's entries (default: none)
+  --oov-list <file>         # words no lexicon has: listed here and left out (they train as
+                            # <UNK>, as in Kaldi), instead of an error (default: an error)"
 . "$(dirname "$0")/parse_options.sh"
 . "$(dirname "$0")/pkd_env.sh"
 
@@ -31,10 +34,13 @@ if [ -n "$extra_lexicon" ]; then
   inputs+=("$extra_lexicon")
   opts+=(--extra-lexicon "$extra_lexicon")
 fi
+if [ -n "$oov_list" ]; then opts+=(--oov-list "$oov_list"); fi
 require "${inputs[@]}"
 mkdir -p "$dir"
 stamp=$dir/lexicon.fingerprint
-skip_if_done "$stamp" "$dir/lexicon.txt" "extra_lexicon=$extra_lexicon" "${inputs[@]}"
+options="extra_lexicon=$extra_lexicon"
+if [ -n "$oov_list" ]; then options+=" oov_list=$oov_list"; fi
+skip_if_done "$stamp" "$dir/lexicon.txt" "$options" "${inputs[@]}"
 pkd prepare_dict ${opts[@]+"${opts[@]}"} "${texts[@]}" "$dir"
 echo "$0: made dict dir $dir"
-fingerprint_write "$stamp" "extra_lexicon=$extra_lexicon" "${inputs[@]}"
+fingerprint_write "$stamp" "$options" "${inputs[@]}"

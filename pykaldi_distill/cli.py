@@ -15,7 +15,12 @@ from typing import TYPE_CHECKING
 from .errors import PkdError
 
 if TYPE_CHECKING:
+    from kaldifst import StdVectorFst
+
+    from .data import DataDir
+    from .gmm.system import GmmSystem
     from .gmm.triphone import TriConfig
+    from .lang import Lang
 
 
 def log(message: str) -> None:
@@ -34,11 +39,13 @@ def log_config(config: object) -> None:
 
 
 def run(main: Callable[[argparse.Namespace], None], parser: argparse.ArgumentParser,
-        argv: Sequence[str] | None = None) -> int:
-    """Parse argv, log it, call `main`; map PkdError to exit 1 with a one-line message."""
+        argv: Sequence[str] | None = None, quiet: bool = False) -> int:
+    """Parse argv, log it (unless `quiet`: a filter in a pipe run once per file), call
+    `main`; map PkdError to exit 1 with a one-line message."""
     args = parser.parse_args(argv)
     prog = parser.prog
-    log(f"# {prog} " + " ".join(sys.argv[1:] if argv is None else list(argv)))
+    if not quiet:
+        log(f"# {prog} " + " ".join(sys.argv[1:] if argv is None else list(argv)))
     try:
         main(args)
     except PkdError as err:
@@ -83,3 +90,16 @@ def users_paths(message: str) -> str:
     """A job reads its share of a data dir, `<data>/split<N>[utt]/<n>/<file>`, whose lines are
     the user's `<data>/<file>`: name the file the user made and can fix."""
     return SPLIT_PART.sub("/", message)
+
+
+def training_graphs(lang: Lang, data: DataDir) -> Callable[[GmmSystem, str], StdVectorFst]:
+    """The training-graph compiler of a data dir's transcripts; words missing from the
+    lang train as its OOV word (as in Kaldi), and how many is said on the console."""
+    from .gmm.system import transcript_graph_compiler
+    from .lang import transcript_ids
+
+    transcripts = transcript_ids(lang, data.text, data.path / "text")
+    if transcripts.oov_tokens:
+        log(f"{data.path / 'text'}: {transcripts.oov_share()} are not in "
+            f"{lang.path / 'words.txt'}; they train as {lang.oov_word}")
+    return transcript_graph_compiler(lang, transcripts)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -565,14 +565,41 @@ def check_model_phones(phones_txt: Path, tm: khg.TransitionModel, model: str,
                          f"{len(set(tm.phones))} of {model}", fix)
 
 
-def words_to_ids(lang: Lang, words: Iterable[str], source_path: str | Path) -> list[int]:
-    """Word ids for a transcript; a word missing from words.txt is an error (training
-    transcripts are not silently mapped to the OOV word)."""
-    ids = []
-    for word in words:
-        if word not in lang.words:
-            raise InputError(source_path, f"word '{word}' is not in {lang.path / 'words.txt'}",
-                             "add it to the lexicon (local/prepare_dict.sh "
-                             "--extra-lexicon) and rerun local/prepare_lang.sh")
-        ids.append(lang.words[word])
-    return ids
+@dataclass(frozen=True)
+class TranscriptIds:
+    """A data dir's transcripts as word ids, words missing from words.txt mapped to the
+    lang's OOV word (Kaldi's `sym2int.pl --map-oov` in its trainers and aligners)."""
+
+    word_ids: dict[str, list[int]]  # utt -> ids
+    tokens: int
+    oov_tokens: int
+    oov_words: dict[str, int]  # word -> count, most frequent first
+
+    def oov_share(self) -> str:
+        """e.g. '12 of 3400 words (0.35 %, 9 distinct: ZEBRA (3), ...)'."""
+        first = ", ".join(f"{w} ({n})" for w, n in list(self.oov_words.items())[:8])
+        return (f"{self.oov_tokens} of {self.tokens} words "
+                f"({100 * self.oov_tokens / max(self.tokens, 1):.2f} %, "
+                f"{len(self.oov_words)} distinct: {first})")
+
+
+MAX_OOV_FRACTION = 0.05  # above this, a lexicon for another text, not a few rare words
+
+
+def transcript_ids(lang: Lang, texts: Mapping[str, str], source_path: str | Path,
+                   max_oov_fraction: float = MAX_OOV_FRACTION) -> TranscriptIds:
+    """Word ids of every transcript in `texts` (utt -> words), unknown words as the OOV
+    word; more than `max_oov_fraction` of the tokens unknown is an error naming the text."""
+    ids = {utt: [lang.words.get(w, lang.oov_id) for w in text.split()]
+           for utt, text in texts.items()}
+    oov = Counter(w for text in texts.values() for w in text.split() if w not in lang.words)
+    oov_tokens = sum(oov.values())
+    result = TranscriptIds(ids, sum(len(i) for i in ids.values()), oov_tokens,
+                           dict(sorted(oov.items(), key=lambda kv: (-kv[1], kv[0]))))
+    if oov_tokens > max_oov_fraction * result.tokens:
+        raise InputError(source_path, f"{result.oov_share()} are not in "
+                         f"{lang.path / 'words.txt'} (at most {100 * max_oov_fraction:g} % "
+                         "may train as the OOV word)",
+                         "make the lexicon cover the text (local/prepare_dict.sh "
+                         "--extra-lexicon) and rerun local/prepare_lang.sh")
+    return result

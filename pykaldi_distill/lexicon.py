@@ -104,15 +104,15 @@ def words_from_text_files(paths: Iterable[str | Path]) -> dict[str, Path]:
     return sources
 
 
-def lookup_words(words: Iterable[str] | Mapping[str, Path], extra: Lexicon | None = None
-                 ) -> Lexicon:
-    """Pronunciations for `words`: the extra lexicon first (it replaces CMUdict's entries),
-    then CMUdict (case-insensitive). Raises InputError naming the file a missing word
-    came from when `words` maps words to files."""
+def split_known_words(words: Iterable[str] | Mapping[str, Path], extra: Lexicon | None = None
+                      ) -> tuple[Lexicon, dict[str, str]]:
+    """Pronunciations for `words` (the extra lexicon first, it replaces CMUdict's entries,
+    then CMUdict, case-insensitive), and the words in neither, each with the file it came
+    from when `words` maps words to files."""
     extra = extra or {}
     cmu = cmudict_lexicon()
     lexicon: Lexicon = {}
-    missing: dict[str, list[str]] = {}
+    missing: dict[str, str] = {}
     for word in words:
         if word in SPECIAL_ENTRIES:
             continue
@@ -120,10 +120,18 @@ def lookup_words(words: Iterable[str] | Mapping[str, Path], extra: Lexicon | Non
         if prons:
             lexicon[word] = list(prons)
         else:
-            source = str(words[word]) if isinstance(words, Mapping) else "<word list>"
-            missing.setdefault(source, []).append(word)
+            missing[word] = str(words[word]) if isinstance(words, Mapping) else "<word list>"
+    return lexicon, missing
+
+
+def lookup_words(words: Iterable[str] | Mapping[str, Path], extra: Lexicon | None = None
+                 ) -> Lexicon:
+    """split_known_words' lexicon; a missing word is an InputError naming the file it came
+    from."""
+    lexicon, missing = split_known_words(words, extra)
     if missing:
-        source, absent = next(iter(missing.items()))
+        source = next(iter(missing.values()))
+        absent = [w for w, s in missing.items() if s == source]
         shown = " ".join(absent[:20]) + (" ..." if len(absent) > 20 else "")
         raise InputError(source, f"{len(absent)} word(s) not in CMUdict nor in the extra "
                          f"lexicon: {shown}", EXTRA_LEXICON_FIX)
@@ -136,13 +144,21 @@ def lexicon_text(lexicon: Lexicon) -> str:
 
 
 def make_dict_dir(words: Iterable[str] | Mapping[str, Path], out_dir: str | Path,
-                  extra_lexicon: str | Path | None = None) -> Lexicon:
+                  extra_lexicon: str | Path | None = None,
+                  oov_list: str | Path | None = None) -> Lexicon:
     """Write a Kaldi dict dir for `words` (a word -> source-file mapping gives better
     errors): lexicon.txt (plus `!SIL SIL`, `<UNK> SPN`), silence_phones.txt,
     optional_silence.txt, nonsilence_phones.txt (the phones the lexicon uses) and
-    extra_questions.txt. Returns the lexicon written."""
+    extra_questions.txt. A word no lexicon has is an error, or, with `oov_list`, listed
+    there (`WORD FILE` lines) and left out (transcripts then train it as <UNK>, as Kaldi
+    does). Returns the lexicon written."""
     extra = read_extra_lexicon(extra_lexicon) if extra_lexicon is not None else None
-    lexicon = {**lookup_words(words, extra), **SPECIAL_ENTRIES}
+    if oov_list is None:
+        known = lookup_words(words, extra)
+    else:
+        known, missing = split_known_words(words, extra)
+        write_text_atomic(oov_list, "".join(f"{w} {s}\n" for w, s in sorted(missing.items())))
+    lexicon = {**known, **SPECIAL_ENTRIES}
     used = {ph for prons in lexicon.values() for pron in prons for ph in pron}
     nonsilence = sorted(used - set(SILENCE_PHONES))
     out = Path(out_dir)

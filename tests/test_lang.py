@@ -17,7 +17,7 @@ from pykaldi_distill.lang import (
     add_lex_disambig,
     load_lang,
     prepare_lang,
-    words_to_ids,
+    transcript_ids,
 )
 
 REPO = Path(__file__).resolve().parents[1]
@@ -174,7 +174,7 @@ def test_training_graph_compiles(lang: Lang, name: str) -> None:
     compiler = khg.TrainingGraphCompiler(
         trans_model=trans_model, ctx_dep=tree, lex_fst=lex,
         disambig_syms=lang.disambig_phone_ids, opts=khg.TrainingGraphCompilerOptions())
-    word_ids = words_to_ids(lang, "READ A BEE".split(), "text")
+    word_ids = transcript_ids(lang, {"u": "READ A BEE"}, "text").word_ids["u"]
     graph = compiler.compile_graph_from_text(word_ids)
     assert graph.num_states > 0
     tids = {a.ilabel for _, a in arcs(graph)} - {0}
@@ -206,11 +206,20 @@ def test_load_lang_errors_name_the_file(tmp_path: Path, lang: Lang) -> None:
         lang.load_fst("L.fst")
 
 
-def test_words_to_ids_rejects_unknown_words(lang: Lang) -> None:
-    assert words_to_ids(lang, ["A", "BE"], "data/text") == [lang.words["A"], lang.words["BE"]]
-    with pytest.raises(InputError, match="'ZEBRA' is not in .*words.txt") as err:
-        words_to_ids(lang, ["A", "ZEBRA"], "data/train/text")
+def test_unknown_transcript_words_train_as_the_oov_word(lang: Lang) -> None:
+    texts = {f"u{i}": "A BE A BE A" for i in range(4)} | {"u9": "A ZEBRA"}
+    ids = transcript_ids(lang, texts, "data/text")
+    assert ids.word_ids["u0"] == [lang.words["A"], lang.words["BE"]] * 2 + [lang.words["A"]]
+    assert ids.word_ids["u9"] == [lang.words["A"], lang.oov_id]
+    assert (ids.tokens, ids.oov_tokens, ids.oov_words) == (22, 1, {"ZEBRA": 1})
+    assert "1 of 22 words (4.55 %, 1 distinct: ZEBRA (1))" == ids.oov_share()
+
+
+def test_too_many_unknown_transcript_words_are_an_error(lang: Lang) -> None:
+    with pytest.raises(InputError, match=r"ZEBRA \(2\).* are not in .*words.txt") as err:
+        transcript_ids(lang, {"u1": "A ZEBRA", "u2": "ZEBRA BE"}, "data/train/text")
     assert err.value.path == "data/train/text"
+    assert "--extra-lexicon" in str(err.value)
 
 
 def test_bad_dict_dirs(tmp_path: Path) -> None:
@@ -275,6 +284,7 @@ def test_transcript_graphs_have_no_transition_probs(lang: Lang) -> None:
     tm = khg.TransitionModel(ctx_dep=tree, hmm_topo=topo)
     compiler = make_graph_compiler(GmmSystem(tm, tree, khg.AmDiagGmm()), lang.load_fst("L.fst"),
                                    lang.disambig_phone_ids)
-    graph = compiler.compile_graph_from_text(words_to_ids(lang, "READ A BEE".split(), "text"))
+    word_ids = transcript_ids(lang, {"u": "READ A BEE"}, "text").word_ids["u"]
+    graph = compiler.compile_graph_from_text(word_ids)
     loops = [a for s, a in arcs(graph) if a.nextstate == s and a.ilabel > 0]
     assert loops and all(a.weight.value == 0.0 for a in loops)

@@ -65,6 +65,15 @@ def test_unknown_word_names_its_text_file(tmp_path: Path) -> None:
     assert not (tmp_path / "dict" / "lexicon.txt").exists()
 
 
+def test_unknown_words_listed_and_left_out_with_an_oov_list(tmp_path: Path) -> None:
+    text = write(tmp_path / "data" / "text", "u1 READ ZYXWQ\nu2 QWXYZ READ\n")
+    lexicon = make_dict_dir(words_from_text_files([text]), tmp_path / "dict",
+                            oov_list=tmp_path / "oov.txt")
+    assert "READ" in lexicon and "ZYXWQ" not in lexicon
+    assert (tmp_path / "oov.txt").read_text() == f"QWXYZ {text}\nZYXWQ {text}\n"
+    assert "ZYXWQ" not in (tmp_path / "dict" / "lexicon.txt").read_text()
+
+
 def test_extra_lexicon_adds_and_replaces(tmp_path: Path) -> None:
     text = write(tmp_path / "text", "u1 READ ZYXWQ\n")
     extra = write(tmp_path / "extra.txt", "zyxwq Z IH1 K S\nREAD R EH2 D\n")

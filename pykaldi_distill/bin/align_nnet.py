@@ -14,13 +14,13 @@ from pathlib import Path
 
 import torch
 
-from ..cli import log, run
+from ..cli import log, run, training_graphs
 from ..data import load_data_dir
 from ..errors import PkdError
 from ..expdir import check_feat_type
 from ..features import check_feature_dim, load_features
 from ..formats.io import write_int_vectors_gz
-from ..gmm.system import GmmSystem, MonoConfig, check_align_beams, transcript_graph_compiler
+from ..gmm.system import GmmSystem, MonoConfig, check_align_beams
 from ..lang import check_model_phones, load_lang
 from ..nnet.hybrid import argmax_alignment, load_hybrid_model, viterbi_alignment
 
@@ -51,7 +51,7 @@ def main_args(args: argparse.Namespace) -> None:
                         acoustic_scale=args.acoustic_scale)
     compile_graph = None
     if args.mode == "viterbi":
-        compile_graph = transcript_graph_compiler(load_lang(args.lang_dir), data)
+        compile_graph = training_graphs(load_lang(args.lang_dir), data)
         check_model_phones(args.lang_dir / "phones.txt", model.tm,
                            f"{args.nnet_dir}/final.mdl",
                            "use the lang dir the model was trained with (same phones)")

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import kaldi_hmm_gmm as khg
 
-from ..cli import log, run
+from ..cli import log, run, training_graphs
 from ..data import load_data_dir
 from ..errors import InputError, PkdError, require_file
 from ..expdir import check_feat_type, read_pipeline
@@ -27,7 +27,6 @@ from ..gmm.system import (
     MonoConfig,
     align_all,
     check_align_beams,
-    transcript_graph_compiler,
 )
 from ..lang import check_model_phones, load_lang
 
@@ -73,7 +72,7 @@ def main_args(args: argparse.Namespace) -> None:
                        "use the lang dir the model was trained with (same phones)")
     system = GmmSystem(tm, read_tree(args.src_dir / "tree"), am)
     pipeline = read_pipeline(args.src_dir)
-    compile_graph = transcript_graph_compiler(lang, data)
+    compile_graph = training_graphs(lang, data)
     feats = dict(load_features(data, pipeline))
     dim = next(iter(feats.values())).shape[1] if feats else am.dim
     if dim != am.dim:

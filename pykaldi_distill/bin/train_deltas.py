@@ -7,10 +7,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..cli import add_tree_trainer_arguments, log, log_config, log_stats, run
+from ..cli import add_tree_trainer_arguments, log, log_config, log_stats, run, training_graphs
 from ..expdir import cmvn_settings, load_gmm_source, write_gmm_exp_dir
 from ..features import FeaturePipeline, load_features
-from ..gmm.system import transcript_graph_compiler
 from ..gmm.triphone import TriConfig, fit_schedule, read_phone_sets, train_deltas
 
 
@@ -32,7 +31,7 @@ def main_args(args: argparse.Namespace) -> None:
     feats = dict(load_features(data, pipeline))
     system, final_alis = train_deltas(source, alignments, feats, lang.topo,
                                       read_phone_sets(args.lang_dir), lang.silence_phone_ids,
-                                      transcript_graph_compiler(lang, data), config, log_stats)
+                                      training_graphs(lang, data), config, log_stats)
     log(f"tree: {system.tm.num_pdfs} leaves; aligned {len(final_alis)} of {len(feats)} utts")
     write_gmm_exp_dir(args.exp_dir, system.tm, system.tree, system.am, final_alis, pipeline,
                       data.path, config)

@@ -8,11 +8,10 @@ import argparse
 import dataclasses
 import sys
 
-from ..cli import add_tree_trainer_arguments, log, log_config, log_stats, run
+from ..cli import add_tree_trainer_arguments, log, log_config, log_stats, run, training_graphs
 from ..errors import InputError
 from ..expdir import cmvn_settings, load_gmm_source, write_gmm_exp_dir
 from ..features import FeaturePipeline, load_features
-from ..gmm.system import transcript_graph_compiler
 from ..gmm.triphone import (
     LdaMlltConfig,
     check_start_transform,
@@ -60,7 +59,7 @@ def main_args(args: argparse.Namespace) -> None:
 
     system, final_alis, transform = train_lda_mllt(
         source, alignments, spliced, lang.topo, read_phone_sets(args.lang_dir),
-        lang.silence_phone_ids, transcript_graph_compiler(lang, data), config, log_stats, on_mllt)
+        lang.silence_phone_ids, training_graphs(lang, data), config, log_stats, on_mllt)
     log(f"tree: {system.tm.num_pdfs} leaves, {system.am.num_gauss} Gaussians; "
         f"aligned {len(final_alis)} of {len(spliced)} utts")
     pipeline = dataclasses.replace(spliced_pipeline, transform=transform)

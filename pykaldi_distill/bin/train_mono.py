@@ -8,11 +8,11 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..cli import log, log_config, run
+from ..cli import log, log_config, run, training_graphs
 from ..data import load_data_dir
 from ..expdir import write_gmm_exp_dir
 from ..features import FeaturePipeline, load_features, parse_cmvn_opts
-from ..gmm.system import IterStats, MonoConfig, train_mono, transcript_graph_compiler
+from ..gmm.system import IterStats, MonoConfig, train_mono
 from ..lang import load_lang, read_int_lines
 
 
@@ -42,7 +42,7 @@ def main_args(args: argparse.Namespace) -> None:
     norm_means, norm_vars = parse_cmvn_opts(args.cmvn_opts)
     pipeline = FeaturePipeline(norm_means=norm_means, norm_vars=norm_vars, delta_order=2)
     feats = dict(load_features(data, pipeline))
-    compile_graph = transcript_graph_compiler(lang, data)
+    compile_graph = training_graphs(lang, data)
 
     def on_iter(stats: IterStats) -> None:
         log(str(stats))

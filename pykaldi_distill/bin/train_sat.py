@@ -10,13 +10,12 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..cli import add_tree_trainer_arguments, log, log_config, log_stats, run
+from ..cli import add_tree_trainer_arguments, log, log_config, log_stats, run, training_graphs
 from ..expdir import load_gmm_source, read_pipeline, write_gmm_exp_dir
 from ..features import load_features
 from ..formats.io import write_matrix_ark
 from ..formats.model_io import write_gmm_model
 from ..gmm.sat import SatConfig, train_sat
-from ..gmm.system import transcript_graph_compiler
 from ..gmm.triphone import fit_schedule, read_phone_sets
 
 
@@ -49,7 +48,7 @@ def main_args(args: argparse.Namespace) -> None:
 
     result = train_sat(source, alignments, si_feats, data.utt2spk, lang.topo,
                        read_phone_sets(args.lang_dir), lang.silence_phone_ids,
-                       transcript_graph_compiler(lang, data), config, log_stats, on_fmllr)
+                       training_graphs(lang, data), config, log_stats, on_fmllr)
     system = result.system
     log(f"tree: {system.tm.num_pdfs} leaves, {system.am.num_gauss} Gaussians; "
         f"aligned {len(result.alignments)} of {len(si_feats)} utts; "

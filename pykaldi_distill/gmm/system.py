@@ -12,10 +12,9 @@ import kaldi_hmm_gmm as khg
 import kaldifst
 import numpy as np
 
-from ..data import DataDir
 from ..errors import PkdError
 from ..hmm.transitions import pdf_of_tid
-from ..lang import Lang, words_to_ids
+from ..lang import Lang, TranscriptIds
 
 Alignment = list[int]  # transition-ids, one per frame
 
@@ -339,9 +338,8 @@ def check_align_beams(beam: float, retry_beam: float) -> None:
                        f"got --beam {beam} --retry-beam {retry_beam}")
 
 
-def transcript_graph_compiler(lang: Lang, data: DataDir
+def transcript_graph_compiler(lang: Lang, transcripts: TranscriptIds
                               ) -> Callable[[GmmSystem, str], kaldifst.StdVectorFst]:
-    """compile-train-graphs over a data dir's transcripts with the lang's L.fst; an unknown
-    word raises InputError naming the data dir's text (checked here, before any training)."""
-    word_ids = {u: words_to_ids(lang, data.text[u].split(), data.path / "text") for u in data.utts}
+    """compile-train-graphs over transcripts (lang.transcript_ids) with the lang's L.fst."""
+    word_ids = transcripts.word_ids
     return graph_compiler_fn(lang.load_fst("L.fst"), lang.disambig_phone_ids, word_ids)
