@@ -45,7 +45,8 @@ student_epochs=
 . steps_kd/parse_options.sh
 . steps_kd/background.sh  # in_background / wait_background: GMM decoding overlaps training
 . steps_kd/stage_times.sh  # stage_begin: exp/stage_times.tsv, RESULTS.md's run time
-. local/gmm_common.sh  # decode_sets, the GMM systems' labels and expected order
+. steps_kd/gmm_recipe.sh  # decode_sets, the GMM systems' labels and expected order
+. steps_kd/nnet_recipe.sh  # decode_nnet, student, student_on, runs_of
 # shellcheck disable=SC2154  # train_cmd/decode_cmd come from cmd.sh
 train_cmd=${train_cmd:-run.pl}
 decode_cmd=${decode_cmd:-run.pl}
@@ -148,29 +149,6 @@ if [ "$sat" = true ]; then
   gmm_systems+=("$tri3_label=exp/tri3/decode_test,exp/tri3/decode_dev")
   ladder_order+=",$tri3_label"
 fi
-
-decode_nnet() {  # decode_nnet <exp-dir> [<feats>]: hybrid decoding of dev and test with the
-                 # best GMM's HCLG, on the networks' input features (default --nnet-feats)
-  local feats=${2:-$nnet_feats}
-  for x in dev test; do
-    steps_kd/decode.sh --nj "$nj" --cmd "$decode_cmd" --beam "$decode_beam" \
-      --max-active "$max_active" --lattices "$nnet_lattices" "$gmm_best/graph" \
-      "data/${x}_$feats" "$1/decode_$x"
-  done
-}
-
-student_on() {  # student_on <feats> <name> <targets-or-ali-dir> [train_student.sh options]
-  local feats=$1 name=$2 targets=$3
-  shift 3
-  # shellcheck disable=SC2086  # option strings are meant to split
-  steps_kd/train_student.sh --cmd "$train_cmd" --max-epochs "$student_epochs" $student_opts \
-    "$@" "data/train_$feats" data/lang "$targets" "exp/$name"
-  decode_nnet "exp/$name" "$feats"
-}
-
-student() {  # student <name> <targets-or-ali-dir> [options]: train on --nnet-feats, decode
-  student_on "$nnet_feats" "$@"
-}
 
 if [ "$stage" -le 3 ] && [ "$stop_stage" -ge 3 ]; then
   stage_begin 3 "monophone GMM-HMM"
@@ -277,14 +255,6 @@ if [ "$stage" -le 9 ] && [ "$stop_stage" -ge 9 ]; then
     done
   done
 fi
-
-runs_of() {  # runs_of <student-name>: the ';'-separated test,dev decode dirs of its seeds
-  local out="" s
-  for s in $seeds; do
-    out+="${out:+;}exp/${1}_s$s/decode_test,exp/${1}_s$s/decode_dev"
-  done
-  echo "$out"
-}
 
 if [ "$stage" -le 10 ] && [ "$stop_stage" -ge 10 ]; then
   stage_begin 10 "$results"

@@ -20,7 +20,7 @@ decode_beam=11
 . ./path.sh
 . steps_kd/parse_options.sh
 . steps_kd/background.sh  # in_background / wait_background
-. local/gmm_common.sh  # decode_sets, the GMM systems' labels and expected order
+. steps_kd/gmm_recipe.sh  # decode_sets, the GMM systems' labels and expected order
 # shellcheck disable=SC2154  # train_cmd/decode_cmd come from cmd.sh
 train_cmd=${train_cmd:-run.pl}
 decode_cmd=${decode_cmd:-run.pl}

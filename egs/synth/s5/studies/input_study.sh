@@ -24,7 +24,7 @@ out=studies/STUDY_input.md
 . steps_kd/parse_options.sh
 seed=${seeds%% *}
 . studies/study_common.sh
-. local/gmm_common.sh
+. steps_kd/gmm_recipe.sh
 study_require exp/teacher/final.pt exp/teacher_targets/targets.scp
 study_require_students
 

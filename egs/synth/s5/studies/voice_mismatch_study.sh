@@ -27,7 +27,7 @@ gmm_seeds=          # seeds of studies/gmm_seed_study.sh's models (exp/gmm_seeds
 . ./path.sh
 . steps_kd/parse_options.sh
 . steps_kd/pkd_env.sh  # pkd, require_made_by
-. local/gmm_common.sh  # decode_sets' labels and expected order
+. steps_kd/gmm_recipe.sh  # decode_sets' labels and expected order
 # shellcheck disable=SC2154  # decode_cmd/train_cmd come from cmd.sh
 decode_cmd=${decode_cmd:-run.pl}
 train_cmd=${train_cmd:-run.pl}
