@@ -17,7 +17,7 @@ test: install
 
 lint: install
 	$(PY) -m ruff check pykaldi_distill tests bench
-	shellcheck -x local/*.sh egs/*/s5/*.sh egs/*/s5/local/*.sh egs/*/s5/studies/*.sh tools/*.sh bench/*.sh
+	shellcheck -x local/*.sh egs/*/s5/*.sh egs/*/s5/local/*.sh egs/*/s5/studies/*.sh tools/*.sh bench/*.sh local/sph2pipe
 
 clean:
 	rm -rf .venv

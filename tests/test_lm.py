@@ -310,3 +310,17 @@ def test_cli_prune(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     after = ngram_counts(read_arpa(arpa))
     assert sum(after) < sum(full)
     assert f"{full[2]} 3-grams -> " in err and f"{after[2]} 3-grams" in err
+
+
+def test_prune_lm_cli_prunes_an_existing_arpa(tmp_path: Path, trigram: NgramLm,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    from pykaldi_distill.bin import prune_lm
+
+    arpa_in, arpa_out = tmp_path / "lm_tg.arpa.gz", tmp_path / "lm_tgpr.arpa.gz"
+    write_arpa(trigram, arpa_in)
+    assert prune_lm.main(["--threshold", "0", str(arpa_in), str(arpa_out)]) == 1
+    assert "--threshold must be > 0" in capsys.readouterr().err and not arpa_out.exists()
+    assert prune_lm.main(["--threshold", "1e-3", str(arpa_in), str(arpa_out)]) == 0
+    assert ngram_counts(read_arpa(arpa_out)) == \
+        ngram_counts(prune_relative_entropy(trigram, 1e-3))
+    assert sum(ngram_counts(read_arpa(arpa_out))) < sum(ngram_counts(trigram))

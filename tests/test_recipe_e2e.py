@@ -550,3 +550,59 @@ def check_wheel_readers(work: Path, system: str) -> None:
     (work / "one.fst").write_bytes(data[len(key) + 1:end])
     loaded = kaldifst.Lattice.read(str(work / "one.fst"))
     assert loaded is not None and from_kaldifst(loaded) == lattices[key.decode()]
+
+
+@pytest.mark.slow
+def test_mini_librispeech_recipe_tiny(tmp_path: Path) -> None:
+    """egs/mini_librispeech/s5 on a miniature corpus in OpenSLR 31's layout (espeak-ng voices,
+    flac, per-chapter transcripts): a wrong path stops before any work naming the layout; a
+    word CMUdict lacks is listed and trains as <UNK>; every stage writes its Kaldi files and
+    RESULTS_tiny.md holds the GMM ladder, teacher and three students on dev and test."""
+    from fake_corpora import LibriPart, make_fake_librispeech
+
+    corpus = make_fake_librispeech(tmp_path / "corpus", [
+        LibriPart("train-clean-5", (("19", "F", 2), ("26", "M", 2), ("27", "M", 1),
+                                    ("32", "F", 1)), 5),
+        LibriPart("dev-clean-2", (("84", "F", 1), ("174", "M", 1), ("251", "M", 1),
+                                  ("422", "F", 1)), 4)])
+    trans = corpus / "LibriSpeech/train-clean-5/26/110/26-110.trans.txt"
+    trans.write_text(trans.read_text().replace("\n", " ZORBLAX\n", 1))  # no lexicon has it
+    work = make_recipe_copy(tmp_path, "mini_librispeech")
+    env = {**os.environ, "PKD_ROOT": str(ROOT)}
+    bad = run_step(work, env, "run.sh", "--size", "tiny", str(tmp_path / "corpus/LibriSpeech/x"))
+    assert bad.returncode != 0 and "LibriSpeech/<part>/<reader>/<chapter>/" in bad.stderr
+    assert not (work / "exp").exists()
+    proc = run_step(work, env, "run.sh", "--size", "tiny", str(corpus))
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert (work / "data/local/dict_oov.txt").read_text().split()[0] == "ZORBLAX"
+    assert "train as <UNK>" in (work / "exp/mono/log/train.log").read_text()
+    results = (work / "RESULTS_tiny.md").read_text()
+    for row in ["mono GMM", "tri3 GMM (LDA+MLLT+SAT)", "BLSTM teacher", "DNN student, GMM hard",
+                "DNN student, RNN hard", "DNN student, RNN soft T=1"]:
+        assert f"| {row} |" in results, row
+    assert (work / "exp/teacher_targets/post.scp").is_file()
+    assert not (work / "exp/teacher_targets/targets.scp").exists()
+
+
+@pytest.mark.slow
+def test_wsj_recipe_tiny(tmp_path: Path) -> None:
+    """egs/wsj/s5 on miniature WSJ0/WSJ1 trees in the discs' layout (indices, .dot files,
+    shorten-compressed SPHERE, the LM disc's compressed trigram): a missing disc stops before
+    any work naming it; every stage runs and RESULTS_tiny.md holds dev93 and eval92 rows."""
+    from fake_corpora import make_fake_wsj
+
+    wsj0, wsj1 = make_fake_wsj(tmp_path / "wsj")
+    work = make_recipe_copy(tmp_path, "wsj")
+    env = {**os.environ, "PKD_ROOT": str(ROOT)}
+    bad = run_step(work, env, "run.sh", "--size", "tiny", str(wsj0))  # no WSJ1 discs
+    assert bad.returncode != 0 and "disc 13-34.1" in bad.stderr, bad.stderr[-2000:]
+    assert not (work / "exp").exists()
+    proc = run_step(work, env, "run.sh", "--size", "tiny", str(wsj0), str(wsj1))
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert "prune_lm:" in proc.stdout + proc.stderr
+    assert (work / "data/lang_test/G.fst").is_file()
+    results = (work / "RESULTS_tiny.md").read_text()
+    assert "WSJ (tiny), dev = dev93, test = eval92" in results
+    for row in ["mono GMM", "tri3 GMM (LDA+MLLT+SAT)", "BLSTM teacher", "DNN student, GMM hard",
+                "DNN student, RNN hard", "DNN student, RNN soft T=1"]:
+        assert f"| {row} |" in results, row
