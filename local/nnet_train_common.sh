@@ -1,5 +1,6 @@
 # shellcheck shell=bash
-# shellcheck disable=SC2154  # data, lang, targets, dir, cmd, train_opts: set by the caller
+# shellcheck disable=SC2154  # data, lang, targets, dir, cmd, train_opts, num_nodes,
+# procs_per_node: set by the caller
 # Shared by train_teacher.sh and train_student.sh: checks the inputs of a hybrid model
 # training run and runs pykaldi_distill.bin.train_nnet under $cmd. Expects: cmd, data,
 # lang, targets, dir, the array train_opts, and hard_ali_dir (students; may be empty).
@@ -32,18 +33,29 @@ nnet_inputs() {
 # settings that cannot be resumed.
 run_nnet_training() {
   local inputs options stamp=$dir/fingerprint
+  local launch=("$pkd_python" -m pykaldi_distill.bin.train_nnet) cmd_opts=()
   lock_dir "$dir"
   mapfile -t inputs < <(nnet_inputs)
   options="${train_opts[*]}"
+  if [ $((num_nodes * procs_per_node)) -gt 1 ]; then
+    if [ "$num_nodes" -gt 1 ] && [[ $cmd == run.pl* ]]; then
+      echo "$0: ERROR: --num-nodes $num_nodes: run.pl runs on this machine only; give" \
+        "--cmd slurm.pl (or --num-nodes 1 --procs-per-node N)" >&2
+      exit 1
+    fi
+    launch=("$PKD_ROOT/local/torchrun.sh" --nnodes "$num_nodes"
+      --nproc-per-node "$procs_per_node" -m pykaldi_distill.bin.train_nnet)
+    if [ "$num_nodes" -gt 1 ]; then cmd_opts=(--num-nodes "$num_nodes"); fi
+    options+=" nodes=$num_nodes procs_per_node=$procs_per_node"
+  fi
   if [ -f "$dir/final.pt" ] && fingerprint_matches "$stamp" "$options" "${inputs[@]}"; then
     echo "$0: $dir/final.pt is up to date (same inputs and options; delete $stamp to redo)"
     return 0
   fi
   rm -f "$stamp" "$dir/log/train.log"
   mkdir -p "$dir/log"
-  $cmd "$dir/log/train.log" \
-    "$pkd_python" -m pykaldi_distill.bin.train_nnet "${train_opts[@]}" "$data" "$targets" \
-    "$dir" &
+  $cmd ${cmd_opts[@]+"${cmd_opts[@]}"} "$dir/log/train.log" \
+    "${launch[@]}" "${train_opts[@]}" "$data" "$targets" "$dir" &
   local job=$!
   echo "$0: training, log in $dir/log/train.log; progress:"
   # The log's progress lines on the console while the job runs (tail stops when it ends).

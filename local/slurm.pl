@@ -16,6 +16,8 @@
 #   --mem X            sbatch --mem=X          / qsub -l mem_free=X,ram_free=X
 #   --num-threads N    sbatch --cpus-per-task=N / qsub -pe smp N   (and threads=N in logs)
 #   --gpu N            sbatch --gres=gpu:N     / qsub -l gpu=N -q g.q
+#   --num-nodes N      sbatch --nodes=N --ntasks-per-node=1, and the task runs its command
+#                      once on each node with srun (e.g. steps_kd/torchrun.sh); Slurm only
 #   --config F         replace the built-in option mapping (below) by Kaldi-style lines:
 #                        command <submit command and fixed flags>
 #                        option <name>=* <flags using $0 for the value>
@@ -49,6 +51,8 @@ option num_threads=1
 option gpu=* --gres=gpu:$0
 option gpu=0
 default gpu=0
+option num_nodes=* --nodes=$0 --ntasks-per-node=1
+option num_nodes=1
 CONF
   },
   sge => {
@@ -181,6 +185,8 @@ sub submit_command {
 sub task_script {
   my ($args, $logfile, $cmd, $threads) = @_;
   my $job = $args->{jobname};
+  my $nodes = $args->{opts}{num_nodes} // 1;
+  my $launch = $nodes > 1 ? "srun --nodes=$nodes --ntasks-per-node=1 bash -c" : 'bash -c';
   my $subst = defined $job
     ? "id=\${$B->{task_var}:?not running as an array task}\n"
       . "cmd=\${cmd//$job/\$id}\nlog=\${log//$job/\$id}\n"
@@ -200,7 +206,7 @@ ${subst}mkdir -p "\$(dirname "\$log")" || exit 1
   echo "#"
 } > "\$log"
 t0=\$(date +%s)
-bash -c "\$cmd" < /dev/null >> "\$log" 2>&1
+$launch "\$cmd" < /dev/null >> "\$log" 2>&1
 ret=\$?
 t1=\$(date +%s)
 echo "# Accounting: time=\$((t1 - t0)) threads=$threads" >> "\$log"
@@ -233,6 +239,9 @@ sub main {
   if (defined $args->{jobname} && $njobs > 1 && $logfile !~ m/\Q$args->{jobname}\E/) {
     fail("you are trying to run a parallel job but you are putting the output "
          . "into just one log file ($logfile)");
+  }
+  if (($args->{opts}{num_nodes} // 1) > 1 && $BACKEND ne 'slurm') {
+    fail("--num-nodes $args->{opts}{num_nodes}: $PROG runs a task on one node; use slurm.pl");
   }
   my ($command, $option, $default) = read_config($args->{config});
   my @flags = resource_flags($args, $option, $default);

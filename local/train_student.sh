@@ -28,7 +28,11 @@ min_epochs=0
 batch_size=256
 cv_fraction=0.1
 seed=0
-num_threads=2
+num_threads=2       # torch threads of each training process
+num_nodes=1         # torchrun: nodes to train on (--cmd slurm.pl; run.pl trains on one)
+procs_per_node=1    # torchrun: training processes per node (data-parallel; each minibatch
+                    # is split between all processes, gradients summed)
+device=cpu          # cuda: train on GPUs, one per process
 cmvn_opts="--norm-means=true --norm-vars=false"  # "--norm-means=false": a streaming student
 # End configuration section.
 
@@ -43,7 +47,9 @@ Options:
   --soft-topk <k>          # keep only the top-k teacher posteriors per frame in memory
   --lr <f>  --final-lr <f>  --max-epochs <n>  --batch-size <n>  --cv-fraction <f>  --seed <n>
   --cmvn-opts <opts>       # per-speaker CMVN (default: $cmvn_opts); \"--norm-means=false\"
-                           # for a student that streams (local/export_nnet3.sh, Vosk)"
+                           # for a student that streams (local/export_nnet3.sh, Vosk)
+  --num-threads <n>  --num-nodes <n>  --procs-per-node <n>  --device <cpu|cuda>
+                           # several processes: torchrun, data-parallel (local/torchrun.sh)"
 . "$(dirname "$0")/parse_options.sh"
 . "$(dirname "$0")/pkd_env.sh"
 . "$(dirname "$0")/nnet_train_common.sh"
@@ -68,4 +74,5 @@ fi
 if [ -n "$hard_ali_dir" ]; then train_opts+=(--hard-ali-dir "$hard_ali_dir"); fi
 if [ -n "$soft_topk" ]; then train_opts+=(--soft-topk "$soft_topk"); fi
 if [ -n "$final_lr" ]; then train_opts+=(--final-lr "$final_lr"); fi
+if [ "$device" != cpu ]; then train_opts+=(--device "$device"); fi
 run_nnet_training

@@ -22,7 +22,11 @@ chunk_left_context=40   # frames of context before / after each chunk, without l
 chunk_right_context=40  # decoding uses the same chunks (the model carries them)
 cv_fraction=0.1
 seed=0
-num_threads=2
+num_threads=2       # torch threads of each training process
+num_nodes=1         # torchrun: nodes to train on (--cmd slurm.pl; run.pl trains on one)
+procs_per_node=1    # torchrun: training processes per node (data-parallel; each minibatch
+                    # is split between all processes, gradients summed)
+device=cpu          # cuda: train on GPUs, one per process
 # End configuration section.
 
 echo "$0 $*"
@@ -32,7 +36,9 @@ Options:
   --cmd <run.pl|slurm.pl>  --num-layers <n>  --hidden <n>  --projection <n>  --dnn-dim <n>
   --dropout <f>  --lr <f>  --final-lr <f>  --max-epochs <n>  --batch-size <chunks>
   --chunk-width <n>  --chunk-left-context <n>  --chunk-right-context <n>
-  --cv-fraction <f>  --seed <n>  --num-threads <n>"
+  --cv-fraction <f>  --seed <n>  --num-threads <n>
+  --num-nodes <n>  --procs-per-node <n>  --device <cpu|cuda>
+                           # several processes: torchrun, data-parallel (local/torchrun.sh)"
 . "$(dirname "$0")/parse_options.sh"
 . "$(dirname "$0")/pkd_env.sh"
 . "$(dirname "$0")/nnet_train_common.sh"
@@ -54,4 +60,5 @@ train_opts=(--model blstm --num-layers "$num_layers" --hidden "$hidden" --dnn-di
   --cv-fraction "$cv_fraction" --seed "$seed" --num-threads "$num_threads")
 if [ -n "$projection" ]; then train_opts+=(--projection "$projection"); fi
 if [ -n "$final_lr" ]; then train_opts+=(--final-lr "$final_lr"); fi
+if [ "$device" != cpu ]; then train_opts+=(--device "$device"); fi
 run_nnet_training

@@ -407,3 +407,42 @@ def test_killed_training_resumes_to_the_same_model(world: dict[str, Path], ali_d
     assert proc.returncode == 0, proc.stderr[-2000:]
     a, b = (torch.load(d / "final.pt", weights_only=False)["state_dict"] for d in (whole, killed))
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_two_processes_on_torchrun_train_what_one_does(world: dict[str, Path],  # noqa: F811
+                                                        ali_dir: Path, tmp_path: Path) -> None:
+    """train_student.sh --procs-per-node 2 trains under torchrun (gloo, localhost), each
+    minibatch split between two processes (test_distributed checks that the update is one
+    process's): the same numbers epoch by epoch; rank 0 alone writes the files and reports
+    progress; several nodes with run.pl are refused before any work."""
+    import subprocess
+
+    script = Path(__file__).resolve().parents[1] / "local" / "train_student.sh"
+
+    def student(exp: Path, *opts: str) -> subprocess.CompletedProcess:
+        return subprocess.run(["bash", str(script), "--hidden", "16", "--num-layers", "1",
+                               "--max-epochs", "2", "--cv-fraction", "0.34", "--num-threads",
+                               "1", *opts, str(world["fbank"]), str(world["lang"]),
+                               str(ali_dir), str(exp)], capture_output=True, text=True)
+
+    one, two = tmp_path / "one", tmp_path / "two"
+    assert student(one).returncode == 0
+    proc = student(two, "--procs-per-node", "2")
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    log = (two / "log/train.log").read_text()
+    assert "local/torchrun.sh --nnodes 1 --nproc-per-node 2" in log
+    assert "process 0 of 2 (torch.distributed, gloo)" in log and "process 1 of 2" in log
+    assert proc.stdout.count("epoch 1/2: lr ") == 1  # rank 0 reports
+    runs = [json.loads((d / "history.json").read_text())["epochs"] for d in (one, two)]
+    assert len(runs[0]) == len(runs[1]) == 3
+    for a, b in zip(runs[0], runs[1], strict=True):
+        assert a["cv_loss"] == pytest.approx(b["cv_loss"], rel=1e-5)
+        assert (a["train_loss"] is None) == (b["train_loss"] is None)
+        if a["train_loss"] is not None:
+            assert a["train_loss"] == pytest.approx(b["train_loss"], rel=1e-5)
+    assert sorted(p.name for p in two.glob("epoch-*.pt")) == ["epoch-0.pt", "epoch-1.pt",
+                                                               "epoch-2.pt"]
+    assert "nodes=1 procs_per_node=2" in (two / "fingerprint").read_text()
+    refused = student(tmp_path / "three", "--num-nodes", "2")
+    assert refused.returncode == 1 and "run.pl runs on this machine only" in refused.stderr
+    assert not (tmp_path / "three/log").exists()

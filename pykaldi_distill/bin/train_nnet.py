@@ -35,6 +35,7 @@ from ..formats.io import TopkPosteriors, load_scp, read_topk_posteriors, write_t
 from ..nnet.checkpoint import build_model
 from ..nnet.chunking import ChunkConfig
 from ..nnet.data import CV_SPLIT, ChunkDataset, CvSplit, FrameDataset, split_train_cv
+from ..nnet.distributed import init_world
 from ..nnet.hybrid import HmmInfo, load_hmm_info, pdf_alignments, write_pdf_counts
 from ..nnet.infer import compute_pdf_counts
 from ..nnet.student import DnnConfig, count_params, mflops_per_frame
@@ -101,7 +102,10 @@ def get_parser() -> argparse.ArgumentParser:
                         "student: \"--norm-means=false\", the network's own global "
                         "normalisation only)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--num-threads", type=int, default=2)
+    p.add_argument("--num-threads", type=int, default=2,
+                   help="torch threads of this process (under torchrun: of each process)")
+    p.add_argument("--device", default="cpu", choices=["cpu", "cuda"],
+                   help="cuda: train on the GPU (under torchrun: each process on its own)")
     p.add_argument("data_dir", type=Path)
     p.add_argument("targets_dir", type=Path)
     p.add_argument("exp_dir", type=Path)
@@ -332,6 +336,10 @@ def check_options(args: argparse.Namespace) -> None:
 def main_args(args: argparse.Namespace) -> None:
     check_options(args)
     torch.set_num_threads(args.num_threads)
+    world = init_world(args.device)
+    if world.distributed:
+        log(f"process {world.rank} of {world.size} (torch.distributed, "
+            f"{torch.distributed.get_backend()})")
     data = load_data_dir(args.data_dir)
     hmm = load_hmm_info(args.targets_dir)
     kind, targets, source = load_targets(args.targets_dir, hmm, args.soft_topk)
@@ -364,19 +372,21 @@ def main_args(args: argparse.Namespace) -> None:
     inputs = training_inputs(data.path, args.targets_dir, args.hard_ali_dir)
     inputs.append(["--cmvn-opts", pipeline.cmvn_opts(), 0])  # other features: another problem
     resume = resume_or_restart(exp, inputs, model, tconfig, train_set)
-    exp.mkdir(parents=True, exist_ok=True)
-    for name in ["final.mdl", "tree"]:
-        shutil.copyfile(args.targets_dir / name, exp / name)
-    counts = compute_pdf_counts((targets[u] for u in train_set.utts), hmm.num_pdfs)
-    write_pdf_counts(exp / "ali_train_pdf.counts", counts)
-    write_pipeline(exp, pipeline)
-    copy_feature_config(data.path, exp)
-    write_text_atomic(exp / "config.json", json.dumps(resolved, indent=1, sort_keys=True) + "\n")
-    write_text_atomic(exp / "valid_uttlist", "".join(u + "\n" for u in cv_set.utts))
+    if world.is_main:
+        exp.mkdir(parents=True, exist_ok=True)
+        for name in ["final.mdl", "tree"]:
+            shutil.copyfile(args.targets_dir / name, exp / name)
+        counts = compute_pdf_counts((targets[u] for u in train_set.utts), hmm.num_pdfs)
+        write_pdf_counts(exp / "ali_train_pdf.counts", counts)
+        write_pipeline(exp, pipeline)
+        copy_feature_config(data.path, exp)
+        write_text_atomic(exp / "config.json",
+                          json.dumps(resolved, indent=1, sort_keys=True) + "\n")
+        write_text_atomic(exp / "valid_uttlist", "".join(u + "\n" for u in cv_set.utts))
     history = train(model, train_set, cv_set, tconfig, exp, resume=resume,
                     on_progress=progress_printer(), on_epoch=epoch_printer(tconfig.max_epochs),
                     extra={"feat_type": feat_type(data.path) or "unknown",
-                           "cmvn_opts": pipeline.cmvn_opts(), "inputs": inputs})
+                           "cmvn_opts": pipeline.cmvn_opts(), "inputs": inputs}, world=world)
     best = history.epochs[history.best_epoch]
     log(f"best epoch {history.best_epoch} ({history.stop_reason}): cv acc {best.cv_acc:.4f}; "
         "every epoch's numbers are in history.json")

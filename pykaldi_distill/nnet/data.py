@@ -45,6 +45,24 @@ class Batch:
     loss_mask: torch.Tensor | None = None  # (B, W) bool for chunk batches; None for frames
     left_context: int = 0  # chunk batches: frames of x before the W frames with loss
 
+    def to(self, device: str) -> Batch:
+        """The batch on `device` (itself on the CPU)."""
+        if device == "cpu":
+            return self
+        def move(x: torch.Tensor | None) -> torch.Tensor | None:
+            return None if x is None else x.to(device, non_blocking=True)
+        return Batch(self.x.to(device), move(self.hard), move(self.soft), self.num_frames,
+                     move(self.loss_mask), self.left_context)
+
+    def rows(self, part: slice) -> Batch:
+        """The batch's chunks (or frames) `part`, e.g. one process's share."""
+        mask = self.loss_mask[part] if self.loss_mask is not None else None
+        x = self.x[part]
+        frames = int(mask.sum()) if mask is not None else x.shape[0]
+        return Batch(x, None if self.hard is None else self.hard[part],
+                     None if self.soft is None else self.soft[part], frames, mask,
+                     self.left_context)
+
 
 CvSplit = Literal["hash", "permutation"]
 CV_SPLIT: CvSplit = "hash"  # what train_nnet uses; config.json records it

@@ -45,6 +45,15 @@ from .checkpoint import load_checkpoint, model_kind, save_checkpoint
 from .chunking import DEFAULT_CHUNKS_PER_BATCH
 from .data import Batch, ChunkDataset, FrameDataset
 from .distill import kl_divergence
+from .distributed import (
+    ALONE,
+    World,
+    barrier,
+    shard,
+    share_buffers,
+    sum_gradients,
+    sum_over_world,
+)
 from .student import Dnn
 from .teacher import Blstm
 
@@ -237,19 +246,25 @@ def _objective(logits: torch.Tensor, hard: torch.Tensor | None, soft: torch.Tens
     return loss, correct, hard_correct
 
 
-def evaluate(model: nn.Module, dataset: Dataset, config: TrainConfig) -> EvalStats:
-    """Objective and accuracy on `dataset` in eval mode (no shuffling, no grad)."""
+def evaluate(model: nn.Module, dataset: Dataset, config: TrainConfig,
+             world: World = ALONE) -> EvalStats:
+    """Objective and accuracy on `dataset` in eval mode (no shuffling, no grad); with
+    several processes each evaluates every world.size-th minibatch and the sums are shared."""
     was_training = model.training
     model.eval()
     loss_sum, correct, hard_correct, frames = 0.0, 0, 0, 0
     with torch.inference_mode():
-        for batch in dataset.iter_batches(config.batch_size * 4):
-            loss, c, hc = _objective(*_flatten(model, batch), config)
+        for i, batch in enumerate(dataset.iter_batches(config.batch_size * 4)):
+            if i % world.size != world.rank:
+                continue
+            loss, c, hc = _objective(*_flatten(model, batch.to(world.device)), config)
             loss_sum += float(loss)
             correct += c
             hard_correct += hc or 0
             frames += batch.num_frames
     model.train(was_training)
+    loss_sum, correct, hard_correct, frames = sum_over_world(
+        [loss_sum, correct, hard_correct, frames], world)
     frames = max(frames, 1)
     hard_acc = hard_correct / frames if dataset.has_hard else None
     return EvalStats(loss_sum / frames, correct / frames, hard_acc, frames)
@@ -267,23 +282,60 @@ def train_step(model: nn.Module, batch: Batch, config: TrainConfig,
     return float(loss.detach()), correct
 
 
+def shared_train_step(model: nn.Module, batch: Batch, config: TrainConfig,
+                      optimizer: torch.optim.Optimizer, world: World
+                      ) -> tuple[float, int, int]:
+    """One update on `batch` split between the processes (nnet.distributed) -> this
+    process's (summed loss, #correct frames, frames) of its share."""
+    part = batch.rows(shard(batch.x.shape[0], world)).to(world.device)
+    optimizer.zero_grad(set_to_none=True)
+    loss_sum, correct = 0.0, 0
+    used = part.num_frames > 1 or (part.num_frames == 1 and not _has_batchnorm(model))
+    if used:  # BatchNorm cannot train on a single frame
+        loss, correct, _ = _objective(*_flatten(model, part), config)
+        loss.backward()
+        loss_sum = float(loss.detach())
+    sum_gradients(model, world)
+    for param in model.parameters():
+        if param.grad is not None:
+            param.grad /= batch.num_frames
+    if config.max_grad_norm is not None:
+        nn.utils.clip_grad_norm_(model.parameters(), config.max_grad_norm)
+    optimizer.step()
+    return loss_sum, correct, part.num_frames if used else 0
+
+
+def _has_batchnorm(model: nn.Module) -> bool:
+    return any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in model.modules())
+
+
 def _train_epoch(model: nn.Module, dataset: Dataset, config: TrainConfig,
                  optimizer: torch.optim.Optimizer, epoch: int,
-                 on_progress: ProgressFn | None) -> tuple[float, float, float]:
+                 on_progress: ProgressFn | None, world: World = ALONE
+                 ) -> tuple[float, float, float]:
     """One pass over shuffled training data -> (loss/frame, accuracy, frames/s)."""
     model.train()
-    rng = np.random.default_rng([config.seed, epoch])
+    rng = np.random.default_rng([config.seed, epoch])  # the same minibatches in every process
     total = dataset.num_batches(config.batch_size)
     loss_sum, correct, frames = 0.0, 0, 0
     start = time.perf_counter()
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(config.seed * 100_003 + epoch)  # dropout masks
+        torch.manual_seed(config.seed * 100_003 + epoch + 7_919 * world.rank)  # dropout masks
         for i, batch in enumerate(dataset.iter_batches(config.batch_size, rng), 1):
             if batch.num_frames < 2:  # BatchNorm cannot train on a single frame
                 continue
             if config.final_lr is not None:
                 _set_lr(optimizer, config.lr_at(epoch - 1 + (i - 1) / total))
-            loss, c = train_step(model, batch, config, optimizer)
+            if world.distributed:
+                loss, c, n = shared_train_step(model, batch, config, optimizer, world)
+                loss_sum += loss
+                correct += c
+                frames += n
+                if on_progress is not None:
+                    fps = frames * world.size / max(time.perf_counter() - start, 1e-9)
+                    on_progress(epoch, i, total, fps, loss_sum / max(frames, 1))
+                continue
+            loss, c = train_step(model, batch.to(world.device), config, optimizer)
             if not np.isfinite(loss):
                 raise PkdError(f"epoch {epoch}, minibatch {i} of {total}: the training loss is "
                                f"{loss} (fix: check the inputs for extreme values, or lower "
@@ -294,6 +346,8 @@ def _train_epoch(model: nn.Module, dataset: Dataset, config: TrainConfig,
             if on_progress is not None:
                 fps = frames / max(time.perf_counter() - start, 1e-9)
                 on_progress(epoch, i, total, fps, loss_sum / frames)
+    share_buffers(model, world)
+    loss_sum, correct, frames = sum_over_world([loss_sum, correct, frames], world)
     fps = frames / max(time.perf_counter() - start, 1e-9)
     frames = max(frames, 1)
     return loss_sum / frames, correct / frames, fps
@@ -359,7 +413,17 @@ class _RunState:
 
 
 def _save_epoch(out_dir: Path, model: nn.Module, optimizer: torch.optim.Optimizer, epoch: int,
-                state: _RunState, config: TrainConfig, extra: dict[str, Any]) -> None:
+                state: _RunState, config: TrainConfig, extra: dict[str, Any],
+                world: World = ALONE) -> None:
+    """Rank 0 writes epoch-N.pt; every process goes on once it is there."""
+    if world.is_main:
+        _write_epoch(out_dir, model, optimizer, epoch, state, config, extra)
+    barrier(world)
+
+
+def _write_epoch(out_dir: Path, model: nn.Module, optimizer: torch.optim.Optimizer,
+                 epoch: int, state: _RunState, config: TrainConfig,
+                 extra: dict[str, Any]) -> None:
     save_checkpoint(_epoch_path(out_dir, epoch), model, model_kind(model),
                     model.config,  # type: ignore[attr-defined]
                     {**extra, "epoch": epoch, "train_config": asdict(config),
@@ -443,18 +507,19 @@ def _resume(out_dir: Path, last: int, model: nn.Module, optimizer: torch.optim.O
 
 def _fresh_start(out_dir: Path, model: nn.Module, optimizer: torch.optim.Optimizer,
                  train_set: Dataset, cv_set: Dataset, config: TrainConfig,
-                 extra: dict[str, Any]) -> _RunState:
-    for epoch in _saved_epochs(out_dir):
-        _epoch_path(out_dir, epoch).unlink()
-    (out_dir / "final.pt").unlink(missing_ok=True)
+                 extra: dict[str, Any], world: World) -> _RunState:
+    if world.is_main:
+        for epoch in _saved_epochs(out_dir):
+            _epoch_path(out_dir, epoch).unlink()
+        (out_dir / "final.pt").unlink(missing_ok=True)
     if config.init_input_norm:
         model.input_norm.set_stats(*train_set.feature_stats())  # type: ignore[operator]
     start = time.perf_counter()
-    cv = evaluate(model, cv_set, config)
+    cv = evaluate(model, cv_set, config, world)
     stats = EpochStats(0, 0.0, None, None, cv.loss, cv.acc, cv.hard_acc, None,
                        time.perf_counter() - start, True)
     state = _RunState(Newbob(config.lr, _metric(cv, config)), TrainHistory([stats]), 1)
-    _save_epoch(out_dir, model, optimizer, 0, state, config, extra)
+    _save_epoch(out_dir, model, optimizer, 0, state, config, extra, world)
     return state
 
 
@@ -469,12 +534,15 @@ def train(
     on_progress: ProgressFn | None = None,
     on_epoch: EpochFn | None = None,
     extra: dict[str, Any] | None = None,
+    world: World = ALONE,
 ) -> TrainHistory:
     """Train `model` (a Blstm or Dnn, modified in place; it ends holding the best epoch).
 
     `extra` (e.g. feature type, CMVN options, num_pdfs) is stored in every checkpoint.
     With resume=True and epoch-N.pt files in out_dir, training continues after the last one
-    (a finished run returns at once); resume=False deletes them and starts over.
+    (a finished run returns at once); resume=False deletes them and starts over. With a
+    `world` of several processes (nnet.distributed), every process calls this with the same
+    arguments; rank 0 writes the files and reports progress.
     """
     for name, ds in (("train_set", train_set), ("cv_set", cv_set)):
         _check_data(model, ds, config, name)
@@ -483,18 +551,22 @@ def train(
     extra = dict(extra or {})
     if isinstance(train_set, ChunkDataset):  # decoding runs the model as it was trained
         extra["chunk"] = dataset_chunk(train_set)
+    model.to(world.device)
     optimizer = make_optimizer(model, config)
     saved = _saved_epochs(out)
+    barrier(world)  # every process has decided before rank 0 deletes or writes epochs
     if resume and saved:
         state = _resume(out, saved[-1], model, optimizer, config, extra.get("chunk"))
     else:
-        state = _fresh_start(out, model, optimizer, train_set, cv_set, config, extra)
-    _write_history(out, state.history)
+        state = _fresh_start(out, model, optimizer, train_set, cv_set, config, extra, world)
+    if not world.is_main:
+        on_progress = on_epoch = None
+    _write_history(out, state.history, world)
     for epoch in range(state.next_epoch, config.max_epochs + 1):
         if state.sched.stopped:
             break
         _run_one_epoch(model, optimizer, epoch, train_set, cv_set, config, state, out, extra,
-                       on_progress)
+                       on_progress, world)
         if on_epoch is not None:
             on_epoch(state.history.epochs[-1])
     state.history.stop_reason = "converged" if state.sched.stopped else "max_epochs"
@@ -502,31 +574,35 @@ def train(
     best = state.history.epochs[state.sched.best_epoch]
     if best.epoch != state.history.epochs[-1].epoch:  # a decaying schedule keeps every epoch
         _restore_epoch(out, best.epoch, model, optimizer)
-    save_checkpoint(out / "final.pt", model, model_kind(model),
-                    model.config,  # type: ignore[attr-defined]
-                    {**extra, "epoch": best.epoch, "cv_loss": best.cv_loss, "cv_acc": best.cv_acc,
-                     "train_config": asdict(config)})
-    _write_history(out, state.history)
+    if world.is_main:
+        save_checkpoint(out / "final.pt", model, model_kind(model),
+                        model.config,  # type: ignore[attr-defined]
+                        {**extra, "epoch": best.epoch, "cv_loss": best.cv_loss,
+                         "cv_acc": best.cv_acc, "train_config": asdict(config)})
+    _write_history(out, state.history, world)
+    barrier(world)
     return state.history
 
 
 def _run_one_epoch(model: nn.Module, optimizer: torch.optim.Optimizer, epoch: int,
                    train_set: Dataset, cv_set: Dataset, config: TrainConfig, state: _RunState,
-                   out: Path, extra: dict[str, Any], on_progress: ProgressFn | None) -> None:
+                   out: Path, extra: dict[str, Any], on_progress: ProgressFn | None,
+                   world: World) -> None:
     lr = state.sched.lr
     _set_lr(optimizer, lr)
     start = time.perf_counter()
-    tr_loss, tr_acc, fps = _train_epoch(model, train_set, config, optimizer, epoch, on_progress)
-    cv = evaluate(model, cv_set, config)
+    tr_loss, tr_acc, fps = _train_epoch(model, train_set, config, optimizer, epoch, on_progress,
+                                        world)
+    cv = evaluate(model, cv_set, config, world)
     accepted = state.sched.update(epoch, _metric(cv, config), config)
     state.history.epochs.append(EpochStats(epoch, lr, tr_loss, tr_acc, cv.loss, cv.acc,
                                            cv.hard_acc, fps, time.perf_counter() - start,
                                            accepted))
     state.history.best_epoch = state.sched.best_epoch
-    _save_epoch(out, model, optimizer, epoch, state, config, extra)
+    _save_epoch(out, model, optimizer, epoch, state, config, extra, world)
     if not accepted:
         _restore_epoch(out, state.sched.best_epoch, model, optimizer)
-    _write_history(out, state.history)
+    _write_history(out, state.history, world)
 
 
 def _set_lr(optimizer: torch.optim.Optimizer, lr: float) -> None:
@@ -534,6 +610,7 @@ def _set_lr(optimizer: torch.optim.Optimizer, lr: float) -> None:
         group["lr"] = lr
 
 
-def _write_history(out: Path, history: TrainHistory) -> None:
-    write_text_atomic(out / "history.json", json.dumps(history.to_dict(), indent=1) + "\n")
+def _write_history(out: Path, history: TrainHistory, world: World = ALONE) -> None:
+    if world.is_main:
+        write_text_atomic(out / "history.json", json.dumps(history.to_dict(), indent=1) + "\n")
 
