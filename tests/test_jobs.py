@@ -249,6 +249,20 @@ def test_slurm_dry_run_without_gpu_or_array(tmp_path: Path) -> None:
     assert "TASK_ID" not in script
 
 
+def test_slurm_dry_run_on_several_nodes(tmp_path: Path) -> None:
+    """--num-nodes N: one allocation of N nodes, the command started on each with srun (as
+    torchrun.sh needs); queue.pl cannot, and says so."""
+    submit, script = dry_run("slurm.pl", tmp_path, "--num-nodes", "2", "exp/log/train.log",
+                             "steps_kd/torchrun.sh", "--nnodes", "2")
+    assert " --nodes=2 --ntasks-per-node=1 " in submit
+    assert 'srun --nodes=2 --ntasks-per-node=1 bash -c "$cmd"' in script
+    single = dry_run("slurm.pl", tmp_path, "exp/log/train.log", "train")[1]
+    assert "srun" not in single and "\nbash -c " in single
+    proc = run([str(LOCAL / "queue.pl"), "--dry-run", "--num-nodes", "2", "log/x.log", "true"],
+               tmp_path)
+    assert proc.returncode == 1 and "runs a task on one node; use slurm.pl" in proc.stderr
+
+
 def test_queue_dry_run_array_and_resources(tmp_path: Path) -> None:
     submit, script = dry_run("queue.pl", tmp_path, "--mem", "4G", "--num-threads", "2",
                              "--gpu", "1", "-tc", "5", "-l", "arch=*64", "JOB=1:10",
