@@ -36,43 +36,17 @@ help_message="Usage: $0 [options] <wsj-dir> [<wsj-dir> ...]
 . steps_kd/stage_times.sh  # stage_begin: exp/stage_times.tsv, RESULTS.md's run time
 . steps_kd/gmm_recipe.sh  # gmm_ladder, the GMM systems' labels and expected order
 . steps_kd/nnet_recipe.sh  # teacher_and_targets, three_students, distill_systems
+. steps_kd/kd_recipe.sh  # kd_settings, kd_stages: stages 2-6, as every corpus's
 if [ $# -lt 1 ]; then
   echo "$help_message" >&2
   exit 1
 fi
-# shellcheck disable=SC2154  # train_cmd/decode_cmd come from cmd.sh
-train_cmd=${train_cmd:-run.pl}
-decode_cmd=${decode_cmd:-run.pl}
-
 # Kaldi's wsj sizes for the GMMs (tri1 2000/10000, tri2 2500/15000, tri3 4200/40000).
 case $size in
-  tiny) leaves=(40 200 40 200 40 200); mono_gauss=200
-    default_teacher="--num-layers 1 --hidden 64 --dnn-dim 64"; epochs=(2 2)
-    default_student="--num-layers 2 --hidden 64 --context 5" ;;
-  full) leaves=(2000 10000 2500 15000 4200 40000); mono_gauss=1000
-    default_teacher="--num-layers 3 --hidden 320 --dnn-dim 512 --dropout 0.1"; epochs=(8 10)
-    default_student="--num-layers 3 --hidden 512 --context 5" ;;
-  *) echo "$0: --size must be full or tiny, got '$size'" >&2; exit 1 ;;
+  tiny) leaves=(40 200 40 200 40 200); mono_gauss=200 ;;
+  *) leaves=(2000 10000 2500 15000 4200 40000); mono_gauss=1000 ;;
 esac
-teacher_opts=${teacher_opts:-$default_teacher}
-student_opts=${student_opts:-$default_student}
-teacher_epochs=${teacher_epochs:-${epochs[0]}}
-student_epochs=${student_epochs:-${epochs[1]}}
-seeds=${seeds:-$seed}
-nnet_lattices=true
-if [ "$size" = tiny ]; then
-  decode_beam=${decode_beam:-8}
-  max_active=${max_active:-1000}
-  nnet_lattices=false  # barely trained nets: best-path decoding, whose max-active bounds time
-else
-  decode_beam=${decode_beam:-11}
-  max_active=${max_active:-7000}
-fi
-results=RESULTS.md
-if [ "$size" != full ]; then results=RESULTS_$size.md; fi
-nnet_feats=fmllr  # the networks' input: tri3's speaker-adapted features, as the paper's DNNs
-gmm_best=exp/tri3
-gmm_ali=exp/tri3_ali
+kd_settings
 
 if [ "$stage" -le 0 ] && [ "$stop_stage" -ge 0 ]; then
   stage_begin 0 "data dirs: si284 (train), dev93 (dev), eval92 (test); the discs' LM"
@@ -104,44 +78,4 @@ if [ "$stage" -le 1 ] && [ "$stop_stage" -ge 1 ]; then
   steps_kd/format_lm.sh data/lang data/local/lm/lm_tgpr.arpa.gz data/lang_test
 fi
 
-if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
-  stage_begin 2 "MFCC with per-speaker CMVN"
-  for x in train dev test; do
-    steps_kd/make_feats.sh --nj "$nj" --cmd "$train_cmd" --feat-type mfcc \
-      "data/$x" "exp/make_mfcc/$x" mfcc
-    steps_kd/compute_cmvn_stats.sh "data/$x" "exp/make_mfcc/$x" mfcc
-  done
-fi
-
-if [ "$stage" -le 3 ] && [ "$stop_stage" -ge 3 ]; then
-  stage_begin 3 "GMM-HMMs: mono, tri1 (deltas), tri2 (LDA+MLLT), tri3 (SAT)"
-  gmm_ladder
-  steps_kd/make_results.sh --title "WSJ ($size), GMM systems, dev93 / eval92" \
-    --baseline "$mono_label" --test-data data/test --dev-data data/dev \
-    --order "$gmm_ladder_order" "$results" "${gmm_ladder_systems[@]}"
-fi
-
-if [ "$stage" -le 4 ] && [ "$stop_stage" -ge 4 ]; then
-  stage_begin 4 "BLSTM teacher on $gmm_ali, its soft (top-20) and hard alignments"
-  teacher_and_targets "$gmm_ali"
-fi
-
-if [ "$stage" -le 5 ] && [ "$stop_stage" -ge 5 ]; then
-  stage_begin 5 "DNN students: one architecture and budget, only the targets differ"
-  three_students "$gmm_ali"
-fi
-
-if [ "$stage" -le 6 ] && [ "$stop_stage" -ge 6 ]; then
-  stage_begin 6 "$results"
-  times_opt=()
-  if [ -f exp/stage_times.tsv ]; then times_opt=(--stage-times exp/stage_times.tsv); fi
-  mapfile -t nnet_systems < <(distill_systems)
-  steps_kd/make_results.sh --title "WSJ ($size), dev = dev93, test = eval92" \
-    --baseline "DNN student, GMM hard" "${times_opt[@]}" \
-    --soft-targets exp/teacher_targets --topk 20 --target-ali "$gmm_ali" \
-    --test-data data/test --dev-data data/dev --order "$gmm_ladder_order" "$results" \
-    "${gmm_ladder_systems[@]}" "${nnet_systems[@]}"
-  cat "$results"
-fi
-wait_background  # jobs of a run that stopped early
-stage_end
+kd_stages "WSJ" "dev = dev93, test = eval92"
