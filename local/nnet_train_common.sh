@@ -1,9 +1,23 @@
 # shellcheck shell=bash
-# shellcheck disable=SC2154  # data, lang, targets, dir, cmd, train_opts, num_nodes,
-# procs_per_node: set by the caller
+# shellcheck disable=SC2154,SC2034  # cmd, train_opts, num_nodes, procs_per_node,
+# help_message: the caller's; data, lang, targets, dir: set here for it
 # Shared by train_teacher.sh and train_student.sh: checks the inputs of a hybrid model
 # training run and runs pykaldi_distill.bin.train_nnet under $cmd. Expects: cmd, data,
 # lang, targets, dir, the array train_opts, and hard_ali_dir (students; may be empty).
+
+# nnet_step_arguments "$@": a training step's <data-dir> <lang-dir> <targets-dir> <exp-dir>
+# as data, lang, targets and dir, their inputs checked (else the usage, and exit 1).
+nnet_step_arguments() {
+  if [ $# -ne 4 ]; then
+    echo "$help_message" >&2
+    exit 1
+  fi
+  data=$1
+  lang=$2
+  targets=$3
+  dir=$4
+  check_nnet_inputs
+}
 
 check_nnet_inputs() {
   require "$data/feats.scp" "$data/cmvn.scp" "$lang/phones.txt" "$targets/final.mdl" \

@@ -54,16 +54,7 @@ Options:
 . "$(dirname "$0")/pkd_env.sh"
 . "$(dirname "$0")/nnet_train_common.sh"
 
-if [ $# -ne 4 ]; then
-  echo "$help_message" >&2
-  exit 1
-fi
-data=$1
-lang=$2
-targets=$3
-dir=$4
-
-check_nnet_inputs
+nnet_step_arguments "$@"  # data lang targets dir, checked
 train_opts=(--model dnn --num-layers "$num_layers" --hidden "$hidden" --context "$context"
   --dropout "$dropout" --lr "$lr" --max-epochs "$max_epochs" --min-epochs "$min_epochs"
   --batch-size "$batch_size" --cv-fraction "$cv_fraction" --seed "$seed"
