@@ -121,17 +121,19 @@ class WsjSpeaker:
     utts: int
 
 
-WSJ_TRAIN0 = (WsjSpeaker("11-1.1", "wsj0/si_tr_s/011", "011", 5),
-              WsjSpeaker("11-1.1", "wsj0/si_tr_s/01a", "01a", 5),
+WSJ_TRAIN0 = (WsjSpeaker("11-1.1", "wsj0/si_tr_s/011", "011", 10),
+              WsjSpeaker("11-1.1", "wsj0/si_tr_s/01a", "01a", 10),
               WsjSpeaker("11-2.1", "wsj0/si_tr_s/401", "401", 2))  # Kaldi leaves 401 out
-WSJ_TRAIN1 = (WsjSpeaker("13-2.1", "wsj1/si_tr_s/46a", "46a", 5),
-              WsjSpeaker("13-2.1", "wsj1/si_tr_s/46b", "46b", 5))
+WSJ_TRAIN1 = (WsjSpeaker("13-2.1", "wsj1/si_tr_s/46a", "46a", 10),
+              WsjSpeaker("13-2.1", "wsj1/si_tr_s/46b", "46b", 10))
 WSJ_DEV93 = (WsjSpeaker("13-16.1", "wsj1/si_dt_20/4k0", "4k0", 4),
              WsjSpeaker("13-16.1", "wsj1/si_dt_20/4k6", "4k6", 4))
 WSJ_EVAL92 = (WsjSpeaker("11-14.1", "wsj0/si_et_20/440", "440", 4),
               WsjSpeaker("11-14.1", "wsj0/si_et_20/441", "441", 4))
-# A few of WSJ's transcript conventions, as normalize_transcript.pl sees them.
-WSJ_MARKUP = ("[loud_breath]", "<AND>", "[<door_slam]", ".")
+# A few of WSJ's transcript conventions that leave what was said alone, as
+# normalize_transcript.pl sees them: a word deleted verbally but spoken (<word>), markers of
+# an event in the next or previous word, a pause.
+WSJ_MARKUP = ("<>", "[<door_slam]", "[door_slam>]", ".")
 
 
 def _ndx(speakers: tuple[WsjSpeaker, ...], ids: dict[str, list[str]], suffix: str) -> str:
@@ -172,7 +174,13 @@ def make_fake_wsj(root: Path, lm_disc: bool = True) -> tuple[Path, Path]:
             (d / f"{u}.wv1").write_bytes(sphere_file(samples, shorten=count % 3 != 2))
             count += 1
             words = t.split()
-            words.insert(1, WSJ_MARKUP[count % len(WSJ_MARKUP)])
+            mark = WSJ_MARKUP[count % len(WSJ_MARKUP)]
+            if mark == "<>":
+                words[1] = f"<{words[1]}>"
+            else:
+                words.insert(1, mark)
+            if count == 1:  # one noise, which trains as <NOISE> (SPN)
+                words.append("[loud_breath]")
             dot.append(f"{' '.join(words).lower()} ({u})")
         (d / f"{s.spk}c0200.dot").write_text("\n".join(dot) + "\n")
     indices = {("11-13.1", "wsj0/doc/indices/train/tr_s_wv1.ndx"): (WSJ_TRAIN0, ".wv1"),

@@ -562,7 +562,7 @@ def test_mini_librispeech_recipe_tiny(tmp_path: Path) -> None:
 
     corpus = make_fake_librispeech(tmp_path / "corpus", [
         LibriPart("train-clean-5", (("19", "F", 2), ("26", "M", 2), ("27", "M", 1),
-                                    ("32", "F", 1)), 5),
+                                    ("32", "F", 1)), 8),
         LibriPart("dev-clean-2", (("84", "F", 1), ("174", "M", 1), ("251", "M", 1),
                                   ("422", "F", 1)), 4)])
     trans = corpus / "LibriSpeech/train-clean-5/26/110/26-110.trans.txt"

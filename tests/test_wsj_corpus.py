@@ -62,7 +62,7 @@ def test_data_dirs_and_disc_lm(wsj: tuple[Path, Path], tmp_path: Path) -> None:
     out = tmp_path / "data"
     assert cli.main([str(out), *map(str, wsj)]) == 0
     train = load_data_dir(out / "train", need_text=True)
-    assert len(train.utts) == 20 and not any(u.startswith("401") for u in train.utts)
+    assert len(train.utts) == 40 and not any(u.startswith("401") for u in train.utts)
     assert set(train.spk2utt) == {"011", "01a", "46a", "46b"}
     dev, test = load_data_dir(out / "dev", True), load_data_dir(out / "test", True)
     assert set(dev.spk2utt) == {"4k0", "4k6"} and set(test.spk2utt) == {"440", "441"}

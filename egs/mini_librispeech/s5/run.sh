@@ -48,7 +48,7 @@ corpus=$1
 # Kaldi's mini_librispeech sizes for the GMMs (tri1 2000/10000, tri2 and tri3 2500/15000),
 # with silence boosted as there.
 case $size in
-  tiny) leaves=(40 200 40 200 40 200); mono_gauss=200 ;;
+  tiny) leaves=(60 300 60 300 60 300); mono_gauss=300 ;;
   *) leaves=(2000 10000 2500 15000 2500 15000); mono_gauss=1000 ;;
 esac
 boost_silence=1.25

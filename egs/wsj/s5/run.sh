@@ -41,11 +41,13 @@ if [ $# -lt 1 ]; then
   echo "$help_message" >&2
   exit 1
 fi
-# Kaldi's wsj sizes for the GMMs (tri1 2000/10000, tri2 2500/15000, tri3 4200/40000).
+# Kaldi's wsj sizes for the GMMs (tri1 2000/10000, tri2 2500/15000, tri3 4200/40000),
+# with silence boosted as there.
 case $size in
-  tiny) leaves=(40 200 40 200 40 200); mono_gauss=200 ;;
+  tiny) leaves=(60 300 60 300 60 300); mono_gauss=300 ;;
   *) leaves=(2000 10000 2500 15000 4200 40000); mono_gauss=1000 ;;
 esac
+boost_silence=1.25
 kd_settings
 
 if [ "$stage" -le 0 ] && [ "$stop_stage" -ge 0 ]; then
