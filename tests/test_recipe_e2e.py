@@ -402,13 +402,13 @@ def check_seen_voices_study(work: Path, env: dict[str, str]) -> None:
 
 
 def check_voice_mismatch_study(work: Path, env: dict[str, str]) -> None:
-    """studies/voice_mismatch_study.sh decodes every GMM (and gmm_seed_study's seed-3 models)
-    and network on test's sentences read by the training voices and writes
-    STUDY_voice_mismatch.md with the order on that set."""
+    """studies/voice_mismatch_study.sh decodes every GMM and network on test's sentences read
+    by the training voices and writes STUDY_voice_mismatch.md with the order on that set (a
+    --gmm-seeds model that is missing is named; decoding them is the same path)."""
     bad = run_step(work, env, "studies/voice_mismatch_study.sh", "--gmm-seeds", "9")
     assert bad.returncode != 0 and "exp/gmm_seeds/s9/mono" in bad.stderr, bad.stderr
     proc = run_step(work, env, "studies/voice_mismatch_study.sh", "--decode-beam", "8",
-                    "--lattices", "false", "--gmm-seeds", "3", "--max-active", "300")
+                    "--lattices", "false", "--max-active", "300")
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     test = (work / "data/test/text").read_text().splitlines()
     seen = (work / "data/test_seen/text").read_text().splitlines()
@@ -417,11 +417,10 @@ def check_voice_mismatch_study(work: Path, env: dict[str, str]) -> None:
     assert (work / "data/test_seen_fbank/cmvn.scp").is_file()
     assert (work / "exp/tri3/decode_test_seen/trans.1").is_file()  # fMLLR's two passes
     study = (work / "studies/STUDY_voice_mismatch.md").read_text()
-    for row in ["mono GMM (2 runs)", "tri2 GMM (LDA+MLLT) (2 runs)", "tri3 GMM (LDA+MLLT+SAT)",
+    for row in ["mono GMM", "tri2 GMM (LDA+MLLT)", "tri3 GMM (LDA+MLLT+SAT)",
                 "BLSTM teacher", "DNN student, RNN soft T=1"]:
         assert f"| {row} |" in study, row
-    assert (work / "exp/gmm_seeds/s3/tri1/decode_test_seen/scoring_kaldi/best_wer").is_file()
-    assert re.search(r"\| test \| [012] of 2 \| (yes|no), (yes|no) \|", study), study
+    assert re.search(r"\| test \| [01] of 1 \| (yes|no) \|", study), study
     train_voices = {line.split()[0] for line in
                     (work / "data/train/spk2utt").read_text().splitlines()}
     per_spk = (work / "studies/STUDY_voice_mismatch_per_speaker.md").read_text()
@@ -433,7 +432,7 @@ def check_prior_study(work: Path, env: dict[str, str]) -> None:
     """studies/prior_study.sh decodes the teacher and two students again with priors from
     their own posteriors and with scaled priors, and writes STUDY_priors.md."""
     proc = run_step(work, env, "studies/prior_study.sh", "--decode-beam", "8", "--lattices",
-                    "false", "--max-utts", "20", "--prior-scales", "0.5", "--max-active", "300")
+                    "false", "--max-utts", "6", "--prior-scales", "0.5", "--max-active", "300")
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     counts, frames = ((work / "exp/teacher" / f).read_text().split()
                       for f in ["posterior_train.counts", "ali_train_pdf.counts"])
