@@ -38,7 +38,8 @@ def main() -> None:
         f"`local/{a.script} {a.opts}` on `{a.data}`, {len(epochs)} epoch(s) each. "
         "Processes x threads: `--procs-per-node` x `--num-threads`; 2 x 1 runs under "
         "torchrun (gloo), each minibatch split between the processes and their gradients "
-        "summed, so every update is the single process's.",
+        "summed, so every update is the single process's up to the order of float sums and "
+        "the dropout masks (each process draws its own).",
         "",
         "| processes x threads | training frames/s | s per epoch (incl. cv) | cv loss | "
         "speed-up vs 1 x 2 |",
