@@ -16,6 +16,10 @@ while [ $# -gt 0 ]; do
     *) break ;;
   esac
 done
+if [ $# -lt 2 ] || [ "$1" != -m ]; then
+  echo "Usage: $0 [--nnodes N] [--nproc-per-node P] [--rdzv-endpoint host:port] -m <module> [args]" >&2
+  exit 1
+fi
 . "$(dirname "$0")/pkd_env.sh"
 run=("$pkd_python" -m torch.distributed.run --nnodes "$nnodes" --nproc-per-node "$nproc_per_node")
 if [ "$nnodes" -eq 1 ]; then
