@@ -42,3 +42,10 @@ def tiny_data_dir(tmp_path: Path) -> Path:
     (d / "utt2spk").write_text("\n".join(u2s_lines) + "\n")
     (d / "spk2utt").write_text("spkA spkA-001 spkA-002\nspkB spkB-001\n")
     return d
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The end-to-end recipe runs first, the synth one (by far the longest) ahead of them, so
+    that `make test`'s two workers (pytest-xdist) start them at once and fill the rest in."""
+    items.sort(key=lambda item: (item.get_closest_marker("slow") is None,
+                                 "synth_recipe" not in item.name))
