@@ -12,7 +12,7 @@ demo: install
 	cd egs/synth/s5 && ./run.sh --size $(DEMO_SIZE)   # ends by printing RESULTS.md
 
 test: install
-	@set +e; $(PY) -m pytest -q -n 2 --durations=20 tests; rc=$$?; \
+	@set +e; $(PY) -m pytest -q -n 2 --dist worksteal --durations=20 tests; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "ERROR: pytest collected no tests" >&2; exit 1; fi; exit $$rc
 
 lint: install

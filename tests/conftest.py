@@ -45,7 +45,8 @@ def tiny_data_dir(tmp_path: Path) -> Path:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The end-to-end recipe runs first, the synth one (by far the longest) ahead of them, so
-    that `make test`'s two workers (pytest-xdist) start them at once and fill the rest in."""
+    """The end-to-end recipe runs first, the synth one (by far the longest) ahead of them:
+    under `make test`'s two workers (pytest-xdist --dist worksteal) one starts the synth run
+    while the other takes the other recipe runs from its queue, then the rest."""
     items.sort(key=lambda item: (item.get_closest_marker("slow") is None,
                                  "synth_recipe" not in item.name))
