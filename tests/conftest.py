@@ -45,8 +45,11 @@ def tiny_data_dir(tmp_path: Path) -> Path:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The end-to-end recipe runs first, the synth one (by far the longest) ahead of them:
-    under `make test`'s two workers (pytest-xdist --dist worksteal) one starts the synth run
-    while the other takes the other recipe runs from its queue, then the rest."""
-    items.sort(key=lambda item: (item.get_closest_marker("slow") is None,
-                                 "synth_recipe" not in item.name))
+    """The synth recipe's run (by far the longest test) first and the other recipe runs last:
+    `make test`'s two workers (pytest-xdist --dist worksteal) each take half of this order,
+    so one runs synth while the other runs the rest of the recipes after its unit tests."""
+    def order(item: pytest.Item) -> int:
+        if item.get_closest_marker("slow") is None:
+            return 1
+        return 0 if "synth_recipe" in item.name else 2
+    items.sort(key=order)
