@@ -3,7 +3,7 @@ SHELL := /bin/bash
 PY := .venv/bin/python
 DEMO_SIZE ?= demo
 
-.PHONY: install demo test lint clean
+.PHONY: install demo test test-studies lint clean
 
 install:
 	@bash tools/install.sh
@@ -14,6 +14,9 @@ demo: install
 test: install
 	@set +e; $(PY) -m pytest -q -n 2 --dist worksteal --durations=20 tests; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "ERROR: pytest collected no tests" >&2; exit 1; fi; exit $$rc
+
+test-studies: install  # the study scripts on a tiny synth run (~11 min), not in `make test`
+	$(PY) -m pytest -q --studies -m studies tests
 
 lint: install
 	$(PY) -m ruff check pykaldi_distill tests bench

@@ -44,7 +44,12 @@ def tiny_data_dir(tmp_path: Path) -> Path:
     return d
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--studies", action="store_true",
+                     help="also run the study scripts' tests (`make test-studies`)")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """The synth recipe's run (by far the longest test) first and the other recipe runs last:
     `make test`'s two workers (pytest-xdist --dist worksteal) each take half of this order,
     so one runs synth while the other runs the rest of the recipes after its unit tests."""
@@ -53,3 +58,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             return 1
         return 0 if "synth_recipe" in item.name else 2
     items.sort(key=order)
+    if not config.getoption("--studies"):
+        skip = pytest.mark.skip(reason="study scripts: run them with `make test-studies`")
+        for item in items:
+            if item.get_closest_marker("studies") is not None:
+                item.add_marker(skip)

@@ -138,11 +138,8 @@ def check_decode_own_data(work: Path, tmp_path: Path, env: dict[str, str]) -> No
     assert not (mine / "feats.scp").exists()  # the user's dir is left alone
 
 
-@pytest.mark.slow
-def test_synth_recipe_tiny(tmp_path: Path) -> None:
-    """The default recipe end to end: trigram LM, mono, tri1, tri2, tri3 (SAT) and its fMLLR
-    alignments, lattices, dev-chosen LMWT, BLSTM teacher, soft/hard teacher alignments,
-    three students, plots, RESULTS.md."""
+def run_synth_tiny(tmp_path: Path) -> tuple[Path, dict[str, str], Path]:
+    """synth's run.sh at tiny size in a scratch copy: (recipe dir, environment, run log)."""
     work = make_recipe_copy(tmp_path, "synth")
     env = {**os.environ, "PKD_ROOT": str(ROOT)}
     log = tmp_path / "run.log"
@@ -151,6 +148,15 @@ def test_synth_recipe_tiny(tmp_path: Path) -> None:
                                "--nnet-feats", "fbank"], cwd=work,
                               env=env, stdout=f, stderr=subprocess.STDOUT)
     assert proc.returncode == 0, log.read_text()[-5000:]
+    return work, env, log
+
+
+@pytest.mark.slow
+def test_synth_recipe_tiny(tmp_path: Path) -> None:
+    """The default recipe end to end: trigram LM, mono, tri1, tri2, tri3 (SAT) and its fMLLR
+    alignments, lattices, dev-chosen LMWT, BLSTM teacher, soft/hard teacher alignments,
+    three students, plots, RESULTS.md."""
+    work, env, log = run_synth_tiny(tmp_path)
     for f in ["exp/tri1/tree", "exp/tri1/final.mdl", "exp/tri1_ali/ali.1.gz",
               "exp/tri1/decode_test/lat.1.gz", "exp/tri1/decode_dev/scoring_kaldi/oracle_wer",
               "exp/tri2/final.mat", "exp/tri2_ali/final.mat", "exp/tri2_ali/ali.2.gz",
@@ -192,12 +198,7 @@ def test_synth_recipe_tiny(tmp_path: Path) -> None:
     for net in ["teacher", "student_gmm_s1"]:
         assert json.loads((work / f"exp/{net}/config.json").read_text())["targets"] == \
             "exp/tri3_ali"
-    check_gmm_seed_study(work, env)
     check_teacher_study(work, env)
-    check_seen_voices_study(work, env)
-    check_voice_mismatch_study(work, env)
-    check_prior_study(work, env)
-    check_student_study(work, env)
     check_dev_frames_study(work, env)
     check_full_grid(work, env)
     oracle = (work / "exp/mono/decode_test/scoring_kaldi/oracle_wer").read_text()
@@ -205,6 +206,19 @@ def test_synth_recipe_tiny(tmp_path: Path) -> None:
     assert float(oracle.split()[1]) <= float(best.split()[1])
     check_fmllr_network(work, tmp_path, env)
     check_up_to_date(work, env)
+
+
+@pytest.mark.slow
+@pytest.mark.studies
+def test_synth_studies_tiny(tmp_path: Path) -> None:
+    """The study scripts that retrain or re-decode whole systems, on a tiny synth run
+    (`make test-studies`; they would take `make test` past its time budget)."""
+    work, env, _ = run_synth_tiny(tmp_path)
+    check_gmm_seed_study(work, env)
+    check_seen_voices_study(work, env)
+    check_voice_mismatch_study(work, env)
+    check_prior_study(work, env)
+    check_student_study(work, env)
 
 
 def check_deployment(work: Path, results: str) -> None:
