@@ -154,6 +154,38 @@ begin_step() {
   mkdir -p "$1/log"
 }
 
+# begin_training DIR WHAT: begin_step for a GMM trainer, with Kaldi's --stage. From the start
+# (stage < 0) it clears DIR/iters and records there the `options` and `inputs` its iteration
+# files come from; --stage N (>= 0) resumes from DIR/iters/N.mdl, but only when that record
+# matches (files of another run would give a model of neither), and always retrains.
+# shellcheck disable=SC2034,SC2154  # stamp is the caller's; so are stage, options and inputs
+begin_training() {
+  local dir=$1 record=$1/iters/fingerprint
+  if ! [[ $stage =~ ^-?[0-9]+$ ]]; then
+    echo "$0: ERROR: --stage must be an integer (an iteration to resume at), got '$stage'" >&2
+    exit 1
+  fi
+  if [ "$stage" -lt 0 ]; then
+    begin_step "$dir" "$dir/fingerprint" "$2"
+    rm -rf "$dir/iters"
+    mkdir -p "$dir/iters"
+    fingerprint_write "$record" "$options" "${inputs[@]}"
+    return 0
+  fi
+  lock_dir "$dir"
+  stamp=$dir/fingerprint
+  if ! fingerprint_matches "$record" "$options" "${inputs[@]}"; then
+    echo "$0: ERROR: --stage $stage resumes the run whose iteration files are in $dir/iters," \
+      "but they come from other inputs or options (or from no run: $record):" >&2
+    fingerprint_changes "$record" "$options" "${inputs[@]}" | sed 's/^/  /' >&2
+    echo "  (fix: run without --stage, or with the options of that run)" >&2
+    exit 1
+  fi
+  rm -f "$stamp"  # a resumed run that fails must not leave the old record
+  mkdir -p "$dir/log"
+  echo "$0: resuming $dir at iteration $stage ($dir/iters/$stage.mdl)"
+}
+
 # skip_if_scored DIR OPTIONS INPUT...: skip_if_done for a decode dir (DIR/fingerprint),
 # printing the WER it holds.
 skip_if_scored() {

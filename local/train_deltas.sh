@@ -5,6 +5,7 @@ set -euo pipefail
 
 # Begin configuration section.
 cmd=run.pl
+stage=-1            # N >= 0: resume at iteration N from <exp-dir>/iters/N.mdl (Kaldi's --stage)
 num_iters=35
 boost_silence=1.0
 seed=0              # seed of the Gaussian splitting (mixing up)
@@ -16,6 +17,7 @@ help_message="Usage: $0 [options] <num-leaves> <tot-gauss> <data-dir> <lang-dir>
  e.g.: $0 2000 10000 data/train data/lang exp/mono_ali exp/tri1
 Options:
   --cmd <run.pl|slurm.pl>   # how to run the job (default: $cmd)
+  --stage <n>               # resume at iteration n from <exp-dir>/iters/n.mdl (default: start)
   --num-iters <n>           # training iterations (default: $num_iters)
   --boost-silence <f>       # factor for silence likelihoods in alignment (default: $boost_silence)
   --seed <n>                # seed of the Gaussian splitting (default: $seed)

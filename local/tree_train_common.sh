@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# shellcheck disable=SC2154  # cmd, num_iters, boost_silence, seed: the caller's options
+# shellcheck disable=SC2154  # cmd, num_iters, boost_silence, seed, stage: the caller's options
 # Shared by train_deltas.sh, train_lda_mllt.sh and train_sat.sh (Kaldi's trainers that build
 # a tree from an alignment dir): the inputs' check, the fingerprint and the logged job.
 
@@ -16,8 +16,8 @@ train_tree_system() {
   inputs+=("$alidir/num_jobs")
   local options="num_leaves=$num_leaves totgauss=$totgauss num_iters=$num_iters"
   options+=" boost_silence=$boost_silence seed=$seed $own_options"
-  begin_step "$dir" "$dir/fingerprint" "$dir/final.mdl"
-  $cmd "$dir/log/train.log" "$pkd_python" -m "pykaldi_distill.bin.$cli" \
+  begin_training "$dir" "$dir/final.mdl"
+  $cmd "$dir/log/train.log" "$pkd_python" -m "pykaldi_distill.bin.$cli" --stage "$stage" \
     --num-leaves "$num_leaves" --totgauss "$totgauss" --num-iters "$num_iters" \
     --boost-silence "$boost_silence" --seed "$seed" "$@" "$data" "$lang" "$alidir" "$dir"
   grep -E "^iter|^tree" "$dir/log/train.log" | tail -n 2

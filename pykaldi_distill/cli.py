@@ -18,7 +18,8 @@ if TYPE_CHECKING:
     from kaldifst import StdVectorFst
 
     from .data import DataDir
-    from .gmm.system import GmmSystem
+    from .gmm.iter_files import IterFiles
+    from .gmm.system import GmmSystem, IterState
     from .gmm.triphone import TriConfig
     from .lang import Lang
 
@@ -67,9 +68,28 @@ def positive_int(value: str) -> int:
     return n
 
 
+def add_stage_argument(p: argparse.ArgumentParser) -> None:
+    """A GMM trainer's --stage (Kaldi's): resume at an iteration from its saved files."""
+    p.add_argument("--stage", type=int, default=-1,
+                   help="resume at iteration N from <exp-dir>/iters/N.mdl and the state saved "
+                   "with it (default: from the start)")
+
+
+def iteration_files(exp_dir: Path, stage: int, num_iters: int
+                    ) -> tuple[IterFiles, IterState | None]:
+    """A GMM trainer's iteration files and, with --stage N, the state it resumes from."""
+    from .gmm.iter_files import resume_state
+
+    files, resume = resume_state(exp_dir, stage, num_iters)
+    if resume is not None:
+        log(f"resuming at iteration {stage} from {files.dir / f'{stage}.mdl'}")
+    return files, resume
+
+
 def add_tree_trainer_arguments(p: argparse.ArgumentParser, d: TriConfig) -> None:
     """The options and arguments of the trainers that build a tree from an alignment dir
     (train_deltas, train_lda_mllt, train_sat); defaults from their config."""
+    add_stage_argument(p)
     p.add_argument("--num-leaves", type=int, default=d.num_leaves)
     p.add_argument("--totgauss", type=int, default=d.totgauss)
     p.add_argument("--num-iters", type=int, default=d.num_iters)

@@ -305,6 +305,7 @@ DECODE_SH = ("decode.sh", "--nj", "1", "--beam", "8", "--model-dir", "{mono}", "
              "{data}", "{out}")
 TARGETS_SH = ("make_soft_targets.sh", "--nj", "1", "{fbank}", "{dnn}", "{out}")
 REDONE = "is out of date, redoing it:"
+MONO_SH = ("train_mono.sh", "--num-iters", "2", "--totgauss", "40", "{data}", "{lang}", "{exp}")
 
 CASES = [
     # ------------------------------------------------------------------ data dir
@@ -529,6 +530,10 @@ CASES = [
     Case("boolean-maybe", OPTIONS, "align_si.sh --fmllr maybe",
          ("align_si.sh", "--fmllr", "maybe", "{data}", "{lang}", "{mono}", "{exp}"), 1,
          ('expected "true" or "false": --fmllr maybe',), ("{exp}",)),
+    Case("stage-not-a-number", OPTIONS, "train_mono.sh --stage abc",
+         (*MONO_SH[:1], "--stage", "abc", *MONO_SH[1:]), 1,
+         ("--stage must be an integer (an iteration to resume at), got 'abc'",),
+         ("{exp}/final.mdl",)),
     Case("option-without-value", OPTIONS, "decode.sh --beam at the end",
          ("decode.sh", "--beam"), 1, ("option --beam needs a value",)),
     Case("cv-fraction-above-1", OPTIONS, "--cv-fraction 1.5",
@@ -696,6 +701,19 @@ CASES = [
     Case("decode-stage-1-without-decode", SCORING, "decode.sh --stage 1 into a dir never "
          "decoded", (*DECODE_SH[:1], "--stage", "1", *DECODE_SH[1:]), 1,
          ("{out}/scoring_kaldi has no", "run without --stage first"), ("{out}/wer_10_0.0",)),
+    Case("gmm-stage-resumes", STALE, "train_mono.sh --stage 1 after a finished run: trains "
+         "again from iteration 1's saved files", (*MONO_SH[:1], "--stage", "1", *MONO_SH[1:]),
+         0, ("resuming {exp} at iteration 1 ({exp}/iters/1.mdl)", "iter 1:"), (),
+         first_run(*MONO_SH)),
+    Case("gmm-stage-other-options", STALE, "train_mono.sh --stage 1 with other options than "
+         "the run it resumes (would mix two runs' files)",
+         (*MONO_SH[:4], "50", "--stage", "1", *MONO_SH[5:]), 1,
+         ("--stage 1 resumes the run whose iteration files are in {exp}/iters",
+          "now: options: num_iters=2 totgauss=50"), (), first_run(*MONO_SH)),
+    Case("gmm-stage-without-run", MODELS, "train_mono.sh --stage 1 into an exp dir no run "
+         "wrote", (*MONO_SH[:1], "--stage", "1", *MONO_SH[1:]), 1,
+         ("or from no run: {exp}/iters/fingerprint", "run without --stage"),
+         ("{exp}/final.mdl",)),
     Case("features-with-another-config", STALE, "make_feats.sh again with another feature "
          "config (was: the old features kept)", MAKE_FEATS_SH, 0,
          (REDONE, "now: input: {conf}"), (),

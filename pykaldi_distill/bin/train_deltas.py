@@ -7,7 +7,15 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..cli import add_tree_trainer_arguments, log, log_config, log_stats, run, training_graphs
+from ..cli import (
+    add_tree_trainer_arguments,
+    iteration_files,
+    log,
+    log_config,
+    log_stats,
+    run,
+    training_graphs,
+)
 from ..expdir import cmvn_settings, load_gmm_source, write_gmm_exp_dir
 from ..features import FeaturePipeline, load_features
 from ..gmm.triphone import TriConfig, fit_schedule, read_phone_sets, train_deltas
@@ -29,9 +37,11 @@ def main_args(args: argparse.Namespace) -> None:
     norm_means, norm_vars = cmvn_settings(args.cmvn_opts, args.ali_dir)
     pipeline = FeaturePipeline(norm_means=norm_means, norm_vars=norm_vars, delta_order=2)
     feats = dict(load_features(data, pipeline))
+    files, resume = iteration_files(args.exp_dir, args.stage, config.num_iters)
     system, final_alis = train_deltas(source, alignments, feats, lang.topo,
                                       read_phone_sets(args.lang_dir), lang.silence_phone_ids,
-                                      training_graphs(lang, data), config, log_stats)
+                                      training_graphs(lang, data), config, log_stats,
+                                      resume, files.save)
     log(f"tree: {system.tm.num_pdfs} leaves; aligned {len(final_alis)} of {len(feats)} utts")
     write_gmm_exp_dir(args.exp_dir, system.tm, system.tree, system.am, final_alis, pipeline,
                       data.path, config)

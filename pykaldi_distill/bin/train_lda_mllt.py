@@ -8,7 +8,15 @@ import argparse
 import dataclasses
 import sys
 
-from ..cli import add_tree_trainer_arguments, log, log_config, log_stats, run, training_graphs
+from ..cli import (
+    add_tree_trainer_arguments,
+    iteration_files,
+    log,
+    log_config,
+    log_stats,
+    run,
+    training_graphs,
+)
 from ..errors import InputError
 from ..expdir import cmvn_settings, load_gmm_source, write_gmm_exp_dir
 from ..features import FeaturePipeline, load_features
@@ -57,9 +65,11 @@ def main_args(args: argparse.Namespace) -> None:
     def on_mllt(it: int, gain: float) -> None:
         log(f"iter {it}: MLLT objective improvement {gain:.4f} per frame")
 
+    files, resume = iteration_files(args.exp_dir, args.stage, config.num_iters)
     system, final_alis, transform = train_lda_mllt(
         source, alignments, spliced, lang.topo, read_phone_sets(args.lang_dir),
-        lang.silence_phone_ids, training_graphs(lang, data), config, log_stats, on_mllt)
+        lang.silence_phone_ids, training_graphs(lang, data), config, log_stats, on_mllt,
+        resume, files.save)
     log(f"tree: {system.tm.num_pdfs} leaves, {system.am.num_gauss} Gaussians; "
         f"aligned {len(final_alis)} of {len(spliced)} utts")
     pipeline = dataclasses.replace(spliced_pipeline, transform=transform)

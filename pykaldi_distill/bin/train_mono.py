@@ -8,7 +8,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..cli import log, log_config, run, training_graphs
+from ..cli import add_stage_argument, iteration_files, log, log_config, run, training_graphs
 from ..data import load_data_dir
 from ..expdir import write_gmm_exp_dir
 from ..features import FeaturePipeline, load_features, parse_cmvn_opts
@@ -25,6 +25,7 @@ def get_parser() -> argparse.ArgumentParser:
     p.add_argument("--cmvn-opts", default="",
                    help="apply-cmvn options, e.g. '--norm-vars=true' (default: means only)")
     p.add_argument("--seed", type=int, default=d.seed)
+    add_stage_argument(p)
     p.add_argument("data_dir", type=Path)
     p.add_argument("lang_dir", type=Path)
     p.add_argument("exp_dir", type=Path)
@@ -47,8 +48,10 @@ def main_args(args: argparse.Namespace) -> None:
     def on_iter(stats: IterStats) -> None:
         log(str(stats))
 
+    files, resume = iteration_files(args.exp_dir, args.stage, config.num_iters)
     system, alignments = train_mono(lang.topo, read_int_lines(lang.path / "phones" / "sets.int"),
-                                    lang.silence_phone_ids, feats, compile_graph, config, on_iter)
+                                    lang.silence_phone_ids, feats, compile_graph, config, on_iter,
+                                    resume, files.save)
     log(f"aligned {len(alignments)} of {len(feats)} utterances")
     write_gmm_exp_dir(args.exp_dir, system.tm, system.tree, system.am, alignments, pipeline,
                       data.path, config)

@@ -10,7 +10,15 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..cli import add_tree_trainer_arguments, log, log_config, log_stats, run, training_graphs
+from ..cli import (
+    add_tree_trainer_arguments,
+    iteration_files,
+    log,
+    log_config,
+    log_stats,
+    run,
+    training_graphs,
+)
 from ..expdir import load_gmm_source, read_pipeline, write_gmm_exp_dir
 from ..features import load_features
 from ..formats.io import write_matrix_ark
@@ -46,9 +54,11 @@ def main_args(args: argparse.Namespace) -> None:
         when = "initial transforms" if it < 0 else f"iter {it}"
         log(f"{when}: fMLLR objective improvement {gain:.4f} per frame")
 
+    files, resume = iteration_files(args.exp_dir, args.stage, config.num_iters)
     result = train_sat(source, alignments, si_feats, data.utt2spk, lang.topo,
                        read_phone_sets(args.lang_dir), lang.silence_phone_ids,
-                       training_graphs(lang, data), config, log_stats, on_fmllr)
+                       training_graphs(lang, data), config, log_stats, on_fmllr,
+                       resume, files.save)
     system = result.system
     log(f"tree: {system.tm.num_pdfs} leaves, {system.am.num_gauss} Gaussians; "
         f"aligned {len(result.alignments)} of {len(si_feats)} utts; "

@@ -15,8 +15,25 @@ from ..decoding.decode import DecoderConfig, decode_gmm, make_decoder
 from ..features import apply_transform
 from ..hmm.transitions import pdf_and_weight_tables, pdf_of_tid
 from .fmllr import FmllrStats, estimate_fmllr
-from .system import Alignment, GmmSystem, IterStats, MonoConfig, align_all, train_iterations
-from .triphone import PhoneSets, TriConfig, stack_aligned, start_from_source
+from .system import (
+    Alignment,
+    Checkpoint,
+    GmmSystem,
+    IterState,
+    IterStats,
+    MonoConfig,
+    align_all,
+    as_stored,
+    saving_state,
+    train_iterations,
+)
+from .triphone import (
+    PhoneSets,
+    TriConfig,
+    stack_aligned,
+    start_from_source,
+    usable_alignments,
+)
 
 Transforms = dict[str, np.ndarray]  # speaker -> (D, D+1)
 
@@ -107,25 +124,34 @@ def train_sat(source: GmmSystem, source_alignments: Mapping[str, Alignment],
               topo: khg.HmmTopology, phone_sets: PhoneSets, silence_phones: Sequence[int],
               compile_graph: Callable[[GmmSystem, str], kaldifst.StdVectorFst],
               config: SatConfig, on_iter: Callable[[IterStats], None] | None = None,
-              on_fmllr: Callable[[int, float], None] | None = None) -> SatResult:
-    """Kaldi's train_sat.sh. `si_feats`: the source system's (LDA+MLLT) features; the first
-    transforms come from the source model and alignments, then the tree and model are built
-    on adapted features and the transforms re-estimated on `config.fmllr_iters`."""
-    usable = {u: a for u, a in source_alignments.items() if u in si_feats}
+              on_fmllr: Callable[[int, float], None] | None = None,
+              resume: IterState | None = None, checkpoint: Checkpoint | None = None
+              ) -> SatResult:
+    """Kaldi's train_sat.sh, from the start or from `resume` (which holds the speaker
+    transforms). `si_feats`: the source system's (LDA+MLLT) features; the first transforms
+    come from the source model and alignments, then the tree and model are built on adapted
+    features and the transforms re-estimated on `config.fmllr_iters`."""
+    usable = usable_alignments(source_alignments, si_feats)
 
     def transforms_of(system: GmmSystem, alis: Mapping[str, Alignment],
                       start: Transforms | None, post: Mapping[str, np.ndarray] | None
                       ) -> tuple[Transforms, float]:
-        return estimate_transforms(system.am, system.tm, si_feats, alis, utt2spk,
-                                   silence_phones, config.silence_weight, start, post,
-                                   config.fmllr_min_count, config.fmllr_num_iters)
+        transforms, gain = estimate_transforms(
+            system.am, system.tm, si_feats, alis, utt2spk, silence_phones,
+            config.silence_weight, start, post, config.fmllr_min_count, config.fmllr_num_iters)
+        return {spk: as_stored(w) for spk, w in transforms.items()}, gain
 
-    transforms, gain = transforms_of(source, usable, None, None)
-    if on_fmllr:
-        on_fmllr(-1, gain)
+    if resume is None:
+        transforms, gain = transforms_of(source, usable, None, None)
+        if on_fmllr:
+            on_fmllr(-1, gain)
+    elif resume.speaker_transforms is None:
+        raise ValueError("resuming SAT training needs the speaker transforms in use")
+    else:
+        transforms = {spk: as_stored(w) for spk, w in resume.speaker_transforms.items()}
     feats = adapt(si_feats, transforms, utt2spk)
     system, alignments, graphs = start_from_source(source, usable, feats, topo, phone_sets,
-                                                   config, compile_graph)
+                                                   config, compile_graph, resume)
 
     def update_features(it: int, alis: Mapping[str, Alignment]
                         ) -> Mapping[str, np.ndarray] | None:
@@ -139,7 +165,10 @@ def train_sat(source: GmmSystem, source_alignments: Mapping[str, Alignment],
         return feats
 
     final = train_iterations(system, graphs, feats, alignments, config, list(silence_phones),
-                             on_iter, update_features)
+                             on_iter, update_features,
+                             start=0 if resume is None else resume.iteration,
+                             on_start=saving_state(checkpoint, system,
+                                                   speaker_transforms=lambda: transforms))
     alimdl = estimate_alimdl(system, feats, si_feats, final)
     return SatResult(system, final, transforms, alimdl)
 

@@ -59,6 +59,27 @@ class GmmSystem:
 
 
 @dataclass
+class IterState:
+    """What training iteration `iteration` starts from (Kaldi's <iteration>.mdl and what goes
+    with it): the model, the alignments in use, and the features' transforms."""
+
+    iteration: int
+    system: GmmSystem
+    alignments: Mapping[str, Alignment]
+    transform: np.ndarray | None = None  # LDA+MLLT's (dim, spliced dim), float32 values
+    speaker_transforms: Mapping[str, np.ndarray] | None = None  # SAT's speaker -> (D, D+1)
+
+
+Checkpoint = Callable[[IterState], None]
+
+
+def as_stored(matrix: np.ndarray) -> np.ndarray:
+    """A transform as a Kaldi float matrix file holds it (float64 with float32 values), so a
+    run resumed from its iteration files computes exactly what the uninterrupted run did."""
+    return np.asarray(matrix, dtype=np.float32).astype(np.float64)
+
+
+@dataclass
 class IterStats:
     iteration: int
     avg_loglike: float
@@ -261,20 +282,33 @@ def align_all(system: GmmSystem, graphs: Mapping[str, kaldifst.StdVectorFst],
 
 
 FeatureUpdate = Callable[[int, Mapping[str, Alignment]], Mapping[str, np.ndarray] | None]
+IterationStart = Callable[[int, Mapping[str, Alignment]], None]
+
+
+def gauss_target(num_pdfs: int, iteration: int, config: MonoConfig) -> int:
+    """The Gaussian count gmm-est --mix-up aims at in `iteration`: every trainer starts from
+    one Gaussian per pdf (gmm-init-mono, gmm-init-model) and adds an equal share towards
+    `totgauss` in each of the first `max_iter_inc` iterations."""
+    inc_gauss = max(0, (config.totgauss - num_pdfs) // max(config.max_iter_inc, 1))
+    return num_pdfs + inc_gauss * min(iteration, config.max_iter_inc)
 
 
 def train_iterations(system: GmmSystem, graphs: Mapping[str, kaldifst.StdVectorFst],
                      feats: Mapping[str, np.ndarray], alignments: dict[str, Alignment],
                      config: MonoConfig, silence_phones: list[int],
                      on_iter: Callable[[IterStats], None] | None = None,
-                     update_features: FeatureUpdate | None = None) -> dict[str, Alignment]:
-    """The shared loop of train_mono.sh/train_deltas.sh/train_lda_mllt.sh: realign on
-    `realign_iters`, optionally re-estimate a feature transform (`update_features(iter,
-    alignments)` returns the new features, or None to keep them), accumulate, re-estimate,
-    mix up towards `totgauss`. Returns the final alignments."""
-    num_gauss = system.am.num_gauss
-    inc_gauss = max(0, (config.totgauss - num_gauss) // max(config.max_iter_inc, 1))
-    for it in range(config.num_iters):
+                     update_features: FeatureUpdate | None = None, start: int = 0,
+                     on_start: IterationStart | None = None) -> dict[str, Alignment]:
+    """The shared loop of train_mono.sh/train_deltas.sh/train_lda_mllt.sh, from iteration
+    `start`: realign on `realign_iters`, optionally re-estimate a feature transform
+    (`update_features(iter, alignments)` returns the new features, or None to keep them),
+    accumulate, re-estimate, mix up towards `totgauss`. `on_start(iter, alignments)` sees
+    the state each iteration starts from, and the final one (iter = num_iters). Returns the
+    final alignments."""
+    alignments = dict(sorted(alignments.items()))  # the order statistics are summed in
+    for it in range(start, config.num_iters):
+        if on_start:
+            on_start(it, alignments)
         if it > 0 and it in config.realign_iters:
             alignments = align_all(system, graphs, feats, config, silence_phones)
         if not alignments:
@@ -282,33 +316,55 @@ def train_iterations(system: GmmSystem, graphs: Mapping[str, kaldifst.StdVectorF
         if update_features is not None:
             feats = update_features(it, alignments) or feats
         accs, counts, loglike, frames = accumulate(system, feats, alignments)
-        update(system, accs, counts, num_gauss, config)
+        update(system, accs, counts, gauss_target(system.am.num_pdfs, it, config), config)
         if on_iter:
             on_iter(IterStats(it, loglike / max(frames, 1), frames, system.am.num_gauss,
                               len(graphs) - len(alignments)))
-        if it < config.max_iter_inc:
-            num_gauss += inc_gauss
+    if on_start:
+        on_start(config.num_iters, alignments)
     return align_all(system, graphs, feats, config, silence_phones)
+
+
+def saving_state(checkpoint: Checkpoint | None, system: GmmSystem,
+                 **transforms: object) -> Callable[[int, Mapping[str, Alignment]], None]:
+    """train_iterations' on_start for a trainer: hand `checkpoint` each iteration's state;
+    `transforms` are zero-argument callables giving the current transforms."""
+    def on_start(it: int, alignments: Mapping[str, Alignment]) -> None:
+        if checkpoint:
+            checkpoint(IterState(it, system, alignments,
+                                 **{k: get() for k, get in transforms.items()}))
+    return on_start
 
 
 def train_mono(topo: khg.HmmTopology, shared_phones: list[list[int]],
                silence_phones: list[int], feats: Mapping[str, np.ndarray],
                compile_graph: Callable[[GmmSystem, str], kaldifst.StdVectorFst],
-               config: MonoConfig, on_iter: Callable[[IterStats], None] | None = None
+               config: MonoConfig, on_iter: Callable[[IterStats], None] | None = None,
+               resume: IterState | None = None, checkpoint: Checkpoint | None = None
                ) -> tuple[GmmSystem, dict[str, Alignment]]:
-    """Kaldi's train_mono.sh. `compile_graph(system, utt)` gives the utterance's
-    training graph. Returns the final system and its last alignments."""
+    """Kaldi's train_mono.sh, from the start or from `resume` (an iteration's saved state).
+    `compile_graph(system, utt)` gives the utterance's training graph; `checkpoint` sees
+    the state every iteration starts from. Returns the final system and its last
+    alignments."""
     utts = sorted(feats)
-    subset = [feats[u] for u in utts[: max(10, len(utts) // 10)]]
-    system = init_mono(topo, shared_phones, subset)
+    if resume is None:
+        subset = [feats[u] for u in utts[: max(10, len(utts) // 10)]]
+        system = init_mono(topo, shared_phones, subset)
+    else:
+        system = resume.system
     graphs = {u: compile_graph(system, u) for u in utts}
-    alignments = {}
-    for i, u in enumerate(utts):
-        ali = equal_align(graphs[u], feats[u].shape[0], config.seed + i)
-        if ali is not None:
-            alignments[u] = ali
+    if resume is None:
+        alignments = {}
+        for i, u in enumerate(utts):
+            ali = equal_align(graphs[u], feats[u].shape[0], config.seed + i)
+            if ali is not None:
+                alignments[u] = ali
+    else:
+        alignments = dict(resume.alignments)
+
     alignments = train_iterations(system, graphs, feats, alignments, config, silence_phones,
-                                  on_iter)
+                                  on_iter, start=0 if resume is None else resume.iteration,
+                                  on_start=saving_state(checkpoint, system))
     return system, alignments
 
 

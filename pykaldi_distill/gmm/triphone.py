@@ -28,7 +28,17 @@ from ..hmm.tree import (
 )
 from ..lang import read_int_lines, read_ints
 from .lda_mllt import LdaStats, MlltStats, estimate_lda, estimate_mllt, transform_means
-from .system import Alignment, GmmSystem, IterStats, MonoConfig, train_iterations
+from .system import (
+    Alignment,
+    Checkpoint,
+    GmmSystem,
+    IterState,
+    IterStats,
+    MonoConfig,
+    as_stored,
+    saving_state,
+    train_iterations,
+)
 
 
 @dataclass
@@ -136,28 +146,43 @@ def build_triphone_system(source: GmmSystem, alignments: Mapping[str, Alignment]
 def start_from_source(source: GmmSystem, usable: Mapping[str, Alignment],
                       feats: Mapping[str, np.ndarray], topo: khg.HmmTopology,
                       phone_sets: PhoneSets, config: TriConfig,
-                      compile_graph: Callable[[GmmSystem, str], kaldifst.StdVectorFst]
+                      compile_graph: Callable[[GmmSystem, str], kaldifst.StdVectorFst],
+                      resume: IterState | None = None
                       ) -> tuple[GmmSystem, dict[str, Alignment],
                                  dict[str, kaldifst.StdVectorFst]]:
     """The new triphone system on `feats`, the source alignments converted to its tree
-    (convert-ali) and every utterance's training graph."""
-    system, _ = build_triphone_system(source, usable, feats, topo, phone_sets, config)
-    alignments = convert_alignments(source.tm, system.tm, system.tree, usable)
+    (convert-ali) and every utterance's training graph; or, resuming, the saved system and
+    alignments with their graphs."""
+    if resume is None:
+        system, _ = build_triphone_system(source, usable, feats, topo, phone_sets, config)
+        alignments = convert_alignments(source.tm, system.tm, system.tree, usable)
+    else:
+        system, alignments = resume.system, dict(resume.alignments)
     return system, alignments, {u: compile_graph(system, u) for u in sorted(feats)}
+
+
+def usable_alignments(source_alignments: Mapping[str, Alignment],
+                      feats: Mapping[str, np.ndarray]) -> dict[str, Alignment]:
+    """The source alignments of utterances that have features, in utterance order."""
+    return {u: a for u, a in sorted(source_alignments.items()) if u in feats}
 
 
 def train_deltas(source: GmmSystem, source_alignments: Mapping[str, Alignment],
                  feats: Mapping[str, np.ndarray], topo: khg.HmmTopology,
                  phone_sets: PhoneSets, silence_phones: Sequence[int],
                  compile_graph: Callable[[GmmSystem, str], kaldifst.StdVectorFst],
-                 config: TriConfig, on_iter: Callable[[IterStats], None] | None = None
+                 config: TriConfig, on_iter: Callable[[IterStats], None] | None = None,
+                 resume: IterState | None = None, checkpoint: Checkpoint | None = None
                  ) -> tuple[GmmSystem, dict[str, Alignment]]:
-    """Kaldi's train_deltas.sh from a source system's alignments (e.g. exp/mono_ali)."""
-    usable = {u: a for u, a in source_alignments.items() if u in feats}
+    """Kaldi's train_deltas.sh from a source system's alignments (e.g. exp/mono_ali), from
+    the start or from `resume`; `checkpoint` sees the state every iteration starts from."""
+    usable = usable_alignments(source_alignments, feats)
     system, alignments, graphs = start_from_source(source, usable, feats, topo, phone_sets,
-                                                   config, compile_graph)
+                                                   config, compile_graph, resume)
     return system, train_iterations(system, graphs, feats, alignments, config,
-                                    list(silence_phones), on_iter)
+                                    list(silence_phones), on_iter,
+                                    start=0 if resume is None else resume.iteration,
+                                    on_start=saving_state(checkpoint, system))
 
 
 def stack_aligned(utts: Sequence[str], alignments: Mapping[str, Alignment],
@@ -183,12 +208,13 @@ def estimate_lda_transform(tm: khg.TransitionModel, alignments: Mapping[str, Ali
 def initial_transform(tm: khg.TransitionModel, alignments: Mapping[str, Alignment],
                       spliced: Mapping[str, np.ndarray], silence_phones: Collection[int],
                       config: LdaMlltConfig) -> np.ndarray:
-    """The (lda_dim, D) matrix MLLT starts from (config.init_transform)."""
+    """The (lda_dim, D) matrix MLLT starts from (config.init_transform), as stored."""
     spliced_dim = next(iter(spliced.values())).shape[1]
     check_start_transform(config, spliced_dim)
     if config.init_transform == "lda":
-        return estimate_lda_transform(tm, alignments, spliced, silence_phones, config.lda_dim)
-    return delta_matrix(spliced_dim // (2 * config.splice + 1))
+        return as_stored(estimate_lda_transform(tm, alignments, spliced, silence_phones,
+                                                config.lda_dim))
+    return as_stored(delta_matrix(spliced_dim // (2 * config.splice + 1)))
 
 
 def check_start_transform(config: LdaMlltConfig, spliced_dim: int) -> None:
@@ -225,15 +251,22 @@ def train_lda_mllt(source: GmmSystem, source_alignments: Mapping[str, Alignment]
                    phone_sets: PhoneSets, silence_phones: Sequence[int],
                    compile_graph: Callable[[GmmSystem, str], kaldifst.StdVectorFst],
                    config: LdaMlltConfig, on_iter: Callable[[IterStats], None] | None = None,
-                   on_mllt: Callable[[int, float], None] | None = None
+                   on_mllt: Callable[[int, float], None] | None = None,
+                   resume: IterState | None = None, checkpoint: Checkpoint | None = None
                    ) -> tuple[GmmSystem, dict[str, Alignment], np.ndarray]:
-    """Kaldi's train_lda_mllt.sh. `spliced`: CMVN'd features spliced by `config.splice`.
-    Returns (system, final alignments, final.mat (lda_dim, D))."""
-    usable = {u: a for u, a in source_alignments.items() if u in spliced}
-    transform = initial_transform(source.tm, usable, spliced, silence_phones, config)
+    """Kaldi's train_lda_mllt.sh, from the start or from `resume` (which holds the
+    transform). `spliced`: CMVN'd features spliced by `config.splice`. Returns (system,
+    final alignments, final.mat (lda_dim, D))."""
+    usable = usable_alignments(source_alignments, spliced)
+    if resume is None:
+        transform = initial_transform(source.tm, usable, spliced, silence_phones, config)
+    elif resume.transform is None:
+        raise ValueError("resuming LDA+MLLT training needs the transform in use")
+    else:
+        transform = as_stored(resume.transform)
     feats = {u: apply_transform(x, transform) for u, x in spliced.items()}
     system, alignments, graphs = start_from_source(source, usable, feats, topo, phone_sets,
-                                                   config, compile_graph)
+                                                   config, compile_graph, resume)
 
     def update_features(it: int, alis: Mapping[str, Alignment]
                         ) -> Mapping[str, np.ndarray] | None:
@@ -242,12 +275,15 @@ def train_lda_mllt(source: GmmSystem, source_alignments: Mapping[str, Alignment]
             return None
         mllt, gain = estimate_mllt_update(system, alis, feats, silence_phones)
         transform_means(system.am, mllt)
-        transform = mllt @ transform  # compose-transforms
+        transform = as_stored(mllt @ transform)  # compose-transforms
         feats = {u: apply_transform(x, transform) for u, x in spliced.items()}
         if on_mllt:
             on_mllt(it, gain)
         return feats
 
     final = train_iterations(system, graphs, feats, alignments, config, list(silence_phones),
-                             on_iter, update_features)
+                             on_iter, update_features,
+                             start=0 if resume is None else resume.iteration,
+                             on_start=saving_state(checkpoint, system,
+                                                   transform=lambda: transform))
     return system, final, transform
