@@ -7,9 +7,9 @@ import shutil
 from pathlib import Path
 
 import pytest
+from test_cli_errors import world  # noqa: F401  (the module's fixture)
 
 from pykaldi_distill.bin import train_deltas, train_lda_mllt, train_mono, train_sat
-from test_cli_errors import world  # noqa: F401  (the module's fixture)
 
 SMALL = ["--num-leaves", "30", "--totgauss", "60", "--num-iters", "4"]
 TRAINERS = {
