@@ -13,8 +13,8 @@ beam=13.0
 max_active=7000
 lattices=false       # true: write lat.JOB.gz and rescore LMWT min..max x WIPs, with oracle WER
 lattice_beam=6.0
-min_lmwt=7
-max_lmwt=17
+min_lmwt=            # LM weights scored with --lattices (default: 4..15 for networks, as
+max_lmwt=            # Kaldi's steps/nnet/decode.sh; 7..17 for GMMs, as its local/score.sh)
 wips="0.0 0.5 1.0"
 fmllr=false          # true: speaker-adapted decoding of a SAT model (local/decode_fmllr.sh)
 class_frame_counts=  # neural models: pdf counts for the priors (default ali_train_pdf.counts)
@@ -37,7 +37,8 @@ Options:
   --lmwts \"<w> ...\"         # LM weights = 1/acoustic scale (default: 12 GMM, 10 nnet)
   --beam <f> --max-active <n>
   --lattices <true|false>   # lattices + LMWT/WIP sweep + oracle (default: $lattices)
-  --lattice-beam <f> --min-lmwt <n> --max-lmwt <n> --wips \"<p> ...\"
+  --lattice-beam <f> --wips \"<p> ...\"
+  --min-lmwt <n> --max-lmwt <n>  # LM weights scored (default: 4..15 networks, 7..17 GMMs)
   --fmllr <true|false>      # per-speaker fMLLR first (SAT models; default: $fmllr)
   --class-frame-counts <f>  # neural models: counts for the priors (default: ali_train_pdf.counts)
   --prior-scale <f>         # neural models: scale of the log priors (default: $prior_scale)
@@ -57,6 +58,9 @@ graph=$1
 data=$2
 dir=$3
 model_dir=${model_dir:-$(dirname "$dir")}
+lmwt_opts=()  # empty: the decoder's range for the model (acoustic.AcousticModel.lmwt_range)
+if [ -n "$min_lmwt" ]; then lmwt_opts+=(--min-lmwt "$min_lmwt"); fi
+if [ -n "$max_lmwt" ]; then lmwt_opts+=(--max-lmwt "$max_lmwt"); fi
 nnet_opts=(--prior-scale "$prior_scale")
 if [ -n "$class_frame_counts" ]; then
   require "$class_frame_counts"
@@ -86,7 +90,7 @@ if [ -n "$exported" ]; then
   options+=" exported=$exported"
 fi
 if [ "$stage" -ge 1 ]; then
-  rescore_decode_dir "$data" "$dir" "$min_lmwt" "$max_lmwt"
+  rescore_decode_dir "$data" "$dir" "${lmwt_opts[@]}"
   exit 0
 fi
 begin_decode_dir "$dir"
@@ -106,8 +110,7 @@ fi
 split_for_jobs "${split_opts[@]}" "$data" "$nj"
 lat_opts=()
 if [ "$lattices" = true ]; then
-  lat_opts=(--lattices --lattice-beam "$lattice_beam" --min-lmwt "$min_lmwt"
-    --max-lmwt "$max_lmwt" --wips "$wips")
+  lat_opts=(--lattices --lattice-beam "$lattice_beam" "${lmwt_opts[@]}" --wips "$wips")
 fi
 $cmd JOB=1:"$nj" "$dir/log/decode.JOB.log" \
   "$pkd_python" -m pykaldi_distill.bin.decode --lmwts "$lmwts" --beam "$beam" \
@@ -115,7 +118,7 @@ $cmd JOB=1:"$nj" "$dir/log/decode.JOB.log" \
     "$graph" "$sdata/JOB" \
     "$model_dir" "$dir/tmp.JOB"
 pkd merge_decode "$dir" "$nj"
-pkd score "${score_opts[@]}" --min-lmwt "$min_lmwt" --max-lmwt "$max_lmwt" "$data" "$dir"
+pkd score "${score_opts[@]}" "${lmwt_opts[@]}" "$data" "$dir"
 if [ -f "$dir/scoring_kaldi/oracle.txt" ]; then
   pkd compute_wer --text --mode=present "ark:$data/text" "ark:$dir/scoring_kaldi/oracle.txt" \
     > "$dir/scoring_kaldi/oracle_wer"

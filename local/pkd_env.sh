@@ -218,13 +218,15 @@ begin_decode_dir() {
   rm -rf "$dir/scoring_kaldi" "$dir"/wer_* "$dir"/tmp.*
 }
 
-# rescore_decode_dir DATA DIR MIN_LMWT MAX_LMWT: a decode step's --stage 1 (Kaldi's
+# rescore_decode_dir DATA DIR [SCORE-OPTION...]: a decode step's --stage 1 (Kaldi's
 # decode.sh --stage 1): score the hypotheses DIR/scoring_kaldi/penalty_*/ of an earlier
 # decode again (with the caller's --word-map, if set), without decoding. The decode's
 # fingerprint is removed: the next full run decodes again rather than trust the new scores.
 # shellcheck disable=SC2154  # word_map is the caller's option
 rescore_decode_dir() {
-  local data=$1 dir=$2 opts=(--min-lmwt "$3" --max-lmwt "$4")
+  local data=$1 dir=$2 opts=()
+  shift 2
+  opts=("$@")
   lock_dir "$dir"
   if ! compgen -G "$dir/scoring_kaldi/penalty_*/*.txt" > /dev/null; then
     echo "$0: ERROR: --stage 1 scores an earlier decode, but $dir/scoring_kaldi has no" \

@@ -42,6 +42,10 @@ class AcousticModel:
     scorer: Scorer
     input_dim: int
     default_lmwt: float  # Kaldi's: 12 for GMMs, 10 for networks
+    # LM weights scored on lattices: Kaldi's local/score.sh scores GMMs over 7..17,
+    # steps/nnet/decode.sh networks over 4..15 (their scaled likelihoods want a larger
+    # acoustic scale)
+    lmwt_range: tuple[int, int]
     description: str
 
 
@@ -56,7 +60,7 @@ def load_acoustic_model(model_dir: Path, options: NeuralOptions | None = None
                        f"are for neural models; {model_dir} holds a GMM (decode it without them)")
     tm, am = read_gmm_model(model_dir / "final.mdl")
     return AcousticModel(tm, read_pipeline(model_dir), GmmTables.of(am).loglikes, am.dim, 12.0,
-                         "GMM")
+                         (7, 17), "GMM")
 
 
 def _neural(model_dir: Path, options: NeuralOptions) -> AcousticModel:
@@ -72,7 +76,7 @@ def _neural(model_dir: Path, options: NeuralOptions) -> AcousticModel:
         hybrid.scorer = checked_scorer(options.exported, hybrid.log_priors.size,
                                        hybrid.input_dim)
     return AcousticModel(hybrid.tm, hybrid.pipeline, hybrid.pseudo_loglikes, hybrid.input_dim,
-                         10.0, f"neural model; BLSTMs run as {hybrid.chunking}")
+                         10.0, (4, 15), f"neural model; BLSTMs run as {hybrid.chunking}")
 
 
 def checked_scorer(path: Path, num_pdfs: int, input_dim: int) -> object:

@@ -58,8 +58,10 @@ def get_parser() -> argparse.ArgumentParser:
                    help="LM weight the lattices are generated at (default as --lmwts)")
     p.add_argument("--text-lattices", action="store_true",
                    help="write lattices as Kaldi text (default: binary, as Kaldi)")
-    p.add_argument("--min-lmwt", type=int, default=7)
-    p.add_argument("--max-lmwt", type=int, default=17)
+    p.add_argument("--min-lmwt", type=int, default=None,
+                   help="smallest LM weight scored (default: 7 for GMMs, 4 for networks)")
+    p.add_argument("--max-lmwt", type=int, default=None,
+                   help="largest LM weight scored (default: 17 for GMMs, 15 for networks)")
     p.add_argument("--wips", default="0.0 0.5 1.0", help="word insertion penalties")
     p.add_argument("--fmllr", action="store_true",
                    help="speaker-adapted decoding of a SAT model (see above)")
@@ -222,8 +224,9 @@ def main_args(args: argparse.Namespace) -> None:
     hyps, lattices, oracle = Hyps(), [], {}
     frames, failed, passes, clock = 0, 0, 0, Clock()
     decoder = None if args.lattices else make_decoder(hclg, config)
+    min_lmwt, max_lmwt = model.lmwt_range
     settings = [(lmwt, float(wip)) for wip in args.wips.split()
-                for lmwt in range(args.min_lmwt, args.max_lmwt + 1)]
+                for lmwt in range(args.min_lmwt or min_lmwt, (args.max_lmwt or max_lmwt) + 1)]
     for utt, feats in decode_features(args, hclg, data, pipeline, clock):
         check_feature_dim(feats, input_dim, data.path / "feats.scp")
         with clock.running():
