@@ -13,7 +13,7 @@ import torch.multiprocessing as mp
 from pykaldi_distill.nnet.data import Batch
 from pykaldi_distill.nnet.distributed import ALONE, World, init_world, shard
 from pykaldi_distill.nnet.student import Dnn, DnnConfig
-from pykaldi_distill.nnet.train import TrainConfig, make_optimizer, shared_train_step, train_step
+from pykaldi_distill.nnet.train import TrainConfig, make_optimizer, train_step
 
 CONFIG = DnnConfig(input_dim=6, num_pdfs=5, context=1, hidden=16, num_layers=2)
 
@@ -34,10 +34,7 @@ def two_steps(world: World) -> list[torch.Tensor]:
     """Two updates: 37 frames (19 + 18 when split), then 3 (2 + 1)."""
     model, opt = model_and_optimizer()
     for n in (37, 3):
-        if world.distributed:
-            shared_train_step(model, batch(n), TrainConfig(), opt, world)
-        else:
-            train_step(model, batch(n), TrainConfig(), opt)
+        train_step(model, batch(n), TrainConfig(), opt, world)
     return [p.detach().clone() for p in model.parameters()]
 
 

@@ -452,9 +452,9 @@ def test_decaying_schedule_keeps_every_epoch_and_ends_on_the_best(
     lrs: list[float] = []
     real_step = train_mod.train_step
 
-    def spy_step(model, batch, config, optimizer):  # type: ignore[no-untyped-def]
+    def spy_step(model, batch, config, optimizer, world):  # type: ignore[no-untyped-def]
         lrs.append(optimizer.param_groups[0]["lr"])
-        return real_step(model, batch, config, optimizer)
+        return real_step(model, batch, config, optimizer, world)
 
     monkeypatch.setattr(train_mod, "train_step", spy_step)
     model = _dnn()

@@ -271,22 +271,12 @@ def evaluate(model: nn.Module, dataset: Dataset, config: TrainConfig,
 
 
 def train_step(model: nn.Module, batch: Batch, config: TrainConfig,
-               optimizer: torch.optim.Optimizer) -> tuple[float, int]:
-    """One update on `batch` (model in train mode) -> (summed loss, #correct frames)."""
-    loss, correct, _ = _objective(*_flatten(model, batch), config)
-    optimizer.zero_grad(set_to_none=True)
-    (loss / batch.num_frames).backward()
-    if config.max_grad_norm is not None:
-        nn.utils.clip_grad_norm_(model.parameters(), config.max_grad_norm)
-    optimizer.step()
-    return float(loss.detach()), correct
-
-
-def shared_train_step(model: nn.Module, batch: Batch, config: TrainConfig,
-                      optimizer: torch.optim.Optimizer, world: World
-                      ) -> tuple[float, int, int]:
-    """One update on `batch` split between the processes (nnet.distributed) -> this
-    process's (summed loss, #correct frames, frames) of its share."""
+               optimizer: torch.optim.Optimizer, world: World = ALONE
+               ) -> tuple[float, int, int]:
+    """One update on `batch` (model in train mode), split between the processes when there
+    are several (nnet.distributed): each computes the gradient of its share, the shares are
+    summed and divided by the minibatch's frames, so the update is one process's. Returns
+    this process's (summed loss, #correct frames, frames) of its share."""
     part = batch.rows(shard(batch.x.shape[0], world)).to(world.device)
     optimizer.zero_grad(set_to_none=True)
     loss_sum, correct = 0.0, 0
@@ -326,26 +316,18 @@ def _train_epoch(model: nn.Module, dataset: Dataset, config: TrainConfig,
                 continue
             if config.final_lr is not None:
                 _set_lr(optimizer, config.lr_at(epoch - 1 + (i - 1) / total))
-            if world.distributed:
-                loss, c, n = shared_train_step(model, batch, config, optimizer, world)
-                loss_sum += loss
-                correct += c
-                frames += n
-                if on_progress is not None:
-                    fps = frames * world.size / max(time.perf_counter() - start, 1e-9)
-                    on_progress(epoch, i, total, fps, loss_sum / max(frames, 1))
-                continue
-            loss, c = train_step(model, batch.to(world.device), config, optimizer)
-            if not np.isfinite(loss):
+            loss, c, n = train_step(model, batch, config, optimizer, world)
+            # every process checks the same sum, so that all of them stop together
+            if not np.isfinite(sum_over_world([loss], world)[0]):
                 raise PkdError(f"epoch {epoch}, minibatch {i} of {total}: the training loss is "
                                f"{loss} (fix: check the inputs for extreme values, or lower "
                                f"--lr={config.lr})")
             loss_sum += loss
             correct += c
-            frames += batch.num_frames
+            frames += n
             if on_progress is not None:
-                fps = frames / max(time.perf_counter() - start, 1e-9)
-                on_progress(epoch, i, total, fps, loss_sum / frames)
+                fps = frames * world.size / max(time.perf_counter() - start, 1e-9)
+                on_progress(epoch, i, total, fps, loss_sum / max(frames, 1))
     share_buffers(model, world)
     loss_sum, correct, frames = sum_over_world([loss_sum, correct, frames], world)
     fps = frames / max(time.perf_counter() - start, 1e-9)
