@@ -143,6 +143,22 @@ skip_if_done() {
   fi
 }
 
+# prepare_once OUT CMD...: a corpus's data preparation into OUT (a recipe's local/
+# prepare_data.sh), skipped when OUT/prepare_data.fingerprint records the caller's `options`
+# and `inputs` (the corpus files it reads). Without inputs it runs, so that the preparation
+# itself names what is missing.
+# shellcheck disable=SC2154  # options and inputs are the caller's
+prepare_once() {
+  local out=$1 stamp=$1/prepare_data.fingerprint
+  shift
+  mkdir -p "$out"
+  if [ ${#inputs[@]} -gt 0 ]; then
+    skip_if_done "$stamp" "$out/train" "$options" "${inputs[@]}"
+  fi
+  "$@"
+  fingerprint_write "$stamp" "$options" "${inputs[@]}"
+}
+
 # begin_step DIR STAMP WHAT: what every step does before writing DIR: lock it, skip when
 # STAMP records the caller's `options` and `inputs` (WHAT is up to date), make DIR/log.
 # Sets the caller's stamp (STAMP).

@@ -40,11 +40,5 @@ for part in "$train_part" "$held_out_part"; do
   done
 done
 options="corpus=$corpus train_part=$train_part held_out_part=$held_out_part"
-mkdir -p "$out"
-stamp=$out/prepare_data.fingerprint
-if [ ${#inputs[@]} -gt 0 ]; then
-  skip_if_done "$stamp" "$out/train" "$options" "${inputs[@]}"
-fi
-pkd prepare_librispeech --train-part "$train_part" --held-out-part "$held_out_part" \
-  "$corpus" "$out"
-fingerprint_write "$stamp" "$options" "${inputs[@]}"
+prepare_once "$out" pkd prepare_librispeech --train-part "$train_part" \
+  --held-out-part "$held_out_part" "$corpus" "$out"

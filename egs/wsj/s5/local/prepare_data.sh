@@ -25,10 +25,4 @@ shift
 mapfile -t inputs < <(find -L "$@" \( -iname '*.ndx' -o -iname '*.dot' \) \
   2>/dev/null | sort)
 options="wsj_dirs=$*"
-mkdir -p "$out"
-stamp=$out/prepare_data.fingerprint
-if [ ${#inputs[@]} -gt 0 ]; then
-  skip_if_done "$stamp" "$out/train" "$options" "${inputs[@]}"
-fi
-pkd prepare_wsj "$out" "$@"
-fingerprint_write "$stamp" "$options" "${inputs[@]}"
+prepare_once "$out" pkd prepare_wsj "$out" "$@"
