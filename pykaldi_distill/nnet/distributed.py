@@ -77,20 +77,22 @@ def sum_over_world(values: list[float], world: World) -> list[float]:
     return t.tolist()
 
 
-def sum_gradients(model: nn.Module, world: World) -> None:
+def sum_gradients(model: nn.Module, world: World, loss: float = 0.0) -> float:
     """Each parameter's gradient summed over the processes, in one flat all-reduce (a
-    parameter without a gradient in this process counts as zero)."""
+    parameter without a gradient in this process counts as zero) that also sums this
+    process's `loss`: returns the loss summed over the processes."""
     if not world.distributed:
-        return
+        return loss
     params = [p for p in model.parameters() if p.requires_grad]
     flat = torch.cat([(p.grad if p.grad is not None else torch.zeros_like(p)).reshape(-1)
-                      for p in params])
+                      for p in params] + [torch.tensor([loss], device=world.device)])
     dist.all_reduce(flat)
     offset = 0
     for p in params:
         n = p.numel()
         p.grad = flat[offset:offset + n].view_as(p).clone()
         offset += n
+    return float(flat[-1])
 
 
 def share_buffers(model: nn.Module, world: World) -> None:

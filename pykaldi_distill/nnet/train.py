@@ -272,11 +272,12 @@ def evaluate(model: nn.Module, dataset: Dataset, config: TrainConfig,
 
 def train_step(model: nn.Module, batch: Batch, config: TrainConfig,
                optimizer: torch.optim.Optimizer, world: World = ALONE
-               ) -> tuple[float, int, int]:
+               ) -> tuple[float, int, int, float]:
     """One update on `batch` (model in train mode), split between the processes when there
     are several (nnet.distributed): each computes the gradient of its share, the shares are
     summed and divided by the minibatch's frames, so the update is one process's. Returns
-    this process's (summed loss, #correct frames, frames) of its share."""
+    this process's (summed loss, #correct frames, frames) of its share and the summed loss
+    of the whole minibatch (the same in every process)."""
     part = batch.rows(shard(batch.x.shape[0], world)).to(world.device)
     optimizer.zero_grad(set_to_none=True)
     loss_sum, correct = 0.0, 0
@@ -285,14 +286,14 @@ def train_step(model: nn.Module, batch: Batch, config: TrainConfig,
         loss, correct, _ = _objective(*_flatten(model, part), config)
         loss.backward()
         loss_sum = float(loss.detach())
-    sum_gradients(model, world)
+    world_loss = sum_gradients(model, world, loss_sum)
     for param in model.parameters():
         if param.grad is not None:
             param.grad /= batch.num_frames
     if config.max_grad_norm is not None:
         nn.utils.clip_grad_norm_(model.parameters(), config.max_grad_norm)
     optimizer.step()
-    return loss_sum, correct, part.num_frames if used else 0
+    return loss_sum, correct, part.num_frames if used else 0, world_loss
 
 
 def _has_batchnorm(model: nn.Module) -> bool:
@@ -316,9 +317,8 @@ def _train_epoch(model: nn.Module, dataset: Dataset, config: TrainConfig,
                 continue
             if config.final_lr is not None:
                 _set_lr(optimizer, config.lr_at(epoch - 1 + (i - 1) / total))
-            loss, c, n = train_step(model, batch, config, optimizer, world)
-            # every process checks the same sum, so that all of them stop together
-            if not np.isfinite(sum_over_world([loss], world)[0]):
+            loss, c, n, world_loss = train_step(model, batch, config, optimizer, world)
+            if not np.isfinite(world_loss):  # the same in every process: all stop together
                 raise PkdError(f"epoch {epoch}, minibatch {i} of {total}: the training loss is "
                                f"{loss} (fix: check the inputs for extreme values, or lower "
                                f"--lr={config.lr})")
