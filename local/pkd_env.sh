@@ -240,9 +240,9 @@ begin_decode_dir() {
 # fingerprint is removed: the next full run decodes again rather than trust the new scores.
 # shellcheck disable=SC2154  # word_map is the caller's option
 rescore_decode_dir() {
-  local data=$1 dir=$2 opts=()
+  local data=$1 dir=$2
   shift 2
-  opts=("$@")
+  local opts=("$@")
   lock_dir "$dir"
   if ! compgen -G "$dir/scoring_kaldi/penalty_*/*.txt" > /dev/null; then
     echo "$0: ERROR: --stage 1 scores an earlier decode, but $dir/scoring_kaldi has no" \

@@ -8,11 +8,19 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..cli import add_stage_argument, iteration_files, log, log_config, run, training_graphs
+from ..cli import (
+    add_stage_argument,
+    iteration_files,
+    log,
+    log_config,
+    log_stats,
+    run,
+    training_graphs,
+)
 from ..data import load_data_dir
 from ..expdir import write_gmm_exp_dir
 from ..features import FeaturePipeline, load_features, parse_cmvn_opts
-from ..gmm.system import IterStats, MonoConfig, train_mono
+from ..gmm.system import MonoConfig, train_mono
 from ..lang import load_lang, read_int_lines
 
 
@@ -45,12 +53,9 @@ def main_args(args: argparse.Namespace) -> None:
     feats = dict(load_features(data, pipeline))
     compile_graph = training_graphs(lang, data)
 
-    def on_iter(stats: IterStats) -> None:
-        log(str(stats))
-
     files, resume = iteration_files(args.exp_dir, args.stage, config.num_iters)
     system, alignments = train_mono(lang.topo, read_int_lines(lang.path / "phones" / "sets.int"),
-                                    lang.silence_phone_ids, feats, compile_graph, config, on_iter,
+                                    lang.silence_phone_ids, feats, compile_graph, config, log_stats,
                                     resume, files.save)
     log(f"aligned {len(alignments)} of {len(feats)} utterances")
     write_gmm_exp_dir(args.exp_dir, system.tm, system.tree, system.am, alignments, pipeline,

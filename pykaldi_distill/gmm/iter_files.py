@@ -33,6 +33,7 @@ class IterFiles:
     def __init__(self, exp_dir: Path) -> None:
         self.dir = exp_dir / "iters"
         self._saved: dict[str, object] = {}  # kind -> the object last written
+        self._resumed_at: int | None = None  # its files are on disk already
 
     def start(self) -> None:
         """A run from the start: drop an earlier run's iteration files (not the record of
@@ -45,6 +46,10 @@ class IterFiles:
 
     def save(self, state: IterState) -> None:
         n = state.iteration
+        if n == self._resumed_at:  # what was loaded: only note the trainer's copies of it
+            self._saved = {"ali": state.alignments, "mat": state.transform,
+                           "trans": state.speaker_transforms}
+            return
         if n == 0:
             write_tree(self.dir / "tree", state.system.tree)
         if self._changed("ali", state.alignments):
@@ -77,8 +82,7 @@ class IterFiles:
                           None if mat is None else read_kaldi_matrix(mat).astype(np.float64),
                           None if trans is None else {spk: w.astype(np.float64) for spk, w
                                                       in read_matrix_ark(trans).items()})
-        self._saved = {"ali": state.alignments, "mat": state.transform,
-                       "trans": state.speaker_transforms}
+        self._resumed_at = iteration
         return state
 
     def _changed(self, kind: str, value: object) -> bool:
