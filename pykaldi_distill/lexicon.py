@@ -18,6 +18,8 @@ from .formats.io import write_text_atomic
 
 Pron = tuple[str, ...]
 Lexicon = dict[str, list[Pron]]  # word -> pronunciations, in order
+# word -> [(pronunciation, probability)], most likely first (a G2P's guesses)
+ScoredLexicon = dict[str, list[tuple[Pron, float]]]
 
 SILENCE_PHONES = ("SIL", "SPN")
 OPTIONAL_SILENCE = "SIL"
@@ -25,7 +27,8 @@ SIL_WORD = "!SIL"
 UNK_WORD = "<UNK>"
 SPECIAL_ENTRIES: Lexicon = {SIL_WORD: [("SIL",)], UNK_WORD: [("SPN",)]}
 EXTRA_LEXICON_FIX = "add the word to an extra lexicon file ('WORD PH1 PH2 ...' per line, " \
-    "CMUdict phones) and pass it with --extra-lexicon"
+    "CMUdict phones) and pass it with --extra-lexicon, or guess it with a G2P: --g2p-dir " \
+    "(local/train_g2p.sh)"
 
 _STRESS = re.compile(r"\d+$")
 
@@ -130,12 +133,18 @@ def lookup_words(words: Iterable[str] | Mapping[str, Path], extra: Lexicon | Non
     from."""
     lexicon, missing = split_known_words(words, extra)
     if missing:
+        _raise_missing(missing)
+    return lexicon
+
+
+def _raise_missing(missing: Mapping[str, str]) -> None:
+    """An InputError for the words no lexicon has, naming the first one's file."""
+    if missing:
         source = next(iter(missing.values()))
         absent = [w for w, s in missing.items() if s == source]
         shown = " ".join(absent[:20]) + (" ..." if len(absent) > 20 else "")
         raise InputError(source, f"{len(absent)} word(s) not in CMUdict nor in the extra "
                          f"lexicon: {shown}", EXTRA_LEXICON_FIX)
-    return lexicon
 
 
 def lexicon_text(lexicon: Lexicon) -> str:
@@ -145,20 +154,27 @@ def lexicon_text(lexicon: Lexicon) -> str:
 
 def make_dict_dir(words: Iterable[str] | Mapping[str, Path], out_dir: str | Path,
                   extra_lexicon: str | Path | None = None,
-                  oov_list: str | Path | None = None) -> Lexicon:
+                  oov_list: str | Path | None = None,
+                  guessed: ScoredLexicon | None = None) -> Lexicon:
     """Write a Kaldi dict dir for `words` (a word -> source-file mapping gives better
     errors): lexicon.txt (plus `!SIL SIL`, `<UNK> SPN`), silence_phones.txt,
     optional_silence.txt, nonsilence_phones.txt (the phones the lexicon uses) and
-    extra_questions.txt. A word no lexicon has is an error, or, with `oov_list`, listed
-    there (`WORD FILE` lines) and left out (transcripts then train it as <UNK>, as Kaldi
-    does). Returns the lexicon written."""
+    extra_questions.txt. Words no lexicon has take their pronunciations from `guessed` (a
+    G2P's), which also writes lexiconp.txt: each word's pronunciation probabilities scaled
+    so its most likely one has 1.0, as Kaldi's dict_dir_add_pronprobs.sh (1.0 for lexicon
+    words). A word in none of them is an error, or, with `oov_list`, listed there (`WORD
+    FILE` lines) and left out (transcripts then train it as <UNK>, as Kaldi does). Returns
+    the lexicon written."""
     extra = read_extra_lexicon(extra_lexicon) if extra_lexicon is not None else None
-    if oov_list is None:
-        known = lookup_words(words, extra)
-    else:
-        known, missing = split_known_words(words, extra)
+    known, missing = split_known_words(words, extra)
+    guessed = {w: guessed[w] for w in missing if guessed and w in guessed}
+    missing = {w: s for w, s in missing.items() if w not in guessed}
+    if oov_list is not None:
         write_text_atomic(oov_list, "".join(f"{w} {s}\n" for w, s in sorted(missing.items())))
-    lexicon = {**known, **SPECIAL_ENTRIES}
+    elif missing:
+        _raise_missing(missing)
+    lexicon = {**known, **{w: [p for p, _ in prons] for w, prons in guessed.items()},
+               **SPECIAL_ENTRIES}
     used = {ph for prons in lexicon.values() for pron in prons for ph in pron}
     nonsilence = sorted(used - set(SILENCE_PHONES))
     out = Path(out_dir)
@@ -170,6 +186,22 @@ def make_dict_dir(words: Iterable[str] | Mapping[str, Path], out_dir: str | Path
     # (a single class here, stress having been removed).
     questions = [" ".join(SILENCE_PHONES)] + ([" ".join(nonsilence)] if nonsilence else [])
     write_text_atomic(out / "extra_questions.txt", "".join(q + "\n" for q in questions))
+    if guessed:
+        write_text_atomic(out / "lexiconp.txt", lexiconp_text(lexicon, guessed))
+    else:
+        (out / "lexiconp.txt").unlink(missing_ok=True)  # an earlier run's would be read
     # lexicon.txt last: the step script treats it as the dict dir's completion marker.
     write_text_atomic(out / "lexicon.txt", lexicon_text(lexicon))
     return lexicon
+
+
+def lexiconp_text(lexicon: Lexicon, guessed: ScoredLexicon) -> str:
+    """Kaldi's lexiconp.txt (`word prob phones`): 1.0 for every lexicon entry; a guessed
+    word's probabilities divided by its most likely one's."""
+    lines = []
+    for word in sorted(lexicon):
+        scores = dict(guessed.get(word, ()))
+        top = max(scores.values(), default=1.0)
+        for pron in lexicon[word]:
+            lines.append(f"{word} {scores.get(pron, top) / top:.4f} {' '.join(pron)}\n")
+    return "".join(lines)
