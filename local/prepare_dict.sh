@@ -12,6 +12,7 @@ oov_list=        # list words no lexicon has here and leave them out (else: an e
 g2p_dir=         # a G2P model (local/train_g2p.sh): guess the words no lexicon has
 nbest=1          # with --g2p-dir: pronunciations per guessed word, at most
 pmass=1.0        # with --g2p-dir: the fewest pronunciations whose probabilities reach this
+phones_from=     # an existing model's lang dir: write its phones (a new lang for its graphs)
 # End configuration section.
 
 echo "$0 $*"
@@ -23,7 +24,9 @@ Options:
   --oov-list <file>         # words no lexicon has: listed here and left out (they train as
                             # <UNK>, as in Kaldi), instead of an error (default: an error)
   --g2p-dir <dir>           # G2P model for the words no lexicon has (default: none)
-  --nbest <n> --pmass <p>   # with --g2p-dir (default: $nbest, $pmass)"
+  --nbest <n> --pmass <p>   # with --g2p-dir (default: $nbest, $pmass)
+  --phones-from <lang-dir>  # the phones of the lang dir a model was trained with, so that
+                            # a lang made from this dict has that model's phones.txt"
 . "$(dirname "$0")/parse_options.sh"
 . "$(dirname "$0")/pkd_env.sh"
 
@@ -45,12 +48,18 @@ if [ -n "$g2p_dir" ]; then
   inputs+=("$g2p_dir/model.fst")
   opts+=(--g2p-dir "$g2p_dir" --nbest "$nbest" --pmass "$pmass")
 fi
+if [ -n "$phones_from" ]; then
+  inputs+=("$phones_from/phones/sets.txt" "$phones_from/phones/silence.txt"
+    "$phones_from/phones/optional_silence.txt")
+  opts+=(--phones-from "$phones_from")
+fi
 require "${inputs[@]}"
 mkdir -p "$dir"
 stamp=$dir/lexicon.fingerprint
 options="extra_lexicon=$extra_lexicon"
 if [ -n "$oov_list" ]; then options+=" oov_list=$oov_list"; fi
 if [ -n "$g2p_dir" ]; then options+=" g2p_dir=$g2p_dir nbest=$nbest pmass=$pmass"; fi
+if [ -n "$phones_from" ]; then options+=" phones_from=$phones_from"; fi
 skip_if_done "$stamp" "$dir/lexicon.txt" "$options" "${inputs[@]}"
 pkd prepare_dict ${opts[@]+"${opts[@]}"} "${texts[@]}" "$dir"
 echo "$0: made dict dir $dir"

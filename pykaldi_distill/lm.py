@@ -458,7 +458,11 @@ def make_grammar_fst(arpa_path: str | Path, lang: Lang) -> kaldifst.StdVectorFst
 def format_lm(lang_dir: str | Path, arpa: str | Path, out_dir: str | Path) -> Lang:
     """utils/format_lm.sh: copy the lang dir to `out_dir` and add G.fst (written last)."""
     lang = load_lang(lang_dir)
-    grammar = make_grammar_fst(arpa, lang)
+    return add_grammar(lang, make_grammar_fst(arpa, lang), out_dir)
+
+
+def add_grammar(lang: Lang, grammar: kaldifst.StdVectorFst, out_dir: str | Path) -> Lang:
+    """A copy of `lang` in `out_dir` with `grammar` as its G.fst (written last)."""
     out = Path(out_dir)
     if out.resolve() != lang.path.resolve():
         shutil.copytree(lang.path, out, dirs_exist_ok=True,

@@ -291,6 +291,7 @@ DECODE_OUT = ("{out}/rtf.json", "{out}/penalty_0.0")
 ALIGN = ("align_si", "{data}", "{lang}", "{mono}", "{out}")
 TARGETS = ("make_soft_targets", "{fbank}", "{dnn}", "{out}.ark", "{out}.scp")
 FORMAT_LM = ("format_lm", "{lang}", "{tmp}/lm.arpa", "{tmp}/lang_test")
+OWN_WORDS = ("make_graph_for.sh", "{lang}", "{mono}", "{tmp}/words.txt", "{tmp}/graph")
 PREPARE_LANG = ("prepare_lang", "{dict}", "<UNK>", "{tmp}/lang_tmp", "{tmp}/lang")
 SCORE = ("score", "{data}", "{decode}")
 MAKE_FEATS_SH = ("make_feats.sh", "--nj", "2", "--feat-config", "{conf}", "{data}",
@@ -468,6 +469,16 @@ CASES = [
     Case("graph-without-grammar", LEXICON, "mkgraph of a lang dir without G.fst",
          ("mkgraph", "{lang}", "{mono}", "{tmp}/graph"), 1, ("{lang}/G.fst", "local/format_lm.sh"),
          ("{tmp}/graph",)),
+    Case("own-words-oov-without-g2p", LEXICON, "make_graph_for: a listed word no lexicon has, "
+         "and no G2P", OWN_WORDS, 1, ("{tmp}/words.txt", "QQQZZ", "--g2p-dir"),
+         ("{tmp}/graph/HCLG.fst",), write("{tmp}/words.txt", "ONE QQQZZ\n")),
+    Case("own-words-phone-model-lacks", LEXICON, "make_graph_for: a listed word with a phone "
+         "the model does not have", OWN_WORDS, 1,
+         ("{tmp}/words.txt", "ZOO (Z)", "phones the model does not have"),
+         ("{tmp}/graph/HCLG.fst",), write("{tmp}/words.txt", "ONE\nZOO\n")),
+    Case("own-words-empty-list", LEXICON, "make_graph_for: an empty word list", OWN_WORDS, 1,
+         ("{tmp}/words.txt", "no words"), ("{tmp}/graph/HCLG.fst",),
+         write("{tmp}/words.txt", "\n")),
     Case("lang-without-lexicon-fst", LEXICON, "a lang dir without L.fst", MONO, 1,
          ("{lang}/L.fst",), ("{exp}",), chain(own("lang"), delete("{lang}/L.fst"))),
     # ------------------------------------------------------------------ alignments / targets

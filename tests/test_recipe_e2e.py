@@ -113,6 +113,62 @@ def test_digits_recipe_tiny(tmp_path: Path) -> None:
     assert "redoing" not in again.stdout + again.stderr, again.stdout[-3000:]
 
 
+OWN_PHRASES = ["ZERUBBABEL BUILT THE HOUSE", "OPEN THE DOOR", "KALDIFY THE MODEL NOW",
+               "AND MOSES SPAKE UNTO THE PEOPLE"]  # ZERUBBABEL, KALDIFY: not in CMUdict
+
+
+def check_decode_own_words(work: Path, tmp_path: Path, env: dict[str, str]) -> None:
+    """A user's phrases with words CMUdict lacks: a G2P, make_graph_for.sh over the
+    recipe's lang and tri3's tree (each grammar), and their TTS audio decoded through the
+    phrase graph by the soft student."""
+    from pykaldi_distill.corpus.synth import plan_corpus
+    from pykaldi_distill.corpus.tts import synthesize
+
+    def step(*args: str) -> subprocess.CompletedProcess[str]:
+        proc = subprocess.run(["bash", *args], cwd=work, env=env, capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+        return proc
+
+    step("steps_kd/train_g2p.sh", "--train-every", "12", "--ngram-order", "6", "cmudict",
+         "exp/g2p")
+    phrases = tmp_path / "phrases.txt"
+    phrases.write_text("\n".join(OWN_PHRASES) + "\n")
+    bad = subprocess.run(["bash", "steps_kd/make_graph_for.sh", "data/lang", "exp/tri3",
+                          str(phrases), "exp/tri3/graph_nog2p"], cwd=work, env=env,
+                         capture_output=True, text=True)
+    assert bad.returncode == 1 and "ZERUBBABEL" in bad.stderr and "--g2p-dir" in bad.stderr
+    for grammar in ["words", "ngram", "phrases"]:
+        step("steps_kd/make_graph_for.sh", "--grammar", grammar, "--g2p-dir", "exp/g2p",
+             "data/lang", "exp/tri3", str(phrases), f"exp/tri3/graph_{grammar}")
+        assert (work / f"exp/tri3/graph_{grammar}/HCLG.fst").is_file()
+    guessed = (work / "exp/tri3/graph_phrases/local/dict/lexicon_g2p.lex").read_text()
+    assert sorted({line.split()[0] for line in guessed.splitlines()}) == ["KALDIFY", "ZERUBBABEL"]
+    again = step("steps_kd/make_graph_for.sh", "--grammar", "phrases", "--g2p-dir", "exp/g2p",
+                 "data/lang", "exp/tri3", str(phrases), "exp/tri3/graph_phrases")
+    assert "HCLG.fst is up to date" in again.stdout
+
+    # Read by a training voice of the corpus: the graph is on trial, not the model's reach.
+    plan = plan_corpus("tiny", 1)
+    voice = plan.voice(plan.split_speakers("train")[0].name)
+    mine = tmp_path / "mine_words"
+    mine.mkdir()
+    lines = {f"user-{i}": phrase for i, phrase in enumerate(OWN_PHRASES)}
+    for utt, phrase in lines.items():
+        synthesize(voice, phrase, tmp_path / f"{utt}.wav")
+    (mine / "wav.scp").write_text("".join(f"{u} {tmp_path / u}.wav\n" for u in lines))
+    (mine / "text").write_text("".join(f"{u} {p}\n" for u, p in lines.items()))
+    (mine / "utt2spk").write_text("".join(f"{u} user\n" for u in lines))
+    decode = work / "exp/student_soft_s1/decode_mine_words"
+    step("steps_kd/decode_data.sh", "--nj", "1", str(mine), "exp/tri3/graph_phrases",
+         "exp/student_soft_s1", str(decode))
+    best = (decode / "scoring_kaldi/best_wer").read_text()
+    lmwt, penalty = best.split()[-1].split("/")[-1].split("_")[1:]
+    hyps = dict(line.split(maxsplit=1) for line in
+                (decode / f"scoring_kaldi/penalty_{penalty}/{lmwt}.txt").read_text().splitlines())
+    assert set(hyps.values()) <= set(OWN_PHRASES), hyps  # the grammar's phrases only
+    assert sum(hyps[u] == p for u, p in lines.items()) >= 2, hyps  # chance: one in four
+
+
 def check_decode_own_data(work: Path, tmp_path: Path, env: dict[str, str]) -> None:
     """A user's data dir: 8 kHz FLAC files and a piped entry, decoded with a trained model."""
     mine = tmp_path / "mine"
@@ -205,6 +261,7 @@ def test_synth_recipe_tiny(tmp_path: Path) -> None:
     best = (work / "exp/mono/decode_test/scoring_kaldi/best_wer").read_text()
     assert float(oracle.split()[1]) <= float(best.split()[1])
     check_fmllr_network(work, tmp_path, env)
+    check_decode_own_words(work, tmp_path, env)
     check_up_to_date(work, env)
 
 

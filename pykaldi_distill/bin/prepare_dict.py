@@ -16,6 +16,7 @@ from ..errors import InputError, PkdError
 from ..g2p import G2p, write_scored_lexicon
 from ..lexicon import (
     ScoredLexicon,
+    lang_phone_inventory,
     make_dict_dir,
     read_extra_lexicon,
     split_known_words,
@@ -37,6 +38,10 @@ def get_parser() -> argparse.ArgumentParser:
                    help="with --g2p-dir: pronunciations per guessed word, at most")
     p.add_argument("--pmass", type=float, default=1.0,
                    help="with --g2p-dir: the fewest pronunciations whose probabilities reach this")
+    p.add_argument("--phones-from", type=Path, default=None,
+                   help="an existing model's lang dir: its phones make the phone files (the "
+                   "new lang's phones.txt is then the model's); a word with another phone is "
+                   "an error")
     p.add_argument("texts", type=Path, nargs="+", help="Kaldi text files (utt-id words...)")
     p.add_argument("dict_dir", type=Path)
     return p
@@ -50,7 +55,9 @@ def main_args(args: argparse.Namespace) -> None:
     guessed = _guess(args, sources) if args.g2p_dir is not None else None
     if guessed is None:
         (args.dict_dir / "lexicon_g2p.lex").unlink(missing_ok=True)  # an earlier run's
-    lexicon = make_dict_dir(sources, args.dict_dir, args.extra_lexicon, args.oov_list, guessed)
+    inventory = lang_phone_inventory(args.phones_from) if args.phones_from else None
+    lexicon = make_dict_dir(sources, args.dict_dir, args.extra_lexicon, args.oov_list, guessed,
+                            inventory)
     num_prons = sum(len(prons) for prons in lexicon.values())
     log(f"{args.dict_dir}: {len(lexicon)} words, {num_prons} pronunciations")
     if args.oov_list is not None:

@@ -1,5 +1,6 @@
 """Train a Phonetisaurus G2P model (Kaldi's steps/dict/train_g2p_phonetisaurus.sh):
-`train_g2p.py [--ngram-order 8] [--held-out-every 20] <lexicon.txt|cmudict> <g2p-dir>`.
+`train_g2p.py [--ngram-order 7] [--held-out-every 20] [--train-every 1]
+<lexicon.txt|cmudict> <g2p-dir>`.
 Every Nth word (by a hash of its spelling) is held out and scored: <g2p-dir>/results.txt
 has its word and phone error rates."""
 
@@ -24,6 +25,8 @@ def get_parser() -> argparse.ArgumentParser:
                    help="order of the joint letter/phone n-gram")
     p.add_argument("--held-out-every", type=int, default=d.held_out_every,
                    help="hold out and score every Nth word (0: none)")
+    p.add_argument("--train-every", type=int, default=d.train_every,
+                   help="train on every Nth of the other words: a quicker, smaller model")
     p.add_argument("lexicon", help=f"a Kaldi lexicon.txt ('WORD PH1 PH2 ...'), or '{CMUDICT}' "
                    "(CMUdict without stress, the recipes' phones)")
     p.add_argument("g2p_dir", type=Path)
@@ -32,7 +35,8 @@ def get_parser() -> argparse.ArgumentParser:
 
 def main_args(args: argparse.Namespace) -> None:
     try:
-        config = G2pConfig(ngram_order=args.ngram_order, held_out_every=args.held_out_every)
+        config = G2pConfig(ngram_order=args.ngram_order, held_out_every=args.held_out_every,
+                           train_every=args.train_every)
     except ValueError as e:
         raise InputError(args.g2p_dir, str(e), "see --help for the ranges") from e
     log_config(config)
