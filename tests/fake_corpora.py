@@ -28,7 +28,7 @@ def voice(i: int) -> Voice:
 
 def sentences(n: int, offset: int = 0, max_words: int = 8) -> list[str]:
     """n short KJV sentences (every word in CMUdict), from the `offset`-th on."""
-    pool = [s for s in kjv_sentences()[0] if len(s) <= max_words]
+    pool = [s for s in kjv_sentences(cmudict_only=True)[0] if len(s) <= max_words]
     return [" ".join(s) for s in pool[offset:offset + n]]
 
 

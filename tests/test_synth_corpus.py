@@ -38,16 +38,22 @@ def test_sentence_filters_count_what_they_drop() -> None:
         "Ge1:4 Go now. " + "and the " * 11 + "end.",  # too short, too long
         "Ge1:5 And Xqzzyph spake unto the people.",  # not in CMUdict
     ]
-    sentences, stats = text.sentences_from_lines(lines)
+    sentences, stats = text.sentences_from_lines(lines, cmudict_lexicon())
     assert sentences == [
         ("IN", "THE", "BEGINNING", "GOD", "CREATED", "THE", "HEAVEN", "AND", "THE", "EARTH"),
         ("AND", "THE", "LIGHT", "WAS", "GOOD")]
     assert stats == text.TextStats(lines=5, sentences=7, numeral=1, length=2, oov=1,
                                    duplicate=1, kept=2)
+    # without a vocabulary (a G2P pronounces the rest) the sentence with XQZZYPH stays
+    sentences, stats = text.sentences_from_lines(lines)
+    assert sentences[-1] == ("AND", "XQZZYPH", "SPAKE", "UNTO", "THE", "PEOPLE")
+    assert stats.oov == 0 and stats.kept == 3
 
 
 def test_kjv_sentences_are_usable() -> None:
-    sentences, stats = text.kjv_sentences()
+    everything, _ = text.kjv_sentences()
+    sentences, stats = text.kjv_sentences(cmudict_only=True)
+    assert len(everything) > stats.kept + 10000 and set(sentences) <= set(everything)
     assert stats.kept == len(sentences) > 20000
     assert stats.sentences == (stats.numeral + stats.length + stats.oov + stats.duplicate
                                + stats.kept)

@@ -31,7 +31,9 @@ def main_args(args: argparse.Namespace) -> None:
         raise InputError(args.corpus_dir / STAMP, "missing or not a synth corpus stamp",
                          "make the corpus first (local/prepare_data.sh)")
     size, seed = str(stamp["size"]), int(str(stamp["seed"]))
-    data = make_seen_voice_test(args.corpus_dir, size, seed, args.nj, args.text_file)
+    cmudict_only = stamp.get("words") == "cmudict"
+    data = make_seen_voice_test(args.corpus_dir, size, seed, args.nj, args.text_file,
+                                cmudict_only)
     log(f"make_seen_voice_test: {data.path}: {len(data.utts)} utterances of the {size} "
         f"corpus' test sentences, {len(data.spk2utt)} training voices, "
         f"{audio_seconds(data) / 60:.1f} min of audio")

