@@ -24,7 +24,7 @@ from pathlib import Path
 import kaldialign
 
 from .errors import InputError, PkdError, require_file
-from .formats.io import atomic_path, write_text_atomic
+from .formats.io import atomic_path, current_umask, write_text_atomic
 from .lexicon import SILENCE_PHONES, Lexicon, Pron, ScoredLexicon
 
 MODEL = "model.fst"
@@ -136,6 +136,7 @@ def train_g2p(lexicon: Mapping[str, Sequence[Pron]], out_dir: str | Path,
     out = Path(out_dir)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    tmp.chmod(0o777 & ~current_umask())  # mkdtemp makes 0700
     try:
         write_text_atomic(tmp / "train.lex", _tab_lexicon(train))
         _run_tool("phonetisaurus-align", f"--input={tmp / 'train.lex'}",

@@ -120,7 +120,7 @@ OWN_PHRASES = ["ZERUBBABEL BUILT THE HOUSE", "OPEN THE DOOR", "KALDIFY THE MODEL
 def check_decode_own_words(work: Path, tmp_path: Path, env: dict[str, str]) -> None:
     """A user's phrases with words CMUdict lacks: the recipe's G2P, make_graph_for.sh over the
     recipe's lang and tri3's tree (each grammar), and their TTS audio decoded through the
-    phrase graph by the soft student."""
+    phrase graph and the word-loop graph by the soft student."""
     from pykaldi_distill.corpus.synth import plan_corpus
     from pykaldi_distill.corpus.tts import synthesize
 
@@ -166,6 +166,13 @@ def check_decode_own_words(work: Path, tmp_path: Path, env: dict[str, str]) -> N
                 (decode / f"scoring_kaldi/penalty_{penalty}/{lmwt}.txt").read_text().splitlines())
     assert set(hyps.values()) <= set(OWN_PHRASES), hyps  # the grammar's phrases only
     assert sum(hyps[u] == p for u, p in lines.items()) >= 2, hyps  # chance: one in four
+    # The word list's loop: any sequence of its words, and no other word.
+    step("steps_kd/decode_data.sh", "--nj", "1", str(mine), "exp/tri3/graph_words",
+         "exp/student_soft_s1", str(decode) + "_loop")
+    words = {w for p in OWN_PHRASES for w in p.split()}
+    hyp_words = {w for f in Path(str(decode) + "_loop").glob("scoring_kaldi/penalty_*/*.txt")
+                 for line in f.read_text().splitlines() for w in line.split()[1:]}
+    assert hyp_words and hyp_words <= words, hyp_words
 
 
 def check_decode_own_data(work: Path, tmp_path: Path, env: dict[str, str]) -> None:
