@@ -68,6 +68,14 @@ def positive_int(value: str) -> int:
     return n
 
 
+def probability_mass(value: str) -> float:
+    """An argparse type: a probability mass in (0, 1]."""
+    p = float(value)
+    if not 0.0 < p <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be in (0, 1], got {value}")
+    return p
+
+
 def add_stage_argument(p: argparse.ArgumentParser) -> None:
     """A GMM trainer's --stage (Kaldi's): resume at an iteration from its saved files."""
     p.add_argument("--stage", type=int, default=-1,

@@ -103,7 +103,8 @@ def test_cli_errors(g2p_dir: Path, tmp_path: Path) -> None:
     assert apply_g2p_cli.main([str(words), str(g2p_dir), str(tmp_path / "o")]) == 1
     words.write_text("HELLO\n")
     assert apply_g2p_cli.main([str(words), str(tmp_path / "none"), str(tmp_path / "o")]) == 1
-    assert apply_g2p_cli.main(["--pmass", "0", str(words), str(g2p_dir), str(tmp_path / "o")]) == 1
+    with pytest.raises(SystemExit, match="2"):  # argparse: a usage error
+        apply_g2p_cli.main(["--pmass", "0", str(words), str(g2p_dir), str(tmp_path / "o")])
     assert train_g2p_cli.main([str(tmp_path / "missing.txt"), str(tmp_path / "g")]) == 1
     assert train_g2p_cli.main(["--ngram-order", "1", "cmudict", str(tmp_path / "g")]) == 1
     assert not (tmp_path / "g").exists()

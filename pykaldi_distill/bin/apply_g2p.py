@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..cli import log, positive_int, run
+from ..cli import log, positive_int, probability_mass, run
 from ..errors import InputError, PkdError, require_file
 from ..formats.io import write_text_atomic
 from ..g2p import G2p, write_scored_lexicon
@@ -19,7 +19,7 @@ from ..g2p import G2p, write_scored_lexicon
 def get_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="apply_g2p", description=__doc__)
     p.add_argument("--nbest", type=positive_int, default=1, help="pronunciations per word, at most")
-    p.add_argument("--pmass", type=float, default=1.0,
+    p.add_argument("--pmass", type=probability_mass, default=1.0,
                    help="keep the fewest pronunciations whose probabilities reach this")
     p.add_argument("--thresh", type=float, default=5.0,
                    help="prune paths this far (-log prob) behind the best")
@@ -41,8 +41,6 @@ def read_word_list(path: Path) -> list[str]:
 
 
 def main_args(args: argparse.Namespace) -> None:
-    if not 0.0 < args.pmass <= 1.0:
-        raise PkdError(f"--pmass must be in (0, 1], got {args.pmass}")
     if not args.thresh > 0:
         raise PkdError(f"--thresh must be > 0, got {args.thresh}")
     words = read_word_list(args.word_list)

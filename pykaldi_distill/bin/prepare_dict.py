@@ -11,8 +11,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..cli import log, positive_int, run
-from ..errors import InputError, PkdError
+from ..cli import log, positive_int, probability_mass, run
+from ..errors import InputError
 from ..g2p import G2p, write_scored_lexicon
 from ..lexicon import (
     ScoredLexicon,
@@ -36,7 +36,7 @@ def get_parser() -> argparse.ArgumentParser:
                    help="a G2P model (local/train_g2p.sh) for words no lexicon has")
     p.add_argument("--nbest", type=positive_int, default=1,
                    help="with --g2p-dir: pronunciations per guessed word, at most")
-    p.add_argument("--pmass", type=float, default=1.0,
+    p.add_argument("--pmass", type=probability_mass, default=1.0,
                    help="with --g2p-dir: the fewest pronunciations whose probabilities reach this")
     p.add_argument("--phones-from", type=Path, default=None,
                    help="an existing model's lang dir: its phones make the phone files (the "
@@ -68,8 +68,6 @@ def main_args(args: argparse.Namespace) -> None:
 
 def _guess(args: argparse.Namespace, sources: dict[str, Path]) -> ScoredLexicon:
     """The G2P's pronunciations of the words no lexicon has, written to lexicon_g2p.lex."""
-    if not 0.0 < args.pmass <= 1.0:
-        raise PkdError(f"--pmass must be in (0, 1], got {args.pmass}")
     extra = read_extra_lexicon(args.extra_lexicon) if args.extra_lexicon is not None else None
     _known, missing = split_known_words(sources, extra)
     g2p = G2p(args.g2p_dir)
