@@ -5,6 +5,8 @@ set -euo pipefail
 title=results
 baseline=
 corpus_info=   # corpus.json of a synthetic corpus: adds a corpus section
+dict_dir=      # the dict dir: adds a lexicon section (with --g2p-dir: the G2P's words, score)
+g2p_dir=
 soft_targets=  # a make_soft_targets.sh dir: adds its disk size per frame
 topk=          # the k of its top-k Posteriors
 target_temperatures=  # e.g. 1,2,5: adds how soft the targets are at each temperature
@@ -19,6 +21,7 @@ order=         # "worst,...,best" system names: adds in how many runs WER falls 
 
 echo "$0 $*"
 help_message="Usage: $0 [--title T] [--baseline NAME] [--corpus-info corpus.json]
+       [--dict-dir data/local/dict [--g2p-dir exp/g2p]]
        [--soft-targets <dir> --topk <k> [--target-temperatures 1,2,5] [--target-ali <dir>]]
        [--test-data <dir> [--dev-data <dir>] [--per-speaker-out <md>] [--bootstrap-draws N]]
        [--stage-times exp/stage_times.tsv]
@@ -35,6 +38,8 @@ fi
 opts=(--title "$title")
 if [ -n "$baseline" ]; then opts+=(--baseline "$baseline"); fi
 if [ -n "$corpus_info" ]; then opts+=(--corpus-info "$corpus_info"); fi
+if [ -n "$dict_dir" ]; then opts+=(--dict-dir "$dict_dir"); fi
+if [ -n "$g2p_dir" ]; then opts+=(--g2p-dir "$g2p_dir"); fi
 if [ -n "$soft_targets" ]; then opts+=(--soft-targets "$soft_targets"); fi
 if [ -n "$topk" ]; then opts+=(--topk "$topk"); fi
 if [ -n "$target_temperatures" ]; then opts+=(--target-temperatures "$target_temperatures"); fi

@@ -242,6 +242,7 @@ def test_synth_recipe_tiny(tmp_path: Path) -> None:
                 "DNN student, GMM hard", "DNN student, RNN hard", "DNN student, RNN soft T=1"]:
         assert f"| {row} |" in results, row
     assert "## Corpus" in results and "## Soft targets on disk" in results
+    assert "## Lexicon" in results and "G2P (exp/g2p): G2P on" in results
     assert "[RESULTS_tiny_per_speaker.md](RESULTS_tiny_per_speaker.md)" in results
     assert re.search(r"\| [+-]\d+\.\d% \[[+-]\d+\.\d, [+-]\d+\.\d\] \|", results), results
     assert re.search(r"\| test \| \d+ \| .* \| (yes|no|within noise) \|", results), results

@@ -539,3 +539,20 @@ def test_model_file_is_what_the_decode_read(tmp_path: Path) -> None:
             f"input: {exp / name} 1 2.0\n" for name in inputs))
         found = results.model_file(dec)
         assert (found and found.relative_to(exp).as_posix()) == expected
+
+
+def test_lexicon_section_counts_the_g2p_words(tmp_path: Path) -> None:
+    from pykaldi_distill.report.results import lexicon_markdown
+
+    d = tmp_path / "dict"
+    d.mkdir()
+    (d / "lexicon.txt").write_text("!SIL SIL\nREAD R EH D\nREAD R IY D\nZERUBBABEL Z ER UW B\n")
+    plain = lexicon_markdown(d, None)
+    assert "3 words" in plain and "all from CMUdict" in plain
+    (d / "lexicon_g2p.lex").write_text("ZERUBBABEL\t0.6\tZ ER UW B\n")
+    g2p = tmp_path / "g2p"
+    g2p.mkdir()
+    (g2p / "results.txt").write_text("G2P on 10 held-out words (trained on 90): WER 20.00 %\n")
+    text = lexicon_markdown(d, g2p)
+    assert "1 of them are not in CMUdict" in text and "e.g. ZERUBBABEL" in text
+    assert f"G2P ({g2p}): G2P on 10 held-out words" in text

@@ -25,6 +25,7 @@ from ..report.results import (
     check_order,
     collect,
     combine_runs,
+    lexicon_markdown,
     order_changes,
     order_markdown,
     per_speaker_markdown,
@@ -45,6 +46,10 @@ def get_parser() -> argparse.ArgumentParser:
     p.add_argument("--baseline", default=None, help="system name for the relative change")
     p.add_argument("--corpus-info", type=Path, default=None,
                    help="corpus.json of a synthetic corpus: adds a corpus section")
+    p.add_argument("--dict-dir", type=Path, default=None,
+                   help="the recipe's dict dir: adds a lexicon section (words, G2P words)")
+    p.add_argument("--g2p-dir", type=Path, default=None,
+                   help="with --dict-dir: the G2P that pronounced the words CMUdict lacks")
     p.add_argument("--soft-targets", type=Path, default=None,
                    help="a make_soft_targets.sh dir: adds its disk size per frame")
     p.add_argument("--topk", type=int, default=None, help="the k of its top-k Posteriors")
@@ -185,6 +190,8 @@ def main_args(args: argparse.Namespace) -> None:
                 else speaker_counts(systems, args.test_data, args.dev_data))
     changes = baseline_changes(speakers, args)
     extra = ""
+    if args.dict_dir is not None:
+        extra += lexicon_markdown(args.dict_dir, args.g2p_dir) + "\n"
     if args.soft_targets is not None:
         extra += soft_target_markdown(soft_target_size(args.soft_targets), args.topk)
         if args.target_temperatures is not None:

@@ -579,6 +579,28 @@ def read_stage_times(path: Path) -> list[StageTime]:
                                                 t.stage))
 
 
+def lexicon_markdown(dict_dir: Path, g2p_dir: Path | None) -> str:
+    """The lexicon section: how many words, how many of them a G2P pronounced (its
+    lexicon_g2p.lex in the dict dir) and the G2P's score on held-out lexicon words."""
+    words = {line.split()[0] for line in
+             require_file(dict_dir / "lexicon.txt", "make it with local/prepare_dict.sh")
+             .read_text(encoding="utf-8").splitlines() if line.strip()}
+    lines = ["## Lexicon", "", f"{len(words):,} words in {dict_dir / 'lexicon.txt'}"]
+    guessed_path = dict_dir / "lexicon_g2p.lex"
+    if guessed_path.is_file():
+        guessed = sorted({line.split("\t")[0] for line in
+                          guessed_path.read_text(encoding="utf-8").splitlines() if line.strip()})
+        lines[-1] += (f"; {len(guessed):,} of them are not in CMUdict and have the G2P's "
+                      f"pronunciations ({guessed_path}"
+                      + (f", e.g. {', '.join(guessed[:8])}" if guessed else "") + ").")
+    else:
+        lines[-1] += ", all from CMUdict (and an extra lexicon, if one was given)."
+    if g2p_dir is not None:
+        score = require_file(g2p_dir / "results.txt", "train it with local/train_g2p.sh")
+        lines += ["", f"G2P ({g2p_dir}): {score.read_text(encoding='utf-8').strip()}"]
+    return "\n".join(lines) + "\n"
+
+
 def stage_times_markdown(times: Sequence[StageTime]) -> str:
     lines = ["## Run time", "",
              "Wall clock of each stage's last run on this machine (exp/stage_times.tsv); "

@@ -109,6 +109,8 @@ gmm_ali=${gmm_best}_ali
 if [ -z "$seeds" ]; then
   if [ "$grid" = full ]; then seeds="1 2 3"; else seeds=$seed; fi
 fi
+lexicon_opts=(--dict-dir data/local/dict)  # RESULTS.md's lexicon section
+if [ "$g2p" = true ]; then lexicon_opts+=(--g2p-dir exp/g2p); fi
 if [ "$stage" -le 0 ] && [ "$stop_stage" -ge 0 ]; then
   stage_begin 0 "synthesise the corpus ($size): train/dev/test data dirs and LM text"
   cmudict_only=true
@@ -195,7 +197,7 @@ if [ "$stage" -le 5 ] && [ "$stop_stage" -ge 5 ]; then
   if [ "$nnet_feats" = fmllr ]; then make_fmllr_inputs; fi
   # The GMM systems' table; stage 10 rewrites RESULTS.md with every system.
   steps_kd/make_results.sh --title "synth read speech ($size), GMM systems, dev/test = held-out voices" \
-    --baseline "$mono_label" --corpus-info corpus/corpus.json --test-data data/test \
+    --baseline "$mono_label" --corpus-info corpus/corpus.json "${lexicon_opts[@]}" --test-data data/test \
     --dev-data data/dev --order "$ladder_order" "$results" "${gmm_systems[@]}"
 fi
 
@@ -294,7 +296,7 @@ if [ "$stage" -le 10 ] && [ "$stop_stage" -ge 10 ]; then
   python -m pykaldi_distill.bin.plot_learning_curves plots/learning_curves.png "${curves[@]}"
   python -m pykaldi_distill.bin.plot_posteriors exp/teacher_targets "$gmm_ali" plots/teacher_posteriors.png
   steps_kd/make_results.sh --title "synth read speech ($size, $grid grid), dev/test = held-out voices" \
-    --baseline "DNN student, GMM hard" --corpus-info corpus/corpus.json \
+    --baseline "DNN student, GMM hard" --corpus-info corpus/corpus.json "${lexicon_opts[@]}" \
     "${times_opt[@]}" \
     --soft-targets exp/teacher_targets --topk 20 --target-temperatures 1,2,5 \
     --target-ali "$gmm_ali" --test-data data/test --dev-data data/dev \
