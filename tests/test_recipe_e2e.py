@@ -415,23 +415,23 @@ def check_teacher_study(work: Path, env: dict[str, str]) -> None:
     student on it and writes STUDY_teacher.md; the original teacher is left alone."""
     before = (work / "exp/teacher/final.pt").stat().st_mtime
     first = json.loads((work / "exp/teacher/history.json").read_text())
-    proc = subprocess.run(["bash", "studies/teacher_study.sh", "--epochs", "3",
+    proc = subprocess.run(["bash", "studies/teacher_study.sh", "--epochs", "5",
                            "--decode-beam", "8", "--lattices", "false", "--max-active", "300"],
                           cwd=work, env=env, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    history = json.loads((work / "exp/teacher_e3/history.json").read_text())
+    history = json.loads((work / "exp/teacher_e5/history.json").read_text())
     assert history["epochs"][:len(first["epochs"])] == first["epochs"]
     if first["stop_reason"] != "converged":  # a converged teacher is not trained further
-        assert [e["epoch"] for e in history["epochs"]] == [0, 1, 2, 3]
+        assert [e["epoch"] for e in history["epochs"]] == [0, 1, 2, 3, 4, 5]
     assert (work / "exp/teacher/final.pt").stat().st_mtime == before
-    config = json.loads((work / "exp/teacher_e3/config.json").read_text())
+    config = json.loads((work / "exp/teacher_e5/config.json").read_text())
     assert config["model"] == json.loads((work / "exp/teacher/config.json").read_text())["model"]
     soft, gmm = (json.loads((work / f"exp/{x}/config.json").read_text())
-                 for x in ["student_soft_e3_s1", "student_gmm_s1"])
+                 for x in ["student_soft_e5_s1", "student_gmm_s1"])
     assert soft["model"] == gmm["model"]  # the run's student shape and budget, read back
     assert soft["train"]["max_epochs"] == gmm["train"]["max_epochs"]
     study = (work / "studies/STUDY_teacher.md").read_text()
-    for row in ["BLSTM teacher, 3 epochs", "DNN student, RNN soft T=1 (3-epoch teacher)"]:
+    for row in ["BLSTM teacher, 5 epochs", "DNN student, RNN soft T=1 (5-epoch teacher)"]:
         assert f"| {row} |" in study, row
     assert "# WER per voice" in (work / "studies/STUDY_teacher_per_speaker.md").read_text()
 
